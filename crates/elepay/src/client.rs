@@ -129,31 +129,55 @@ impl Client {
     /// must be treated as possibly payable.
     pub async fn create_code(&self, req: &CodeReq) -> Result<CodeDto, Error> {
         req.validate()?;
-        self.call(Operation::CreateCode, Method::POST, &["codes"], &[], Some(req))
-            .await
+        self.call(
+            Operation::CreateCode,
+            Method::POST,
+            &["codes"],
+            &[],
+            Some(req),
+        )
+        .await
     }
 
     /// `GET /codes/{codeId}`.
     pub async fn retrieve_code(&self, code_id: &str) -> Result<CodeDto, Error> {
         let id = path_id("codeId", code_id)?;
-        self.call(Operation::RetrieveCode, Method::GET, &["codes", id], &[], None::<&()>)
-            .await
+        self.call(
+            Operation::RetrieveCode,
+            Method::GET,
+            &["codes", id],
+            &[],
+            None::<&()>,
+        )
+        .await
     }
 
     /// `DELETE /codes/{codeId}` (204, no body). Read the code back afterwards:
     /// a payment may have won the race.
     pub async fn close_code(&self, code_id: &str) -> Result<(), Error> {
         let id = path_id("codeId", code_id)?;
-        self.send(Operation::CloseCode, Method::DELETE, &["codes", id], &[], None::<&()>)
-            .await
-            .map(|_| ())
+        self.send(
+            Operation::CloseCode,
+            Method::DELETE,
+            &["codes", id],
+            &[],
+            None::<&()>,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// `GET /charges/{id}`.
     pub async fn retrieve_charge(&self, charge_id: &str) -> Result<ChargeDto, Error> {
         let id = path_id("chargeId", charge_id)?;
-        self.call(Operation::RetrieveCharge, Method::GET, &["charges", id], &[], None::<&()>)
-            .await
+        self.call(
+            Operation::RetrieveCharge,
+            Method::GET,
+            &["charges", id],
+            &[],
+            None::<&()>,
+        )
+        .await
     }
 
     /// `GET /charges/{id}/status`.
@@ -177,13 +201,22 @@ impl Client {
             }
         }
         let query = params.query_pairs();
-        self.call(Operation::ListCharges, Method::GET, &["charges"], &query, None::<&()>)
-            .await
+        self.call(
+            Operation::ListCharges,
+            Method::GET,
+            &["charges"],
+            &query,
+            None::<&()>,
+        )
+        .await
     }
 
     /// `GET /charges` page after page (100 at a time) until `total` is reached.
     /// `params.offset` is the starting point; `params.limit` is ignored.
-    pub async fn list_all_charges(&self, params: &ListChargesParams) -> Result<Vec<ChargeDto>, Error> {
+    pub async fn list_all_charges(
+        &self,
+        params: &ListChargesParams,
+    ) -> Result<Vec<ChargeDto>, Error> {
         let mut page = params.clone();
         page.limit = Some(100);
         let mut offset = params.offset.unwrap_or(0);
@@ -204,7 +237,11 @@ impl Client {
 
     /// `POST /charges/{id}/refunds`. Never retried once it may have reached
     /// the server: a repeated refund would pay the customer twice.
-    pub async fn create_refund(&self, charge_id: &str, req: &RefundReq) -> Result<RefundDto, Error> {
+    pub async fn create_refund(
+        &self,
+        charge_id: &str,
+        req: &RefundReq,
+    ) -> Result<RefundDto, Error> {
         let id = path_id("chargeId", charge_id)?;
         req.validate()?;
         self.call(
@@ -231,7 +268,11 @@ impl Client {
     }
 
     /// `GET /charges/{id}/refunds/{refundId}`.
-    pub async fn retrieve_refund(&self, charge_id: &str, refund_id: &str) -> Result<RefundDto, Error> {
+    pub async fn retrieve_refund(
+        &self,
+        charge_id: &str,
+        refund_id: &str,
+    ) -> Result<RefundDto, Error> {
         let id = path_id("chargeId", charge_id)?;
         let rid = path_id("refundId", refund_id)?;
         self.call(
@@ -332,13 +373,20 @@ impl Client {
                 reason: format!("response body lost: {}", error_chain(&e)),
             })?
             .to_vec();
-        tracing::debug!(operation = op.as_str(), status = status.as_u16(), "elepay answered");
+        tracing::debug!(
+            operation = op.as_str(),
+            status = status.as_u16(),
+            "elepay answered"
+        );
         if status.is_success() {
             return Ok((status.as_u16(), bytes));
         }
         let mut api = ApiError::from_response(status.as_u16(), &bytes);
         api.retry_after = retry_after;
-        Err(Error::Api { operation: op, api })
+        Err(Error::Api {
+            operation: op,
+            api: Box::new(api),
+        })
     }
 
     fn headers(&self) -> HeaderMap {
@@ -372,7 +420,9 @@ impl Client {
 fn path_id<'a>(field: &str, id: &'a str) -> Result<&'a str, Error> {
     if id.is_empty()
         || id.len() > 64
-        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return Err(ValidationError::new(field, "an elepay id of letters, digits, _ and -").into());
     }

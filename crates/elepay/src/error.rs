@@ -185,7 +185,12 @@ impl ApiError {
 
     /// The 5-digit number at the end of the legacy `code`.
     pub fn legacy_number(&self) -> Option<u32> {
-        self.legacy_code.as_deref()?.rsplit('_').next()?.parse().ok()
+        self.legacy_code
+            .as_deref()?
+            .rsplit('_')
+            .next()?
+            .parse()
+            .ok()
     }
 
     fn is(&self, code: ErrorCode) -> bool {
@@ -306,7 +311,10 @@ pub enum Error {
 
     /// (a) The server answered with an error.
     #[error("{operation}: {api}", operation = .operation.as_str())]
-    Api { operation: Operation, api: ApiError },
+    Api {
+        operation: Operation,
+        api: Box<ApiError>,
+    },
 
     /// (b) The request may have reached the server, but no usable answer came
     /// back (timeout, connection lost after sending). For a write this means
@@ -342,7 +350,7 @@ impl Error {
 
     pub fn api(&self) -> Option<&ApiError> {
         match self {
-            Error::Api { api, .. } => Some(api),
+            Error::Api { api, .. } => Some(&**api),
             _ => None,
         }
     }
@@ -448,11 +456,11 @@ mod tests {
         };
         let in_use = Error::Api {
             operation: op,
-            api: ApiError::from_response(400, br#"{"errorCode":"M002007"}"#),
+            api: Box::new(ApiError::from_response(400, br#"{"errorCode":"M002007"}"#)),
         };
         let s500 = Error::Api {
             operation: op,
-            api: ApiError::from_response(500, br#"{"errorCode":"S001000"}"#),
+            api: Box::new(ApiError::from_response(500, br#"{"errorCode":"S001000"}"#)),
         };
         assert!(unknown.write_may_have_happened());
         assert!(s500.write_may_have_happened());

@@ -27,7 +27,9 @@ pub enum KeyError {
     Publishable,
     #[error("secretKey: the key is empty; enter the secret key (sk_test_… or sk_live_…)")]
     Empty,
-    #[error("secretKey: a secret key starts with sk_test_ or sk_live_ followed by letters and digits")]
+    #[error(
+        "secretKey: a secret key starts with sk_test_ or sk_live_ followed by letters and digits"
+    )]
     Malformed,
 }
 
@@ -130,8 +132,14 @@ mod tests {
 
     #[test]
     fn mode_comes_from_the_prefix() {
-        assert_eq!(SecretKey::parse("sk_test_abc123").unwrap().mode(), Mode::Test);
-        assert_eq!(SecretKey::parse(" sk_live_XYZ9 ").unwrap().mode(), Mode::Live);
+        assert_eq!(
+            SecretKey::parse("sk_test_abc123").unwrap().mode(),
+            Mode::Test
+        );
+        assert_eq!(
+            SecretKey::parse(" sk_live_XYZ9 ").unwrap().mode(),
+            Mode::Live
+        );
     }
 
     #[test]

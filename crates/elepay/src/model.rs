@@ -536,7 +536,10 @@ mod tests {
         // Round-trips verbatim.
         let back = serde_json::to_value(&c).unwrap();
         assert_eq!(back["status"], "frozen");
-        assert!(back.get("charge").is_none(), "absent fields are omitted, not null");
+        assert!(
+            back.get("charge").is_none(),
+            "absent fields are omitted, not null"
+        );
     }
 
     #[test]

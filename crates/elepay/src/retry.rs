@@ -74,7 +74,7 @@ mod tests {
     fn api(status: u16, body: &str) -> Error {
         Error::Api {
             operation: Operation::CreateCode,
-            api: ApiError::from_response(status, body.as_bytes()),
+            api: Box::new(ApiError::from_response(status, body.as_bytes())),
         }
     }
 
@@ -89,7 +89,10 @@ mod tests {
             Operation::CreateCode,
             &api(500, r#"{"errorCode":"S001000"}"#)
         ));
-        assert!(!RetryPolicy::is_retryable(Operation::CreateRefund, &unknown));
+        assert!(!RetryPolicy::is_retryable(
+            Operation::CreateRefund,
+            &unknown
+        ));
         // ...but reads are.
         assert!(RetryPolicy::is_retryable(Operation::RetrieveCode, &unknown));
         assert!(RetryPolicy::is_retryable(
@@ -109,7 +112,10 @@ mod tests {
             Operation::CreateCode,
             &api(400, r#"{"errorCode":"M005000"}"#)
         ));
-        assert!(RetryPolicy::is_retryable(Operation::CreateCode, &api(429, "")));
+        assert!(RetryPolicy::is_retryable(
+            Operation::CreateCode,
+            &api(429, "")
+        ));
         assert!(!RetryPolicy::is_retryable(
             Operation::CreateCode,
             &api(400, r#"{"errorCode":"M002007"}"#)

@@ -98,7 +98,10 @@ const URL_ALLOWED: &str = "an http:// or https:// URL using only letters, digits
 /// Anchored on purpose: a URL with a space or quote in the middle would
 /// pass an unanchored search but break on the phone.
 pub fn is_elepay_url(s: &str) -> bool {
-    let rest = match s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) {
+    let rest = match s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    {
         Some(r) => r.as_bytes(),
         None => return false,
     };
@@ -232,7 +235,10 @@ mod tests {
     use crate::model::CodeItem;
 
     fn req() -> CodeReq {
-        CodeReq::new(Amount::new(1280).unwrap(), OrderNo::new("S1-R1-20261128-0001").unwrap())
+        CodeReq::new(
+            Amount::new(1280).unwrap(),
+            OrderNo::new("S1-R1-20261128-0001").unwrap(),
+        )
     }
 
     #[test]

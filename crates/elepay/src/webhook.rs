@@ -291,7 +291,10 @@ mod tests {
         );
         assert_eq!(v.verify(Some(&h), BODY, t), Ok(()));
         // Upper-case hex is the same signature.
-        let h = format!("t={t},sign={}", compute_signature(&old, t, BODY).to_uppercase());
+        let h = format!(
+            "t={t},sign={}",
+            compute_signature(&old, t, BODY).to_uppercase()
+        );
         assert_eq!(v.verify(Some(&h), BODY, t), Ok(()));
     }
 
@@ -317,7 +320,9 @@ mod tests {
             Err(WebhookError::Stale { .. })
         ));
         assert_eq!(
-            v.clone().with_tolerance_secs(0).verify(Some(&h), BODY, t + 10_000),
+            v.clone()
+                .with_tolerance_secs(0)
+                .verify(Some(&h), BODY, t + 10_000),
             Ok(())
         );
         assert_eq!(v.verify(None, BODY, t), Err(WebhookError::MissingSignature));

@@ -91,7 +91,10 @@ async fn invalid_input_is_refused_before_sending() {
     assert!(!e.write_may_have_happened());
     req.expiry_duration = None;
     req.front_url = Some("javascript:alert(1)".into());
-    assert!(matches!(client.create_code(&req).await, Err(Error::Invalid(_))));
+    assert!(matches!(
+        client.create_code(&req).await,
+        Err(Error::Invalid(_))
+    ));
     assert!(sim.codes().await.is_empty(), "nothing reached the server");
 }
 
@@ -129,7 +132,10 @@ async fn order_no_rules_follow_the_faq() {
     assert_eq!(api.status, 400);
     assert_eq!(api.error_code, Some(ErrorCode::OrderNoAlreadyUsed));
     assert_eq!(api.legacy_code.as_deref(), Some("9_000_000_40022"));
-    assert_eq!(api.message.as_deref(), Some("該当注文番号はすでに支払済み。"));
+    assert_eq!(
+        api.message.as_deref(),
+        Some("該当注文番号はすでに支払済み。")
+    );
     assert!(api.request_id.is_some());
     assert!(!e.write_may_have_happened(), "a refusal created nothing");
 
@@ -215,7 +221,10 @@ async fn paid_code_carries_its_charge_and_cannot_be_closed() {
     let e = client.close_code(&code.id).await.unwrap_err();
     assert!(e.api().unwrap().is_code_paid_or_cancelled(), "{e}");
 
-    let e = client.retrieve_charge("cha_doesnotexist").await.unwrap_err();
+    let e = client
+        .retrieve_charge("cha_doesnotexist")
+        .await
+        .unwrap_err();
     assert!(e.api().unwrap().is_not_found(), "{e}");
 }
 
@@ -223,7 +232,9 @@ async fn paid_code_carries_its_charge_and_cannot_be_closed() {
 async fn charges_list_filters_and_pages() {
     let sim = sim().await;
     let client = sim.client();
-    let methods = ["paypay", "linepay", "paypay", "aupay", "paypay", "linepay", "paypay"];
+    let methods = [
+        "paypay", "linepay", "paypay", "aupay", "paypay", "linepay", "paypay",
+    ];
     for (i, m) in methods.iter().enumerate() {
         let code = client
             .create_code(&code_req(100 + i as i64, &format!("T-LIST-{i}")))
@@ -252,7 +263,10 @@ async fn charges_list_filters_and_pages() {
         .await
         .unwrap();
     let nos: Vec<_> = all.iter().map(|c| c.order_no.clone().unwrap()).collect();
-    assert_eq!(nos, (0..7).map(|i| format!("T-LIST-{i}")).collect::<Vec<_>>());
+    assert_eq!(
+        nos,
+        (0..7).map(|i| format!("T-LIST-{i}")).collect::<Vec<_>>()
+    );
 
     let paypay = client
         .list_all_charges(&ListChargesParams {
@@ -300,7 +314,10 @@ async fn charges_list_filters_and_pages() {
 async fn refunds_partial_full_and_limits() {
     let sim = sim().await;
     let client = sim.client();
-    let code = client.create_code(&code_req(1000, "T-REF-1")).await.unwrap();
+    let code = client
+        .create_code(&code_req(1000, "T-REF-1"))
+        .await
+        .unwrap();
     let charge_id = sim.pay(&code.id, "paypay").await["id"]
         .as_str()
         .unwrap()
@@ -368,11 +385,13 @@ async fn payment_methods_list() {
     for want in ["paypay", "linepay", "creditcard"] {
         assert!(names.iter().any(|n| n == want), "{names:?}");
     }
-    assert!(pm.payment_methods[0]
-        .channel_properties
-        .as_ref()
-        .unwrap()
-        .is_support_refund);
+    assert!(
+        pm.payment_methods[0]
+            .channel_properties
+            .as_ref()
+            .unwrap()
+            .is_support_refund
+    );
 }
 
 #[tokio::test]
@@ -482,8 +501,10 @@ async fn throttling_as_400_or_429_is_retried_even_for_creates() {
     let sim = sim().await;
     let client = sim.client();
     for status in [400, 429] {
-        sim.fault(json!({ "endpoint": "createCode", "kind": "throttle", "status": status, "count": 2 }))
-            .await;
+        sim.fault(
+            json!({ "endpoint": "createCode", "kind": "throttle", "status": status, "count": 2 }),
+        )
+        .await;
         let code = client
             .create_code(&code_req(100, &format!("T-THR-{status}")))
             .await
@@ -551,7 +572,10 @@ async fn key_rotation_overlap_lasts_three_days() {
     // Codes made under the old key stay readable with the new one.
     assert_eq!(new.retrieve_code(&code.id).await.unwrap().id, code.id);
     sim.advance(3 * 24 * 3_600_000 - 60_000).await;
-    assert!(old.list_code_payment_methods().await.is_ok(), "still inside the overlap");
+    assert!(
+        old.list_code_payment_methods().await.is_ok(),
+        "still inside the overlap"
+    );
     sim.advance(120_000).await;
     let e = old.list_code_payment_methods().await.unwrap_err();
     assert!(e.is_auth_failure(), "{e}");

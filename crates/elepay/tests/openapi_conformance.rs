@@ -80,7 +80,7 @@ impl Spec {
         let validator = jsonschema::draft7::new(&root).unwrap();
         let errors: Vec<String> = validator
             .iter_errors(instance)
-            .map(|e| format!("{} at {}", e, e.instance_path))
+            .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect();
         assert!(
             errors.is_empty(),
@@ -144,9 +144,29 @@ async fn simulator_responses_match_the_openapi_schemas() {
     spec.check("CodeReq sample", spec.request_schema("createCode"), &req);
     let (s, code) = raw.call(Method::POST, "/codes", Some(req)).await;
     assert_eq!(s, 201, "{code}");
-    spec.check("createCode 201", spec.response_schema("createCode", 201), &code);
-    for field in ["id", "object", "liveMode", "codeUrl", "amount", "currency", "orderNo", "status", "expired", "expiryTime", "expiryPeriod", "createTime"] {
-        assert!(code.get(field).is_some(), "createCode lacks {field}: {code}");
+    spec.check(
+        "createCode 201",
+        spec.response_schema("createCode", 201),
+        &code,
+    );
+    for field in [
+        "id",
+        "object",
+        "liveMode",
+        "codeUrl",
+        "amount",
+        "currency",
+        "orderNo",
+        "status",
+        "expired",
+        "expiryTime",
+        "expiryPeriod",
+        "createTime",
+    ] {
+        assert!(
+            code.get(field).is_some(),
+            "createCode lacks {field}: {code}"
+        );
     }
     let id = code["id"].as_str().unwrap().to_owned();
     assert!(id.len() <= 32);
@@ -154,74 +174,160 @@ async fn simulator_responses_match_the_openapi_schemas() {
     // retrieveCode 200: pending, then captured with its charge.
     let (s, pending) = raw.call(Method::GET, &format!("/codes/{id}"), None).await;
     assert_eq!(s, 200);
-    spec.check("retrieveCode pending", spec.response_schema("retrieveCode", 200), &pending);
+    spec.check(
+        "retrieveCode pending",
+        spec.response_schema("retrieveCode", 200),
+        &pending,
+    );
     sim.pay(&id, "creditcard").await;
     let (_, captured) = raw.call(Method::GET, &format!("/codes/{id}"), None).await;
-    spec.check("retrieveCode captured", spec.response_schema("retrieveCode", 200), &captured);
+    spec.check(
+        "retrieveCode captured",
+        spec.response_schema("retrieveCode", 200),
+        &captured,
+    );
     assert_eq!(captured["status"], "captured");
     let charge_id = captured["charge"]["id"].as_str().unwrap().to_owned();
 
     // closeCode 204 (no body), then the closed and the expired shapes.
     let (_, other) = raw
-        .call(Method::POST, "/codes", Some(json!({ "amount": 1, "orderNo": "CONF-2", "expiryDuration": 3 })))
+        .call(
+            Method::POST,
+            "/codes",
+            Some(json!({ "amount": 1, "orderNo": "CONF-2", "expiryDuration": 3 })),
+        )
         .await;
     let other_id = other["id"].as_str().unwrap().to_owned();
-    let (s, body) = raw.call(Method::DELETE, &format!("/codes/{other_id}"), None).await;
+    let (s, body) = raw
+        .call(Method::DELETE, &format!("/codes/{other_id}"), None)
+        .await;
     assert_eq!((s, body), (204, Value::Null));
-    let (_, closed) = raw.call(Method::GET, &format!("/codes/{other_id}"), None).await;
-    spec.check("retrieveCode closed", spec.response_schema("retrieveCode", 200), &closed);
+    let (_, closed) = raw
+        .call(Method::GET, &format!("/codes/{other_id}"), None)
+        .await;
+    spec.check(
+        "retrieveCode closed",
+        spec.response_schema("retrieveCode", 200),
+        &closed,
+    );
     let (_, third) = raw
-        .call(Method::POST, "/codes", Some(json!({ "amount": 1, "orderNo": "CONF-3", "expiryDuration": 3 })))
+        .call(
+            Method::POST,
+            "/codes",
+            Some(json!({ "amount": 1, "orderNo": "CONF-3", "expiryDuration": 3 })),
+        )
         .await;
     sim.advance(4 * 60_000).await;
     let (_, expired) = raw
-        .call(Method::GET, &format!("/codes/{}", third["id"].as_str().unwrap()), None)
+        .call(
+            Method::GET,
+            &format!("/codes/{}", third["id"].as_str().unwrap()),
+            None,
+        )
         .await;
     assert_eq!(expired["expired"], true);
-    spec.check("retrieveCode expired", spec.response_schema("retrieveCode", 200), &expired);
+    spec.check(
+        "retrieveCode expired",
+        spec.response_schema("retrieveCode", 200),
+        &expired,
+    );
 
     // Charges.
-    let (s, charge) = raw.call(Method::GET, &format!("/charges/{charge_id}"), None).await;
+    let (s, charge) = raw
+        .call(Method::GET, &format!("/charges/{charge_id}"), None)
+        .await;
     assert_eq!(s, 200);
-    spec.check("retrieveCharge", spec.response_schema("retrieveCharge", 200), &charge);
+    spec.check(
+        "retrieveCharge",
+        spec.response_schema("retrieveCharge", 200),
+        &charge,
+    );
     let (_, status) = raw
         .call(Method::GET, &format!("/charges/{charge_id}/status"), None)
         .await;
-    spec.check("retrieveChargeStatus", spec.response_schema("retrieveChargeStatus", 200), &status);
+    spec.check(
+        "retrieveChargeStatus",
+        spec.response_schema("retrieveChargeStatus", 200),
+        &status,
+    );
     let (_, list) = raw
         .call(Method::GET, "/charges?limit=10&offset=0&paymentMethod=creditcard&paymentMethod=paypay&order=asc&dateField=paid_time", None)
         .await;
-    spec.check("listCharges", spec.response_schema("listCharges", 200), &list);
+    spec.check(
+        "listCharges",
+        spec.response_schema("listCharges", 200),
+        &list,
+    );
     assert_eq!(list["total"], 1);
 
     // Refunds, pending and completed.
     let refund_req = json!({ "amount": 280, "reason": "返品", "metadata": { "by": "lead" } });
-    spec.check("RefundReq sample", spec.request_schema("createRefund"), &refund_req);
+    spec.check(
+        "RefundReq sample",
+        spec.request_schema("createRefund"),
+        &refund_req,
+    );
     let (s, refund) = raw
-        .call(Method::POST, &format!("/charges/{charge_id}/refunds"), Some(refund_req))
+        .call(
+            Method::POST,
+            &format!("/charges/{charge_id}/refunds"),
+            Some(refund_req),
+        )
         .await;
     assert_eq!(s, 201, "{refund}");
-    spec.check("createRefund 201", spec.response_schema("createRefund", 201), &refund);
+    spec.check(
+        "createRefund 201",
+        spec.response_schema("createRefund", 201),
+        &refund,
+    );
     sim.advance(60_000).await;
     let rid = refund["id"].as_str().unwrap();
     let (_, done) = raw
-        .call(Method::GET, &format!("/charges/{charge_id}/refunds/{rid}"), None)
+        .call(
+            Method::GET,
+            &format!("/charges/{charge_id}/refunds/{rid}"),
+            None,
+        )
         .await;
-    spec.check("retrieveChargeRefund", spec.response_schema("retrieveChargeRefund", 200), &done);
+    spec.check(
+        "retrieveChargeRefund",
+        spec.response_schema("retrieveChargeRefund", 200),
+        &done,
+    );
     let (_, refunds) = raw
         .call(Method::GET, &format!("/charges/{charge_id}/refunds"), None)
         .await;
-    spec.check("listChargesRefunds", spec.response_schema("listChargesRefunds", 200), &refunds);
-    let (_, refunded_charge) = raw.call(Method::GET, &format!("/charges/{charge_id}"), None).await;
-    spec.check("retrieveCharge refunded", spec.response_schema("retrieveCharge", 200), &refunded_charge);
+    spec.check(
+        "listChargesRefunds",
+        spec.response_schema("listChargesRefunds", 200),
+        &refunds,
+    );
+    let (_, refunded_charge) = raw
+        .call(Method::GET, &format!("/charges/{charge_id}"), None)
+        .await;
+    spec.check(
+        "retrieveCharge refunded",
+        spec.response_schema("retrieveCharge", 200),
+        &refunded_charge,
+    );
 
     // Payment methods.
-    let (_, pm) = raw.call(Method::GET, "/code-setting/payment-methods", None).await;
-    spec.check("listCodePaymentMethods", spec.response_schema("listCodePaymentMethods", 200), &pm);
+    let (_, pm) = raw
+        .call(Method::GET, "/code-setting/payment-methods", None)
+        .await;
+    spec.check(
+        "listCodePaymentMethods",
+        spec.response_schema("listCodePaymentMethods", 200),
+        &pm,
+    );
 
     // Errors: the documented error shape (no schema in the file).
     let (s, err) = raw
-        .call(Method::POST, "/codes", Some(json!({ "amount": 1, "orderNo": "CONF-1" })))
+        .call(
+            Method::POST,
+            "/codes",
+            Some(json!({ "amount": 1, "orderNo": "CONF-1" })),
+        )
         .await;
     assert_eq!(s, 400);
     for field in ["requestId", "errorCode", "code", "message"] {
@@ -254,7 +360,11 @@ fn client_request_bodies_match_the_openapi_schemas() {
         reason: Some("返品".into()),
     };
     let body = serde_json::to_value(&refund).unwrap();
-    spec.check("client RefundReq", spec.request_schema("createRefund"), &body);
+    spec.check(
+        "client RefundReq",
+        spec.request_schema("createRefund"),
+        &body,
+    );
 }
 
 #[test]
@@ -265,6 +375,9 @@ fn the_strict_check_catches_a_misspelt_field() {
     let v = jsonschema::draft7::new(&root).unwrap();
     assert!(v.is_valid(&json!({ "id": "cod_1", "status": "pending" })));
     assert!(!v.is_valid(&json!({ "id": "cod_1", "orderNumber": "x" })));
-    assert!(!v.is_valid(&json!({ "id": "cod_1", "amount": null })), "null is not allowed");
+    assert!(
+        !v.is_valid(&json!({ "id": "cod_1", "amount": null })),
+        "null is not allowed"
+    );
     assert!(!v.is_valid(&json!({ "id": "cod_1", "status": "paid" })));
 }

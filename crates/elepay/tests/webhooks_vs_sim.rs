@@ -13,14 +13,21 @@ use common::*;
 use elepay::webhook::{Event, SigningSecret, Verifier, WebhookError, SIGNATURE_HEADER};
 use serde_json::json;
 
+/// One delivery: the `elepay-signature` header and the raw body.
+type Delivery = (String, Vec<u8>);
+
 #[derive(Clone, Default)]
 struct Inbox {
-    got: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    got: Arc<Mutex<Vec<Delivery>>>,
     /// How many deliveries to answer with 500 before answering 200.
     fail_first: Arc<Mutex<usize>>,
 }
 
-async fn receive(State(inbox): State<Inbox>, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
+async fn receive(
+    State(inbox): State<Inbox>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
     let sig = headers
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -48,7 +55,7 @@ async fn receiver() -> (String, Inbox) {
 }
 
 impl Inbox {
-    async fn wait_for(&self, n: usize) -> Vec<(String, Vec<u8>)> {
+    async fn wait_for(&self, n: usize) -> Vec<Delivery> {
         for _ in 0..500 {
             {
                 let got = self.got.lock().unwrap();
@@ -58,7 +65,10 @@ impl Inbox {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("expected {n} deliveries, got {}", self.got.lock().unwrap().len());
+        panic!(
+            "expected {n} deliveries, got {}",
+            self.got.lock().unwrap().len()
+        );
     }
 }
 
@@ -76,7 +86,10 @@ async fn sim_now_secs(sim: &Sim) -> i64 {
 
 async fn add_endpoint(sim: &Sim, url: &str, secret: &str) {
     let (s, v) = sim
-        .admin("/_sim/webhooks/endpoints", json!({ "url": url, "secret": secret }))
+        .admin(
+            "/_sim/webhooks/endpoints",
+            json!({ "url": url, "secret": secret }),
+        )
         .await;
     assert!((200..300).contains(&s), "{v}");
 }
@@ -137,7 +150,11 @@ async fn payment_webhook_is_signed_and_verifiable_with_rotated_secrets() {
     assert_eq!(charge.order_no.as_deref(), Some("T-WH-1"));
     assert_eq!(charge.amount, 1800);
     assert_eq!(ev.location_id(), Some("loc_shibuya"));
-    assert_eq!(Event::parse(&body_old).unwrap().id, ev.id, "same event to every endpoint");
+    assert_eq!(
+        Event::parse(&body_old).unwrap().id,
+        ev.id,
+        "same event to every endpoint"
+    );
 }
 
 #[tokio::test]
@@ -190,5 +207,7 @@ async fn duplicates_can_be_injected() {
         assert_eq!(verifier.verify(Some(sig), body, 0), Ok(()));
     }
     let first = Event::parse(&got[0].1).unwrap().id;
-    assert!(got.iter().all(|(_, b)| Event::parse(b).unwrap().id == first));
+    assert!(got
+        .iter()
+        .all(|(_, b)| Event::parse(b).unwrap().id == first));
 }
