@@ -160,16 +160,21 @@ fn items(m: &Map<String, Value>) -> Result<Option<Vec<Value>>, ApiError> {
     Ok(Some(out))
 }
 
+/// `amount`: required, an integer of at least 1 (codes and refunds alike).
+fn required_amount(m: &Map<String, Value>) -> Result<i64, ApiError> {
+    match m.get("amount") {
+        None | Some(Value::Null) => Err(ApiError::missing("amount").legacy(10102)),
+        Some(v) => match v.as_i64() {
+            Some(n) if n >= 1 => Ok(n),
+            _ => Err(ApiError::invalid("amount").legacy(10102)),
+        },
+    }
+}
+
 /// Validates a createCode body, in the order elepay documents the fields.
 pub(crate) fn new_code(body: &[u8]) -> Result<NewCode, ApiError> {
     let m = json_object(body)?;
-    let amount = match m.get("amount") {
-        None | Some(Value::Null) => return Err(ApiError::missing("amount").legacy(10102)),
-        Some(v) => match v.as_i64() {
-            Some(n) if n >= 1 => n,
-            _ => return Err(ApiError::invalid("amount").legacy(10102)),
-        },
-    };
+    let amount = required_amount(&m)?;
     let order_no = match m.get("orderNo") {
         None | Some(Value::Null) => return Err(ApiError::missing("orderNo").legacy(40012)),
         Some(Value::String(s)) if s.is_empty() => {
@@ -228,13 +233,7 @@ pub(crate) fn new_code(body: &[u8]) -> Result<NewCode, ApiError> {
 /// Validates a createRefund body.
 pub(crate) fn new_refund(body: &[u8]) -> Result<NewRefund, ApiError> {
     let m = json_object(body)?;
-    let amount = match m.get("amount") {
-        None | Some(Value::Null) => return Err(ApiError::missing("amount").legacy(10102)),
-        Some(v) => match v.as_i64() {
-            Some(n) if n >= 1 => n,
-            _ => return Err(ApiError::invalid("amount").legacy(10102)),
-        },
-    };
+    let amount = required_amount(&m)?;
     Ok(NewRefund {
         amount,
         currency: currency(&m)?,

@@ -142,14 +142,7 @@ impl Client {
     /// `GET /codes/{codeId}`.
     pub async fn retrieve_code(&self, code_id: &str) -> Result<CodeDto, Error> {
         let id = path_id("codeId", code_id)?;
-        self.call(
-            Operation::RetrieveCode,
-            Method::GET,
-            &["codes", id],
-            &[],
-            None::<&()>,
-        )
-        .await
+        self.get(Operation::RetrieveCode, &["codes", id]).await
     }
 
     /// `DELETE /codes/{codeId}` (204, no body). Read the code back afterwards:
@@ -170,27 +163,14 @@ impl Client {
     /// `GET /charges/{id}`.
     pub async fn retrieve_charge(&self, charge_id: &str) -> Result<ChargeDto, Error> {
         let id = path_id("chargeId", charge_id)?;
-        self.call(
-            Operation::RetrieveCharge,
-            Method::GET,
-            &["charges", id],
-            &[],
-            None::<&()>,
-        )
-        .await
+        self.get(Operation::RetrieveCharge, &["charges", id]).await
     }
 
     /// `GET /charges/{id}/status`.
     pub async fn retrieve_charge_status(&self, charge_id: &str) -> Result<ChargeStatusDto, Error> {
         let id = path_id("chargeId", charge_id)?;
-        self.call(
-            Operation::RetrieveChargeStatus,
-            Method::GET,
-            &["charges", id, "status"],
-            &[],
-            None::<&()>,
-        )
-        .await
+        self.get(Operation::RetrieveChargeStatus, &["charges", id, "status"])
+            .await
     }
 
     /// `GET /charges`, one page.
@@ -257,14 +237,8 @@ impl Client {
     /// `GET /charges/{id}/refunds`.
     pub async fn list_refunds(&self, charge_id: &str) -> Result<RefundsResponse, Error> {
         let id = path_id("chargeId", charge_id)?;
-        self.call(
-            Operation::ListRefunds,
-            Method::GET,
-            &["charges", id, "refunds"],
-            &[],
-            None::<&()>,
-        )
-        .await
+        self.get(Operation::ListRefunds, &["charges", id, "refunds"])
+            .await
     }
 
     /// `GET /charges/{id}/refunds/{refundId}`.
@@ -275,27 +249,22 @@ impl Client {
     ) -> Result<RefundDto, Error> {
         let id = path_id("chargeId", charge_id)?;
         let rid = path_id("refundId", refund_id)?;
-        self.call(
-            Operation::RetrieveRefund,
-            Method::GET,
-            &["charges", id, "refunds", rid],
-            &[],
-            None::<&()>,
-        )
-        .await
+        self.get(Operation::RetrieveRefund, &["charges", id, "refunds", rid])
+            .await
     }
 
     /// `GET /code-setting/payment-methods`: wallets enabled for EasyQR. Also
     /// a harmless call for checking that a key works.
     pub async fn list_code_payment_methods(&self) -> Result<CodePaymentMethodResponse, Error> {
-        self.call(
+        self.get(
             Operation::ListCodePaymentMethods,
-            Method::GET,
             &["code-setting", "payment-methods"],
-            &[],
-            None::<&()>,
         )
         .await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, op: Operation, path: &[&str]) -> Result<T, Error> {
+        self.call(op, Method::GET, path, &[], None::<&()>).await
     }
 
     async fn call<T: DeserializeOwned>(
