@@ -1,0 +1,189 @@
+//! Append-only, hash-chained journal. Every row commits to the previous
+//! row's hash, and `journal_head` remembers the newest row, so editing,
+//! deleting or truncating rows is detected by [`verify`].
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+
+use crate::LedgerError;
+
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+pub(crate) struct Entry<'a> {
+    pub at: i64,
+    pub kind: &'a str,
+    pub sale_id: Option<i64>,
+    pub attempt_id: Option<i64>,
+    pub payload: serde_json::Value,
+}
+
+fn row_hash(
+    prev: &str,
+    seq: i64,
+    at: i64,
+    kind: &str,
+    sale: Option<i64>,
+    attempt: Option<i64>,
+    payload: &str,
+) -> String {
+    let mut h = Sha256::new();
+    // Field separators plus explicit "-" for NULL keep the encoding unambiguous.
+    let opt = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    h.update(
+        format!(
+            "{prev}\n{seq}\n{at}\n{kind}\n{}\n{}\n",
+            opt(sale),
+            opt(attempt)
+        )
+        .as_bytes(),
+    );
+    h.update(payload.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Appends inside the caller's transaction, so a state change and its
+/// journal row commit together or not at all.
+pub(crate) fn append(tx: &Transaction<'_>, e: Entry<'_>) -> Result<i64, LedgerError> {
+    let head: Option<(i64, String)> = tx
+        .query_row("SELECT seq, hash FROM journal_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+    let seq = prev_seq + 1;
+    let payload = e.payload.to_string();
+    let hash = row_hash(
+        &prev_hash,
+        seq,
+        e.at,
+        e.kind,
+        e.sale_id,
+        e.attempt_id,
+        &payload,
+    );
+    tx.execute(
+        "INSERT INTO journal (seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            seq,
+            e.at,
+            e.kind,
+            e.sale_id,
+            e.attempt_id,
+            payload,
+            prev_hash,
+            hash
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO journal_head (id, seq, hash) VALUES (1, ?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        params![seq, hash],
+    )?;
+    Ok(seq)
+}
+
+/// Result of checking the chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JournalReport {
+    pub rows: u64,
+    /// The first row that does not fit the chain, if any.
+    pub first_bad: Option<BadRow>,
+}
+
+impl JournalReport {
+    pub fn is_intact(&self) -> bool {
+        self.first_bad.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BadRow {
+    pub seq: i64,
+    pub reason: String,
+}
+
+fn broken(rows: u64, seq: i64, reason: String) -> JournalReport {
+    JournalReport {
+        rows,
+        first_bad: Some(BadRow { seq, reason }),
+    }
+}
+
+pub(crate) fn verify(conn: &Connection) -> Result<JournalReport, LedgerError> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash
+         FROM journal ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut expected_prev = GENESIS.to_owned();
+    let mut expected_seq = 1i64;
+    let mut count = 0u64;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let prev: String = r.get(6)?;
+        let stored: String = r.get(7)?;
+        if seq != expected_seq {
+            return Ok(broken(
+                count,
+                expected_seq,
+                format!("row {expected_seq} is missing (next row is {seq})"),
+            ));
+        }
+        if prev != expected_prev {
+            return Ok(broken(
+                count,
+                seq,
+                "does not link to the previous row".into(),
+            ));
+        }
+        let payload: String = r.get(5)?;
+        let recomputed = row_hash(
+            &prev,
+            seq,
+            r.get(1)?,
+            &r.get::<_, String>(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            &payload,
+        );
+        if recomputed != stored {
+            return Ok(broken(
+                count,
+                seq,
+                "content was changed after it was written".into(),
+            ));
+        }
+        expected_prev = stored;
+        expected_seq += 1;
+        count += 1;
+    }
+    let head: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM journal_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let last_seq = expected_seq - 1;
+    match head {
+        None if count == 0 => {}
+        None => {
+            return Ok(broken(
+                count,
+                last_seq,
+                "journal head record is missing".into(),
+            ))
+        }
+        Some((seq, hash)) if seq != last_seq || hash != expected_prev => {
+            return Ok(broken(
+                count,
+                last_seq + 1,
+                format!("rows after {last_seq} were removed (head says {seq})"),
+            ))
+        }
+        Some(_) => {}
+    }
+    Ok(JournalReport {
+        rows: count,
+        first_bad: None,
+    })
+}

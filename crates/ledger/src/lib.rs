@@ -1,0 +1,618 @@
+//! The durable ledger of EasyQR POS: sales, payment attempts (one per EasyQR
+//! code), shifts, the orderNo registry, seen webhook events, and an
+//! append-only hash-chained journal of every state change.
+//!
+//! Money rules enforced here (PRODUCT.md §3):
+//! - an orderNo is never reserved while another attempt with it may be
+//!   payable or is paid (a partial unique index, so even a buggy caller
+//!   cannot break it);
+//! - a state change is a compare-and-set plus a journal row in one
+//!   transaction, so each payment is recorded exactly once;
+//! - the journal cannot be edited through SQL and [`Ledger::verify`] finds any
+//!   row changed or removed behind its back.
+
+mod journal;
+mod order_no;
+mod schema;
+mod state;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+use serde_json::json;
+
+pub use journal::{BadRow, JournalReport};
+pub use order_no::{business_date, OrderPrefix};
+pub use schema::SCHEMA_VERSION;
+pub use state::AttemptState;
+
+pub type SaleId = i64;
+pub type AttemptId = i64;
+pub type ShiftId = i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("ledger database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the ledger at {path} was written by a newer EasyQR POS (schema {found}, this build knows up to {known}); refusing to open it")]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "orderNo {order_no} is still payable or paid (attempt {holder}); it cannot be sent again"
+    )]
+    OrderNoBlocked { order_no: String, holder: AttemptId },
+    #[error("attempt {id} cannot go from {from} to {to}")]
+    InvalidTransition {
+        id: AttemptId,
+        from: AttemptState,
+        to: AttemptState,
+    },
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("ledger data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("{field}: {allowed}")]
+    Invalid {
+        field: &'static str,
+        allowed: String,
+    },
+}
+
+/// A payment attempt as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub sale_id: SaleId,
+    pub shift_id: Option<ShiftId>,
+    pub order_no: String,
+    pub amount: i64,
+    pub state: AttemptState,
+    pub code_id: Option<String>,
+    pub code_url: Option<String>,
+    /// Server's absolute expiry (epoch ms), for records; countdowns use the
+    /// server's remaining period instead.
+    pub expiry_time: Option<i64>,
+    pub key_last4: Option<String>,
+    pub charge_id: Option<String>,
+    pub payment_method: Option<String>,
+    pub paid_time: Option<i64>,
+    pub error_code: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// How an attempt changes; each variant carries what the new state needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Creating,
+    Pending {
+        code_id: String,
+        code_url: String,
+        expiry_time: i64,
+        key_last4: String,
+    },
+    Captured {
+        charge_id: Option<String>,
+        payment_method: Option<String>,
+        paid_time: Option<i64>,
+        /// Where we learned it: "poll", "webhook", "cancel", "recovery", …
+        source: String,
+    },
+    Closed,
+    Expired,
+    Burned {
+        reason: String,
+    },
+    Rejected {
+        error_code: String,
+        message: String,
+    },
+}
+
+impl Change {
+    pub fn target(&self) -> AttemptState {
+        match self {
+            Change::Creating => AttemptState::Creating,
+            Change::Pending { .. } => AttemptState::Pending,
+            Change::Captured { .. } => AttemptState::Captured,
+            Change::Closed => AttemptState::Closed,
+            Change::Expired => AttemptState::Expired,
+            Change::Burned { .. } => AttemptState::Burned,
+            Change::Rejected { .. } => AttemptState::Rejected,
+        }
+    }
+}
+
+/// What a transition did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The state changed (and a journal row was written).
+    Changed {
+        from: AttemptState,
+        attempt: Attempt,
+    },
+    /// The attempt was already in the target state: nothing written. This is
+    /// how duplicate webhooks and racing pollers become harmless.
+    Unchanged { attempt: Attempt },
+}
+
+impl Applied {
+    pub fn attempt(&self) -> &Attempt {
+        match self {
+            Applied::Changed { attempt, .. } | Applied::Unchanged { attempt } => attempt,
+        }
+    }
+    pub fn changed(&self) -> bool {
+        matches!(self, Applied::Changed { .. })
+    }
+}
+
+pub struct Ledger {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ledger")
+    }
+}
+
+const ATTEMPT_COLS: &str =
+    "a.id, a.sale_id, s.shift_id, a.order_no, a.amount, a.state, a.code_id, a.code_url,
+    a.expiry_time, a.key_last4, a.charge_id, a.payment_method, a.paid_time, a.error_code,
+    a.created_at, a.updated_at";
+
+fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<Attempt> {
+    let state: String = r.get(5)?;
+    Ok(Attempt {
+        id: r.get(0)?,
+        sale_id: r.get(1)?,
+        shift_id: r.get(2)?,
+        order_no: r.get(3)?,
+        amount: r.get(4)?,
+        state: state.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
+        })?,
+        code_id: r.get(6)?,
+        code_url: r.get(7)?,
+        expiry_time: r.get(8)?,
+        key_last4: r.get(9)?,
+        charge_id: r.get(10)?,
+        payment_method: r.get(11)?,
+        paid_time: r.get(12)?,
+        error_code: r.get(13)?,
+        created_at: r.get(14)?,
+        updated_at: r.get(15)?,
+    })
+}
+
+impl Ledger {
+    /// Opens (creating and migrating if needed) the ledger file.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        let conn = Connection::open(path)?;
+        schema::prepare(&conn, &path.display().to_string())?;
+        Ok(Ledger {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    pub fn open_in_memory() -> Result<Ledger, LedgerError> {
+        let conn = Connection::open_in_memory()?;
+        schema::prepare(&conn, ":memory:")?;
+        Ok(Ledger {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written
+        // (transactions roll back), so the connection stays usable.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ----- shifts (the minimum the engine needs; reports come later) -----
+
+    pub fn open_shift(
+        &self,
+        register_id: &str,
+        cashier: &str,
+        now: i64,
+    ) -> Result<ShiftId, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let open: Option<ShiftId> = tx
+            .query_row(
+                "SELECT id FROM shifts WHERE register_id = ?1 AND closed_at IS NULL",
+                [register_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = open {
+            return Err(LedgerError::Invalid {
+                field: "shift",
+                allowed: format!("one open shift per register; shift {id} is still open"),
+            });
+        }
+        tx.execute(
+            "INSERT INTO shifts (register_id, cashier, opened_at) VALUES (?1, ?2, ?3)",
+            params![register_id, cashier, now],
+        )?;
+        let id = tx.last_insert_rowid();
+        journal::append(
+            &tx,
+            journal::Entry {
+                at: now,
+                kind: "shift.opened",
+                sale_id: None,
+                attempt_id: None,
+                payload: json!({ "shiftId": id, "registerId": register_id, "cashier": cashier }),
+            },
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn current_shift(&self, register_id: &str) -> Result<Option<ShiftId>, LedgerError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id FROM shifts WHERE register_id = ?1 AND closed_at IS NULL",
+                [register_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    // ----- sales and attempts -----
+
+    /// Records a sale (the amount the cashier rang up) in the given shift.
+    pub fn create_sale(
+        &self,
+        amount: elepay::Amount,
+        description: Option<&str>,
+        shift_id: Option<ShiftId>,
+        now: i64,
+    ) -> Result<SaleId, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO sales (shift_id, amount, description, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![shift_id, amount.yen(), description, now],
+        )?;
+        let id = tx.last_insert_rowid();
+        journal::append(
+            &tx,
+            journal::Entry {
+                at: now,
+                kind: "sale.created",
+                sale_id: Some(id),
+                attempt_id: None,
+                payload: json!({ "amount": amount.yen(), "shiftId": shift_id, "description": description }),
+            },
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Allocates the next orderNo for `prefix` on `business_date` (YYYYMMDD).
+    pub fn next_order_no(
+        &self,
+        prefix: &OrderPrefix,
+        business_date: &str,
+    ) -> Result<elepay::OrderNo, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let seq: i64 = tx.query_row(
+            "INSERT INTO order_seq (prefix, business_date, next_seq) VALUES (?1, ?2, 2)
+             ON CONFLICT(prefix, business_date) DO UPDATE SET next_seq = next_seq + 1
+             RETURNING next_seq - 1",
+            params![prefix.as_str(), business_date],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        prefix.order_no(business_date, seq)
+    }
+
+    /// Reserves `order_no` for a new attempt of `sale_id`. Fails with
+    /// [`LedgerError::OrderNoBlocked`] while another attempt with that orderNo
+    /// may be payable or is paid (invariant 1).
+    pub fn reserve_attempt(
+        &self,
+        sale_id: SaleId,
+        order_no: &elepay::OrderNo,
+        now: i64,
+    ) -> Result<Attempt, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let amount: i64 = tx
+            .query_row("SELECT amount FROM sales WHERE id = ?1", [sale_id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| LedgerError::NotFound {
+                what: "sale",
+                id: sale_id.to_string(),
+            })?;
+        let inserted = tx.execute(
+            "INSERT INTO attempts (sale_id, order_no, amount, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'reserved', ?4, ?4)",
+            params![sale_id, order_no.as_str(), amount, now],
+        );
+        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
+            if e.code == rusqlite::ErrorCode::ConstraintViolation {
+                let holder: AttemptId = tx.query_row(
+                    "SELECT id FROM attempts WHERE order_no = ?1
+                     AND state IN ('reserved','creating','pending','captured','burned')",
+                    [order_no.as_str()],
+                    |r| r.get(0),
+                )?;
+                return Err(LedgerError::OrderNoBlocked {
+                    order_no: order_no.to_string(),
+                    holder,
+                });
+            }
+        }
+        inserted?;
+        let id = tx.last_insert_rowid();
+        journal::append(
+            &tx,
+            journal::Entry {
+                at: now,
+                kind: "attempt.reserved",
+                sale_id: Some(sale_id),
+                attempt_id: Some(id),
+                payload: json!({ "to": "reserved", "orderNo": order_no.as_str(), "amount": amount }),
+            },
+        )?;
+        let attempt = load_attempt(&tx, id)?;
+        tx.commit()?;
+        Ok(attempt)
+    }
+
+    /// Moves an attempt to the state `change` describes, as a compare-and-set
+    /// with its journal row. Applying a change whose target is the current
+    /// state returns [`Applied::Unchanged`] and writes nothing.
+    pub fn apply(&self, id: AttemptId, change: &Change, now: i64) -> Result<Applied, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let current = load_attempt(&tx, id)?;
+        let to = change.target();
+        if current.state == to {
+            return Ok(Applied::Unchanged { attempt: current });
+        }
+        if !current.state.can_move_to(to) {
+            return Err(LedgerError::InvalidTransition {
+                id,
+                from: current.state,
+                to,
+            });
+        }
+        let mut payload = json!({ "from": current.state.as_str(), "to": to.as_str(), "orderNo": current.order_no });
+        let n = match change {
+            Change::Creating | Change::Closed | Change::Expired => tx.execute(
+                "UPDATE attempts SET state = ?1, updated_at = ?2 WHERE id = ?3 AND state = ?4",
+                params![to.as_str(), now, id, current.state.as_str()],
+            )?,
+            Change::Pending {
+                code_id,
+                code_url,
+                expiry_time,
+                key_last4,
+            } => {
+                payload["codeId"] = json!(code_id);
+                payload["expiryTime"] = json!(expiry_time);
+                tx.execute(
+                    "UPDATE attempts SET state = ?1, code_id = ?2, code_url = ?3, expiry_time = ?4,
+                     key_last4 = ?5, updated_at = ?6 WHERE id = ?7 AND state = ?8",
+                    params![
+                        to.as_str(),
+                        code_id,
+                        code_url,
+                        expiry_time,
+                        key_last4,
+                        now,
+                        id,
+                        current.state.as_str()
+                    ],
+                )?
+            }
+            Change::Captured {
+                charge_id,
+                payment_method,
+                paid_time,
+                source,
+            } => {
+                payload["chargeId"] = json!(charge_id);
+                payload["paymentMethod"] = json!(payment_method);
+                payload["paidTime"] = json!(paid_time);
+                payload["source"] = json!(source);
+                payload["amount"] = json!(current.amount);
+                tx.execute(
+                    "UPDATE attempts SET state = ?1, charge_id = ?2, payment_method = ?3, paid_time = ?4,
+                     updated_at = ?5 WHERE id = ?6 AND state = ?7",
+                    params![to.as_str(), charge_id, payment_method, paid_time, now, id, current.state.as_str()],
+                )?
+            }
+            Change::Burned { reason } => {
+                payload["reason"] = json!(reason);
+                tx.execute(
+                    "UPDATE attempts SET state = ?1, updated_at = ?2 WHERE id = ?3 AND state = ?4",
+                    params![to.as_str(), now, id, current.state.as_str()],
+                )?
+            }
+            Change::Rejected {
+                error_code,
+                message,
+            } => {
+                payload["errorCode"] = json!(error_code);
+                payload["message"] = json!(message);
+                tx.execute(
+                    "UPDATE attempts SET state = ?1, error_code = ?2, updated_at = ?3 WHERE id = ?4 AND state = ?5",
+                    params![to.as_str(), error_code, now, id, current.state.as_str()],
+                )?
+            }
+        };
+        if n != 1 {
+            // Cannot happen while we hold the only connection, but a money
+            // ledger says so instead of assuming.
+            return Err(LedgerError::Corrupt(format!(
+                "attempt {id} changed underneath us"
+            )));
+        }
+        journal::append(
+            &tx,
+            journal::Entry {
+                at: now,
+                kind: "attempt.changed",
+                sale_id: Some(current.sale_id),
+                attempt_id: Some(id),
+                payload,
+            },
+        )?;
+        let attempt = load_attempt(&tx, id)?;
+        tx.commit()?;
+        Ok(Applied::Changed {
+            from: current.state,
+            attempt,
+        })
+    }
+
+    pub fn attempt(&self, id: AttemptId) -> Result<Attempt, LedgerError> {
+        load_attempt(&self.conn(), id)
+    }
+
+    pub fn attempt_by_code_id(&self, code_id: &str) -> Result<Option<Attempt>, LedgerError> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {ATTEMPT_COLS} FROM attempts a JOIN sales s ON s.id = a.sale_id WHERE a.code_id = ?1"),
+                [code_id],
+                attempt_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Every attempt that ever used `order_no`, oldest first.
+    pub fn attempts_by_order_no(&self, order_no: &str) -> Result<Vec<Attempt>, LedgerError> {
+        self.query_attempts("WHERE a.order_no = ?1 ORDER BY a.id", [order_no])
+    }
+
+    pub fn attempts_of_sale(&self, sale_id: SaleId) -> Result<Vec<Attempt>, LedgerError> {
+        self.query_attempts("WHERE a.sale_id = ?1 ORDER BY a.id", [sale_id])
+    }
+
+    /// Attempts not yet final: what recovery must look at after a restart.
+    pub fn unresolved_attempts(&self) -> Result<Vec<Attempt>, LedgerError> {
+        self.query_attempts(
+            "WHERE a.state IN ('reserved','creating','pending') ORDER BY a.id",
+            [],
+        )
+    }
+
+    /// Newest first, `limit` rows starting at `before_id` (exclusive) if given.
+    pub fn recent_attempts(
+        &self,
+        limit: u32,
+        before_id: Option<AttemptId>,
+    ) -> Result<Vec<Attempt>, LedgerError> {
+        self.query_attempts(
+            "WHERE a.id < ?1 ORDER BY a.id DESC LIMIT ?2",
+            params![before_id.unwrap_or(i64::MAX), limit],
+        )
+    }
+
+    fn query_attempts(
+        &self,
+        tail: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<Attempt>, LedgerError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ATTEMPT_COLS} FROM attempts a JOIN sales s ON s.id = a.sale_id {tail}"
+        ))?;
+        let rows = stmt.query_map(p, attempt_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a webhook event id; returns false if it was seen before.
+    pub fn record_webhook_event(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        now: i64,
+    ) -> Result<bool, LedgerError> {
+        let n = self.conn().execute(
+            "INSERT INTO webhook_events (event_id, event_type, received_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(event_id) DO NOTHING",
+            params![event_id, event_type, now],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Checks the journal chain, then that every attempt's state is the one
+    /// its journal rows lead to (catches edits to `attempts` that bypassed
+    /// the journal).
+    pub fn verify(&self) -> Result<JournalReport, LedgerError> {
+        let conn = self.conn();
+        let report = journal::verify(&conn)?;
+        if !report.is_intact() {
+            return Ok(report);
+        }
+        let mut stmt = conn.prepare(
+            "SELECT a.id, a.state, (SELECT j.payload FROM journal j WHERE j.attempt_id = a.id
+                                     ORDER BY j.seq DESC LIMIT 1),
+                    (SELECT max(j.seq) FROM journal j WHERE j.attempt_id = a.id)
+             FROM attempts a ORDER BY a.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let state: String = r.get(1)?;
+            let payload: Option<String> = r.get(2)?;
+            let seq: Option<i64> = r.get(3)?;
+            let journaled = payload
+                .as_deref()
+                .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+                .and_then(|v| v["to"].as_str().map(str::to_owned));
+            if journaled.as_deref() != Some(state.as_str()) {
+                return Ok(JournalReport {
+                    rows: report.rows,
+                    first_bad: Some(BadRow {
+                        seq: seq.unwrap_or(0),
+                        reason: format!(
+                            "attempt {id} is {state} but its journal says {}",
+                            journaled.as_deref().unwrap_or("nothing")
+                        ),
+                    }),
+                });
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs `f` on the raw connection. For tests and benchmarks that need to
+    /// seed data or simulate tampering; the application never calls it.
+    #[doc(hidden)]
+    pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.conn())
+    }
+}
+
+fn load_attempt(conn: &Connection, id: AttemptId) -> Result<Attempt, LedgerError> {
+    conn.query_row(
+        &format!("SELECT {ATTEMPT_COLS} FROM attempts a JOIN sales s ON s.id = a.sale_id WHERE a.id = ?1"),
+        [id],
+        attempt_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| LedgerError::NotFound {
+        what: "attempt",
+        id: id.to_string(),
+    })
+}

@@ -1,0 +1,352 @@
+//! The ledger on a real SQLite file: the orderNo registry, transitions,
+//! durability across reopen, and tamper detection of the journal.
+
+use easyqr_ledger::*;
+use elepay::{Amount, OrderNo};
+
+const T0: i64 = 1_795_800_000_000;
+
+fn ledger() -> (tempfile::TempDir, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap();
+    (dir, l)
+}
+
+fn pending(code: &str) -> Change {
+    Change::Pending {
+        code_id: code.into(),
+        code_url: format!("http://sim/pay/code/{code}"),
+        expiry_time: T0 + 600_000,
+        key_last4: "0001".into(),
+    }
+}
+
+fn captured(charge: &str, source: &str) -> Change {
+    Change::Captured {
+        charge_id: Some(charge.into()),
+        payment_method: Some("paypay".into()),
+        paid_time: Some(T0 + 5_000),
+        source: source.into(),
+    }
+}
+
+/// A sale with one attempt driven to `pending`.
+fn pending_attempt(l: &Ledger, order: &str, code: &str) -> Attempt {
+    let sale = l
+        .create_sale(Amount::new(1280).unwrap(), None, None, T0)
+        .unwrap();
+    let a = l
+        .reserve_attempt(sale, &OrderNo::new(order).unwrap(), T0)
+        .unwrap();
+    l.apply(a.id, &Change::Creating, T0).unwrap();
+    l.apply(a.id, &pending(code), T0).unwrap().attempt().clone()
+}
+
+fn journal_rows(l: &Ledger) -> i64 {
+    l.with_connection(|c| {
+        c.query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+            .unwrap()
+    })
+}
+
+#[test]
+fn connection_settings_are_for_money() {
+    let (_d, l) = ledger();
+    l.with_connection(|c| {
+        let mode: String = c
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        let sync: i64 = c
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        let fk: i64 = c
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        let ver: i64 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            (mode.as_str(), sync, fk, ver),
+            ("wal", 2, 1, SCHEMA_VERSION)
+        );
+    });
+}
+
+#[test]
+fn a_newer_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite3");
+    Ledger::open(&path).unwrap().with_connection(|c| {
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap()
+    });
+    match Ledger::open(&path) {
+        Err(LedgerError::TooNew { found, .. }) => assert_eq!(found, SCHEMA_VERSION + 1),
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn order_no_is_blocked_while_payable_or_paid() {
+    let (_d, l) = ledger();
+    let a = pending_attempt(&l, "S1-20261128-0001", "cod_a");
+    let sale2 = l
+        .create_sale(Amount::new(500).unwrap(), None, None, T0)
+        .unwrap();
+    let no = OrderNo::new("S1-20261128-0001").unwrap();
+
+    // Pending (even past its expiry time: expiry must be confirmed first).
+    match l.reserve_attempt(sale2, &no, T0 + 3_600_000) {
+        Err(LedgerError::OrderNoBlocked { holder, .. }) => assert_eq!(holder, a.id),
+        other => panic!("expected OrderNoBlocked, got {other:?}"),
+    }
+    // Paid.
+    l.apply(a.id, &captured("cha_a", "poll"), T0).unwrap();
+    assert!(matches!(
+        l.reserve_attempt(sale2, &no, T0),
+        Err(LedgerError::OrderNoBlocked { .. })
+    ));
+
+    // Burned (outcome unknown) blocks forever.
+    let b_sale = l
+        .create_sale(Amount::new(100).unwrap(), None, None, T0)
+        .unwrap();
+    let b_no = OrderNo::new("S1-20261128-0002").unwrap();
+    let b = l.reserve_attempt(b_sale, &b_no, T0).unwrap();
+    l.apply(b.id, &Change::Creating, T0).unwrap();
+    l.apply(
+        b.id,
+        &Change::Burned {
+            reason: "timeout".into(),
+        },
+        T0,
+    )
+    .unwrap();
+    assert!(matches!(
+        l.reserve_attempt(b_sale, &b_no, T0 + 86_400_000),
+        Err(LedgerError::OrderNoBlocked { .. })
+    ));
+
+    // Closed and expired free it (the FAQ allows reuse).
+    for (i, end) in [Change::Closed, Change::Expired].into_iter().enumerate() {
+        let order = format!("S1-20261128-01{i}");
+        let c = pending_attempt(&l, &order, &format!("cod_c{i}"));
+        l.apply(c.id, &end, T0).unwrap();
+        let again = l
+            .reserve_attempt(c.sale_id, &OrderNo::new(order).unwrap(), T0)
+            .unwrap();
+        assert_eq!(again.state, AttemptState::Reserved);
+    }
+}
+
+#[test]
+fn the_database_itself_refuses_a_second_blocking_row() {
+    // Even SQL that bypasses reserve_attempt cannot create a duplicate.
+    let (_d, l) = ledger();
+    let a = pending_attempt(&l, "DUP-1", "cod_dup");
+    let r = l.with_connection(|c| {
+        c.execute(
+            "INSERT INTO attempts (sale_id, order_no, amount, state, created_at, updated_at)
+             VALUES (?1, 'DUP-1', 1, 'reserved', 0, 0)",
+            [a.sale_id],
+        )
+    });
+    assert!(r.is_err());
+}
+
+#[test]
+fn transitions_are_checked_and_idempotent() {
+    let (_d, l) = ledger();
+    let a = pending_attempt(&l, "T-1", "cod_t1");
+    assert!(matches!(
+        l.apply(a.id, &Change::Burned { reason: "x".into() }, T0),
+        Err(LedgerError::InvalidTransition {
+            from: AttemptState::Pending,
+            to: AttemptState::Burned,
+            ..
+        })
+    ));
+    let before = journal_rows(&l);
+    let first = l.apply(a.id, &captured("cha_t1", "poll"), T0).unwrap();
+    assert!(first.changed());
+    // The same payment learned again (webhook, recovery): recorded once.
+    let second = l.apply(a.id, &captured("cha_t1", "webhook"), T0).unwrap();
+    assert!(!second.changed());
+    assert_eq!(journal_rows(&l), before + 1);
+    let got = l.attempt(a.id).unwrap();
+    assert_eq!(got.charge_id.as_deref(), Some("cha_t1"));
+    assert_eq!(got.payment_method.as_deref(), Some("paypay"));
+    assert!(matches!(
+        l.apply(a.id, &Change::Closed, T0),
+        Err(LedgerError::InvalidTransition { .. })
+    ));
+    // A charge id belongs to one attempt only.
+    let b = pending_attempt(&l, "T-2", "cod_t2");
+    assert!(l.apply(b.id, &captured("cha_t1", "poll"), T0).is_err());
+}
+
+#[test]
+fn a_late_capture_after_expiry_is_still_recorded() {
+    let (_d, l) = ledger();
+    let a = pending_attempt(&l, "LATE-1", "cod_late");
+    l.apply(a.id, &Change::Expired, T0).unwrap();
+    let r = l
+        .apply(a.id, &captured("cha_late", "reconcile"), T0)
+        .unwrap();
+    assert!(r.changed());
+    assert_eq!(r.attempt().state, AttemptState::Captured);
+}
+
+#[test]
+fn everything_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite3");
+    let id = {
+        let l = Ledger::open(&path).unwrap();
+        let shift = l.open_shift("R1", "佐藤", T0).unwrap();
+        let sale = l
+            .create_sale(Amount::new(990).unwrap(), Some("ランチ"), Some(shift), T0)
+            .unwrap();
+        let a = l
+            .reserve_attempt(sale, &OrderNo::new("RE-1").unwrap(), T0)
+            .unwrap();
+        l.apply(a.id, &Change::Creating, T0).unwrap();
+        a.id
+    };
+    let l = Ledger::open(&path).unwrap();
+    let unresolved = l.unresolved_attempts().unwrap();
+    assert_eq!(unresolved.len(), 1);
+    assert_eq!(unresolved[0].id, id);
+    assert_eq!(unresolved[0].state, AttemptState::Creating);
+    assert!(unresolved[0].shift_id.is_some(), "belongs to its shift");
+    assert!(l.verify().unwrap().is_intact());
+}
+
+#[test]
+fn order_numbers_are_sequential_per_prefix_and_day() {
+    let (_d, l) = ledger();
+    let p1 = OrderPrefix::new("S01R1").unwrap();
+    let p2 = OrderPrefix::new("S01R2").unwrap();
+    let a: Vec<String> = (0..3)
+        .map(|_| l.next_order_no(&p1, "20261128").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        a,
+        [
+            "S01R1-20261128-0001",
+            "S01R1-20261128-0002",
+            "S01R1-20261128-0003"
+        ]
+    );
+    assert_eq!(
+        l.next_order_no(&p2, "20261128").unwrap().as_str(),
+        "S01R2-20261128-0001"
+    );
+    assert_eq!(
+        l.next_order_no(&p1, "20261129").unwrap().as_str(),
+        "S01R1-20261129-0001"
+    );
+}
+
+#[test]
+fn webhook_events_are_deduplicated() {
+    let (_d, l) = ledger();
+    assert!(l
+        .record_webhook_event("evt_1", "charge.succeeded", T0)
+        .unwrap());
+    for _ in 0..6 {
+        assert!(!l
+            .record_webhook_event("evt_1", "charge.succeeded", T0)
+            .unwrap());
+    }
+}
+
+#[test]
+fn one_open_shift_per_register() {
+    let (_d, l) = ledger();
+    let s = l.open_shift("R1", "a", T0).unwrap();
+    assert!(l.open_shift("R1", "b", T0).is_err());
+    assert!(l.open_shift("R2", "b", T0).is_ok());
+    assert_eq!(l.current_shift("R1").unwrap(), Some(s));
+}
+
+// ----- tamper evidence -----
+
+fn busy_ledger() -> (tempfile::TempDir, Ledger) {
+    let (d, l) = ledger();
+    for i in 0..5 {
+        let a = pending_attempt(&l, &format!("J-{i}"), &format!("cod_j{i}"));
+        l.apply(a.id, &captured(&format!("cha_j{i}"), "poll"), T0)
+            .unwrap();
+    }
+    assert!(l.verify().unwrap().is_intact());
+    (d, l)
+}
+
+/// Tampering that an attacker with the file could do: drop the triggers.
+fn without_triggers(l: &Ledger, sql: &str) {
+    l.with_connection(|c| {
+        c.execute_batch(&format!(
+            "DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete; {sql}"
+        ))
+        .unwrap()
+    });
+}
+
+#[test]
+fn the_journal_refuses_sql_edits() {
+    let (_d, l) = busy_ledger();
+    l.with_connection(|c| {
+        assert!(c
+            .execute("UPDATE journal SET payload = '{}' WHERE seq = 3", [])
+            .is_err());
+        assert!(c.execute("DELETE FROM journal WHERE seq = 3", []).is_err());
+    });
+}
+
+#[test]
+fn an_edited_row_is_found() {
+    let (_d, l) = busy_ledger();
+    without_triggers(
+        &l,
+        "UPDATE journal SET payload = replace(payload, '1280', '128') WHERE seq = 7;",
+    );
+    let r = l.verify().unwrap();
+    assert_eq!(r.first_bad.unwrap().seq, 7);
+}
+
+#[test]
+fn a_deleted_row_is_found() {
+    let (_d, l) = busy_ledger();
+    without_triggers(&l, "DELETE FROM journal WHERE seq = 4;");
+    assert_eq!(l.verify().unwrap().first_bad.unwrap().seq, 4);
+}
+
+#[test]
+fn truncating_the_newest_rows_is_found() {
+    let (_d, l) = busy_ledger();
+    let n = journal_rows(&l);
+    without_triggers(&l, &format!("DELETE FROM journal WHERE seq >= {};", n - 1));
+    let bad = l.verify().unwrap().first_bad.unwrap();
+    assert_eq!(bad.seq, n - 1);
+}
+
+#[test]
+fn a_rewritten_chain_still_disagrees_with_the_head() {
+    // Deleting the last row and fixing nothing else is caught by the head;
+    // an attempt edited outside the journal is caught by the replay check.
+    let (_d, l) = busy_ledger();
+    l.with_connection(|c| {
+        c.execute(
+            "UPDATE attempts SET state = 'closed' WHERE order_no = 'J-2'",
+            [],
+        )
+        .unwrap()
+    });
+    let bad = l.verify().unwrap().first_bad.unwrap();
+    assert!(
+        bad.reason.contains("journal says captured"),
+        "{}",
+        bad.reason
+    );
+}
