@@ -1,6 +1,8 @@
 //! The ledger on a real SQLite file: the orderNo registry, transitions,
 //! durability across reopen, and tamper detection of the journal.
 
+#![allow(clippy::unwrap_used)]
+
 use easyqr_ledger::*;
 use elepay::{Amount, OrderNo};
 
