@@ -19,6 +19,7 @@ CREATE TABLE sales (
     description TEXT,
     created_at  INTEGER NOT NULL
 );
+CREATE INDEX sales_shift ON sales(shift_id);
 
 -- One row per EasyQR code we tried to create for a sale.
 CREATE TABLE attempts (
@@ -48,6 +49,20 @@ CREATE INDEX attempts_order_no ON attempts(order_no);
 CREATE INDEX attempts_sale ON attempts(sale_id);
 CREATE INDEX attempts_unresolved ON attempts(state)
     WHERE state IN ('reserved','creating','pending');
+
+-- Refunds of captured attempts; elepay completes them asynchronously.
+CREATE TABLE refunds (
+    id          INTEGER PRIMARY KEY,
+    attempt_id  INTEGER NOT NULL REFERENCES attempts(id),
+    refund_id   TEXT UNIQUE,
+    amount      INTEGER NOT NULL CHECK (amount >= 1),
+    reason      TEXT,
+    status      TEXT    NOT NULL CHECK (status IN ('requested','pending','refunded','failed')),
+    shift_id    INTEGER REFERENCES shifts(id),
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX refunds_attempt ON refunds(attempt_id);
 
 -- Per prefix and business date, the next orderNo sequence number.
 CREATE TABLE order_seq (

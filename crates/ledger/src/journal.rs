@@ -85,6 +85,7 @@ pub(crate) fn append(tx: &Transaction<'_>, e: Entry<'_>) -> Result<i64, LedgerEr
 
 /// Result of checking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JournalReport {
     pub rows: u64,
     /// The first row that does not fit the chain, if any.
@@ -98,6 +99,7 @@ impl JournalReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BadRow {
     pub seq: i64,
     pub reason: String,

@@ -87,6 +87,69 @@ pub struct Attempt {
     pub updated_at: i64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct StateTotal {
+    pub count: i64,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ShiftTotals {
+    pub by_state: Vec<(AttemptState, StateTotal)>,
+}
+
+impl ShiftTotals {
+    pub fn get(&self, state: AttemptState) -> StateTotal {
+        self.by_state
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map(|(_, t)| *t)
+            .unwrap_or_default()
+    }
+}
+
+/// A refund's local state: requested (not yet answered), then elepay's
+/// pending/refunded, or failed when elepay refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefundState {
+    Requested,
+    Pending,
+    Refunded,
+    Failed,
+}
+
+impl RefundState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundState::Requested => "requested",
+            RefundState::Pending => "pending",
+            RefundState::Refunded => "refunded",
+            RefundState::Failed => "failed",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Requested, Self::Pending, Self::Refunded, Self::Failed]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refund {
+    pub id: i64,
+    pub attempt_id: AttemptId,
+    pub refund_id: Option<String>,
+    pub amount: i64,
+    pub reason: Option<String>,
+    pub status: RefundState,
+    /// The shift the refund was made in (it counts in that shift's reports).
+    pub shift_id: Option<ShiftId>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// How an attempt changes; each variant carries what the new state needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -540,6 +603,147 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Records a refund request for a captured attempt before it is sent, so
+    /// a crash mid-request leaves a trace. The cumulative amount of refunds
+    /// not failed may not exceed what was paid.
+    pub fn request_refund(
+        &self,
+        attempt_id: AttemptId,
+        amount: elepay::Amount,
+        reason: Option<&str>,
+        shift_id: Option<ShiftId>,
+        now: i64,
+    ) -> Result<Refund, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let a = load_attempt(&tx, attempt_id)?;
+        if a.state != AttemptState::Captured {
+            return Err(LedgerError::Invalid {
+                field: "attempt",
+                allowed: format!("a paid order; {} is {}", a.order_no, a.state),
+            });
+        }
+        let already: i64 = tx.query_row(
+            "SELECT coalesce(sum(amount), 0) FROM refunds WHERE attempt_id = ?1 AND status != 'failed'",
+            [attempt_id],
+            |r| r.get(0),
+        )?;
+        let left = a.amount - already;
+        if amount.yen() > left {
+            return Err(LedgerError::Invalid {
+                field: "amount",
+                allowed: format!("at most the refundable remainder ¥{left}"),
+            });
+        }
+        tx.execute(
+            "INSERT INTO refunds (attempt_id, amount, reason, status, shift_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'requested', ?4, ?5, ?5)",
+            params![attempt_id, amount.yen(), reason, shift_id, now],
+        )?;
+        let id = tx.last_insert_rowid();
+        journal::append(
+            &tx,
+            journal::Entry {
+                at: now,
+                kind: "refund.requested",
+                sale_id: Some(a.sale_id),
+                attempt_id: Some(attempt_id),
+                payload: json!({ "refund": id, "amount": amount.yen(), "reason": reason }),
+            },
+        )?;
+        let r = load_refund(&tx, id)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    /// Records elepay's answer about a refund (its id and status).
+    pub fn update_refund(
+        &self,
+        id: i64,
+        refund_id: Option<&str>,
+        status: RefundState,
+        now: i64,
+    ) -> Result<Refund, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let before = load_refund(&tx, id)?;
+        if before.status == status
+            && (refund_id.is_none() || before.refund_id.as_deref() == refund_id)
+        {
+            return Ok(before);
+        }
+        tx.execute(
+            "UPDATE refunds SET refund_id = coalesce(?1, refund_id), status = ?2, updated_at = ?3 WHERE id = ?4",
+            params![refund_id, status.as_str(), now, id],
+        )?;
+        let sale_id: i64 = tx.query_row(
+            "SELECT sale_id FROM attempts WHERE id = ?1",
+            [before.attempt_id],
+            |r| r.get(0),
+        )?;
+        journal::append(
+            &tx,
+            journal::Entry {
+                at: now,
+                kind: "refund.changed",
+                sale_id: Some(sale_id),
+                attempt_id: Some(before.attempt_id),
+                payload: json!({ "refund": id, "refundId": refund_id, "status": status.as_str() }),
+            },
+        )?;
+        let r = load_refund(&tx, id)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    pub fn refunds_of(&self, attempt_id: AttemptId) -> Result<Vec<Refund>, LedgerError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {REFUND_COLS} FROM refunds WHERE attempt_id = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([attempt_id], refund_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether a webhook event id was already applied.
+    pub fn webhook_seen(&self, event_id: &str) -> Result<bool, LedgerError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM webhook_events WHERE event_id = ?1",
+                [event_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Per-state counts and sums of a shift's attempts (the core of X/Z
+    /// reports). Attempts belong to the shift their sale was rung up in.
+    pub fn shift_totals(&self, shift_id: ShiftId) -> Result<ShiftTotals, LedgerError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT a.state, count(*), coalesce(sum(a.amount), 0)
+             FROM sales s JOIN attempts a ON a.sale_id = s.id
+             WHERE s.shift_id = ?1 GROUP BY a.state",
+        )?;
+        let mut totals = ShiftTotals::default();
+        let mut rows = stmt.query([shift_id])?;
+        while let Some(r) = rows.next()? {
+            let state: String = r.get(0)?;
+            let entry = StateTotal {
+                count: r.get(1)?,
+                amount: r.get(2)?,
+            };
+            totals.by_state.push((
+                state.parse().map_err(|e: String| LedgerError::Corrupt(e))?,
+                entry,
+            ));
+        }
+        totals.by_state.sort_by_key(|(s, _)| s.as_str());
+        Ok(totals)
+    }
+
     /// Records a webhook event id; returns false if it was seen before.
     pub fn record_webhook_event(
         &self,
@@ -565,8 +769,10 @@ impl Ledger {
             return Ok(report);
         }
         let mut stmt = conn.prepare(
-            "SELECT a.id, a.state, (SELECT j.payload FROM journal j WHERE j.attempt_id = a.id
-                                     ORDER BY j.seq DESC LIMIT 1),
+            "SELECT a.id, a.state,
+                    (SELECT j.payload FROM journal j WHERE j.attempt_id = a.id
+                       AND j.kind IN ('attempt.reserved', 'attempt.changed')
+                     ORDER BY j.seq DESC LIMIT 1),
                     (SELECT max(j.seq) FROM journal j WHERE j.attempt_id = a.id)
              FROM attempts a ORDER BY a.id",
         )?;
@@ -602,6 +808,39 @@ impl Ledger {
     pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.conn())
     }
+}
+
+const REFUND_COLS: &str =
+    "id, attempt_id, refund_id, amount, reason, status, shift_id, created_at, updated_at";
+
+fn refund_from_row(r: &Row<'_>) -> rusqlite::Result<Refund> {
+    let status: String = r.get(5)?;
+    Ok(Refund {
+        id: r.get(0)?,
+        attempt_id: r.get(1)?,
+        refund_id: r.get(2)?,
+        amount: r.get(3)?,
+        reason: r.get(4)?,
+        status: RefundState::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, status.into())
+        })?,
+        shift_id: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+    })
+}
+
+fn load_refund(conn: &Connection, id: i64) -> Result<Refund, LedgerError> {
+    conn.query_row(
+        &format!("SELECT {REFUND_COLS} FROM refunds WHERE id = ?1"),
+        [id],
+        refund_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| LedgerError::NotFound {
+        what: "refund",
+        id: id.to_string(),
+    })
 }
 
 fn load_attempt(conn: &Connection, id: AttemptId) -> Result<Attempt, LedgerError> {

@@ -264,6 +264,59 @@ fn webhook_events_are_deduplicated() {
 }
 
 #[test]
+fn shift_totals_count_each_outcome_in_the_shift_it_was_rung_up_in() {
+    let (_d, l) = ledger();
+    let shift = l.open_shift("R1", "a", T0).unwrap();
+    let mk = |order: &str, yen: i64, end: Option<Change>| {
+        let sale = l
+            .create_sale(Amount::new(yen).unwrap(), None, Some(shift), T0)
+            .unwrap();
+        let a = l
+            .reserve_attempt(sale, &OrderNo::new(order).unwrap(), T0)
+            .unwrap();
+        l.apply(a.id, &Change::Creating, T0).unwrap();
+        l.apply(a.id, &pending(&format!("cod_{order}")), T0)
+            .unwrap();
+        if let Some(c) = end {
+            l.apply(a.id, &c, T0).unwrap();
+        }
+    };
+    mk("X1", 1000, Some(captured("cha_x1", "poll")));
+    mk("X2", 250, Some(captured("cha_x2", "webhook")));
+    mk("X3", 400, Some(Change::Closed));
+    mk("X4", 700, None);
+    // Another shift's sale does not count.
+    let other = l
+        .create_sale(Amount::new(5).unwrap(), None, None, T0)
+        .unwrap();
+    l.reserve_attempt(other, &OrderNo::new("X5").unwrap(), T0)
+        .unwrap();
+    let t = l.shift_totals(shift).unwrap();
+    assert_eq!(
+        t.get(AttemptState::Captured),
+        StateTotal {
+            count: 2,
+            amount: 1250
+        }
+    );
+    assert_eq!(
+        t.get(AttemptState::Closed),
+        StateTotal {
+            count: 1,
+            amount: 400
+        }
+    );
+    assert_eq!(
+        t.get(AttemptState::Pending),
+        StateTotal {
+            count: 1,
+            amount: 700
+        }
+    );
+    assert_eq!(t.get(AttemptState::Reserved), StateTotal::default());
+}
+
+#[test]
 fn one_open_shift_per_register() {
     let (_d, l) = ledger();
     let s = l.open_shift("R1", "a", T0).unwrap();
@@ -351,4 +404,39 @@ fn a_rewritten_chain_still_disagrees_with_the_head() {
         "{}",
         bad.reason
     );
+}
+
+#[test]
+fn refunds_are_limited_to_the_paid_amount_and_journaled() {
+    let (_d, l) = ledger();
+    let a = pending_attempt(&l, "RF-1", "cod_rf1");
+    let yen = |y| Amount::new(y).unwrap();
+    assert!(
+        l.request_refund(a.id, yen(1), None, None, T0).is_err(),
+        "not paid yet"
+    );
+    l.apply(a.id, &captured("cha_rf1", "poll"), T0).unwrap();
+    let r1 = l
+        .request_refund(a.id, yen(1000), Some("返品"), None, T0)
+        .unwrap();
+    assert_eq!(r1.status, RefundState::Requested);
+    match l.request_refund(a.id, yen(281), None, None, T0) {
+        Err(LedgerError::Invalid { field, allowed }) => {
+            assert_eq!(field, "amount");
+            assert!(allowed.contains("¥280"), "{allowed}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A refused refund gives the amount back.
+    l.update_refund(r1.id, None, RefundState::Failed, T0)
+        .unwrap();
+    let r2 = l.request_refund(a.id, yen(1280), None, None, T0).unwrap();
+    let r2 = l
+        .update_refund(r2.id, Some("ref_1"), RefundState::Pending, T0)
+        .unwrap();
+    assert_eq!(r2.refund_id.as_deref(), Some("ref_1"));
+    l.update_refund(r2.id, None, RefundState::Refunded, T0)
+        .unwrap();
+    assert_eq!(l.refunds_of(a.id).unwrap().len(), 2);
+    assert!(l.verify().unwrap().is_intact());
 }
