@@ -1,0 +1,684 @@
+//! The checkout engine. Every change of a payment attempt goes through
+//! [`Engine::record`], which commits to the ledger first and only then tells
+//! the windows: a QR is never shown before its code is durable.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use easyqr_ledger::{
+    business_date, Applied, Attempt, AttemptId, AttemptState, Change, JournalReport, Ledger,
+    LedgerError, SaleId,
+};
+use elepay::webhook::Event;
+use elepay::{Amount, CodeReq, CodeStatus, OrderNo};
+use tokio::sync::broadcast;
+
+use crate::clock::Clock;
+use crate::config::EngineConfig;
+use crate::events::{CashierEvent, CustomerEvent, EngineEvent};
+
+/// Everything that can stop a checkout operation, with a stable code for UIs.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("{0}")]
+    Invalid(#[from] elepay::ValidationError),
+    /// elepay said no; nothing exists remotely (or, for M002007, something
+    /// does and the orderNo is retired).
+    #[error("elepay refused the payment request ({code}): {message}")]
+    Rejected {
+        attempt: Box<Attempt>,
+        code: String,
+        message: String,
+    },
+    /// The create may or may not have happened. Its code is never shown;
+    /// trying again uses a new order number.
+    #[error("no answer from elepay ({reason}); this QR will not be shown. Try again: a new order number will be used")]
+    OutcomeUnknown {
+        attempt: Box<Attempt>,
+        reason: String,
+    },
+    /// elepay answered M002007: another code with this orderNo is paid or
+    /// still valid (usually two registers configured with the same prefix).
+    #[error("elepay says order number {order_no} is already paid or still in use (M002007), so this QR will not be shown. Check that every register has its own order prefix; trying again uses a new order number")]
+    OrderNoInUse {
+        attempt: Box<Attempt>,
+        order_no: String,
+    },
+    #[error("sale {sale_id} is already paid")]
+    AlreadyPaid { sale_id: SaleId },
+    #[error("sale {sale_id} still has a payment in progress (order {order_no})")]
+    SaleBusy { sale_id: SaleId, order_no: String },
+    #[error("order {order_no} is {state}; only a code being shown can be cancelled")]
+    NotCancellable {
+        order_no: String,
+        state: AttemptState,
+    },
+    #[error("could not confirm the cancel with elepay ({0}); the code is still being watched")]
+    CancelUnconfirmed(String),
+}
+
+impl EngineError {
+    /// Stable identifier for UIs and exit codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Ledger(_) => "ledger_error",
+            EngineError::Invalid(_) => "invalid_input",
+            EngineError::Rejected { .. } => "rejected",
+            EngineError::OutcomeUnknown { .. } => "outcome_unknown",
+            EngineError::OrderNoInUse { .. } => "order_no_in_use",
+            EngineError::AlreadyPaid { .. } => "already_paid",
+            EngineError::SaleBusy { .. } => "sale_busy",
+            EngineError::NotCancellable { .. } => "not_cancellable",
+            EngineError::CancelUnconfirmed(_) => "cancel_unconfirmed",
+        }
+    }
+}
+
+/// A code that is durable and may be shown.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub attempt: Attempt,
+    pub code_url: String,
+    /// Server-reported validity left, for the countdown.
+    pub remaining_ms: i64,
+}
+
+/// How a cancel ended, as confirmed by reading the code back.
+#[derive(Debug, Clone)]
+pub enum CancelOutcome {
+    Cancelled(Attempt),
+    /// The customer paid before the close took effect.
+    PaidMeanwhile(Attempt),
+    Expired(Attempt),
+}
+
+/// Result of one webhook event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    Applied(AttemptState),
+    Duplicate,
+    Ignored(&'static str),
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryReport {
+    pub journal: Option<JournalReport>,
+    pub burned: Vec<String>,
+    pub resumed: Vec<String>,
+    pub captured: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ledger: Arc<Ledger>,
+    client: RwLock<elepay::Client>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    events: broadcast::Sender<EngineEvent>,
+    watching: Mutex<HashSet<AttemptId>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(
+        ledger: Arc<Ledger>,
+        client: elepay::Client,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+    ) -> Result<Engine, EngineError> {
+        config.validate()?;
+        let (events, _) = broadcast::channel(1024);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                ledger,
+                client: RwLock::new(client),
+                clock,
+                config,
+                events,
+                watching: Mutex::new(HashSet::new()),
+            }),
+        })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.inner.ledger
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// Switches to another key (rotation). Codes made under the old key stay
+    /// readable: elepay keys belong to the app, not to a code.
+    pub fn set_client(&self, client: elepay::Client) {
+        *self.inner.client.write().unwrap_or_else(|e| e.into_inner()) = client;
+    }
+
+    fn client(&self) -> elepay::Client {
+        self.inner
+            .client
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// The engine's notion of now (UTC epoch ms).
+    pub fn now_ms(&self) -> i64 {
+        self.now()
+    }
+
+    /// Rings up `amount` and creates its first EasyQR code.
+    pub async fn charge(
+        &self,
+        amount: Amount,
+        description: Option<&str>,
+    ) -> Result<Checkout, EngineError> {
+        let ledger = &self.inner.ledger;
+        let shift = ledger.current_shift(&self.inner.config.register_id)?;
+        let sale = ledger.create_sale(amount, description, shift, self.now())?;
+        let order_no = self.fresh_order_no()?;
+        self.attempt(sale, order_no).await
+    }
+
+    /// Tries a sale again after its last code was closed, expired, refused or
+    /// burned. The FAQ allows the same orderNo after close/expiry; after an
+    /// unknown outcome a fresh one is used (invariant 3).
+    pub async fn retry(&self, sale_id: SaleId) -> Result<Checkout, EngineError> {
+        let attempts = self.inner.ledger.attempts_of_sale(sale_id)?;
+        if attempts.iter().any(|a| a.state == AttemptState::Captured) {
+            return Err(EngineError::AlreadyPaid { sale_id });
+        }
+        let last = attempts.last().ok_or_else(|| LedgerError::NotFound {
+            what: "sale",
+            id: sale_id.to_string(),
+        })?;
+        if !last.state.allows_retry() {
+            return Err(EngineError::SaleBusy {
+                sale_id,
+                order_no: last.order_no.clone(),
+            });
+        }
+        let order_no = if last.state.frees_order_no() {
+            OrderNo::new(last.order_no.clone())?
+        } else {
+            self.fresh_order_no()?
+        };
+        self.attempt(sale_id, order_no).await
+    }
+
+    fn fresh_order_no(&self) -> Result<OrderNo, EngineError> {
+        let cfg = &self.inner.config;
+        let date = business_date(self.now(), cfg.utc_offset_minutes);
+        Ok(self.inner.ledger.next_order_no(&cfg.order_prefix, &date)?)
+    }
+
+    async fn attempt(&self, sale_id: SaleId, order_no: OrderNo) -> Result<Checkout, EngineError> {
+        let cfg = &self.inner.config;
+        let reserved = self
+            .inner
+            .ledger
+            .reserve_attempt(sale_id, &order_no, self.now())?;
+        self.emit_cashier(&reserved, None, None);
+        let mut req = CodeReq::new(Amount::new(reserved.amount)?, order_no.clone());
+        req.expiry_duration = Some(cfg.expiry_minutes);
+        req.front_url = cfg.front_url(order_no.as_str());
+        req.location_id = cfg.location_id.clone();
+        req.metadata = Some(
+            [
+                ("register".to_owned(), cfg.register_id.clone()),
+                ("saleId".to_owned(), sale_id.to_string()),
+            ]
+            .into(),
+        );
+        if let Err(e) = req.validate() {
+            self.record(
+                reserved.id,
+                &Change::Rejected {
+                    error_code: "invalid_request".into(),
+                    message: e.to_string(),
+                },
+                None,
+            )?;
+            return Err(e.into());
+        }
+        // Committed before the request leaves: after a crash from here on,
+        // recovery knows a code may exist and burns the orderNo.
+        self.record(reserved.id, &Change::Creating, None)?;
+        let client = self.client();
+        match client.create_code(&req).await {
+            Ok(code) => {
+                if code.order_no.as_deref() != Some(order_no.as_str())
+                    || code.amount != reserved.amount
+                {
+                    // Never show a code whose content we did not ask for.
+                    let attempt = self.record(
+                        reserved.id,
+                        &Change::Burned {
+                            reason: format!(
+                                "elepay returned code {} that does not match the request",
+                                code.id
+                            ),
+                        },
+                        None,
+                    )?;
+                    return Err(EngineError::OutcomeUnknown {
+                        attempt: Box::new(attempt.attempt().clone()),
+                        reason: "mismatched code in the answer".into(),
+                    });
+                }
+                let remaining = code
+                    .expiry_period
+                    .unwrap_or(i64::from(cfg.expiry_minutes) * 60_000);
+                let change = Change::Pending {
+                    code_id: code.id.clone(),
+                    code_url: code.code_url.clone().unwrap_or_default(),
+                    expiry_time: code.expiry_time.unwrap_or_else(|| self.now() + remaining),
+                    key_last4: client.key_last4().to_owned(),
+                };
+                let applied = self.record(reserved.id, &change, Some(remaining))?;
+                let attempt = applied.attempt().clone();
+                self.watch(attempt.id);
+                Ok(Checkout {
+                    code_url: attempt.code_url.clone().unwrap_or_default(),
+                    attempt,
+                    remaining_ms: remaining,
+                })
+            }
+            Err(e) if e.write_may_have_happened() || e.is_order_no_in_use() => {
+                // M002007 lands here too: elepay knows this orderNo as paid or
+                // valid, so it is retired for good.
+                let reason = e.to_string();
+                let applied = self.record(
+                    reserved.id,
+                    &Change::Burned {
+                        reason: reason.clone(),
+                    },
+                    None,
+                )?;
+                let attempt = Box::new(applied.attempt().clone());
+                if e.is_order_no_in_use() {
+                    tracing::error!(order_no = %order_no, "elepay reports the orderNo in use; retired");
+                    return Err(EngineError::OrderNoInUse {
+                        attempt,
+                        order_no: order_no.to_string(),
+                    });
+                }
+                tracing::warn!(order_no = %order_no, error_code = e.code(), "create outcome unknown; attempt burned");
+                Err(EngineError::OutcomeUnknown { attempt, reason })
+            }
+            Err(e) => {
+                let message = match &e {
+                    elepay::Error::Api { api, .. } => {
+                        api.message.clone().unwrap_or_else(|| e.to_string())
+                    }
+                    other => other.to_string(),
+                };
+                let applied = self.record(
+                    reserved.id,
+                    &Change::Rejected {
+                        error_code: e.code().to_owned(),
+                        message: message.clone(),
+                    },
+                    None,
+                )?;
+                Err(EngineError::Rejected {
+                    attempt: Box::new(applied.attempt().clone()),
+                    code: e.code().to_owned(),
+                    message,
+                })
+            }
+        }
+    }
+
+    /// Cancel = close, then read back. A payment that won the race is
+    /// recorded as paid and reported as such.
+    pub async fn cancel(&self, attempt_id: AttemptId) -> Result<CancelOutcome, EngineError> {
+        let a = self.inner.ledger.attempt(attempt_id)?;
+        let (Some(code_id), AttemptState::Pending) = (a.code_id.clone(), a.state) else {
+            return Err(EngineError::NotCancellable {
+                order_no: a.order_no,
+                state: a.state,
+            });
+        };
+        let client = self.client();
+        if let Err(e) = client.close_code(&code_id).await {
+            let known_end = e
+                .api()
+                .is_some_and(|api| api.is_code_paid_or_cancelled() || api.is_code_expired());
+            if !known_end && !e.write_may_have_happened() {
+                return Err(EngineError::CancelUnconfirmed(e.to_string()));
+            }
+        }
+        let (after, _) = self
+            .refresh(&a, "cancel")
+            .await
+            .map_err(|e| EngineError::CancelUnconfirmed(e.to_string()))?;
+        match after.state {
+            AttemptState::Captured => Ok(CancelOutcome::PaidMeanwhile(after)),
+            AttemptState::Closed => Ok(CancelOutcome::Cancelled(after)),
+            AttemptState::Expired => Ok(CancelOutcome::Expired(after)),
+            _ => Err(EngineError::CancelUnconfirmed(
+                "elepay still reports the code as payable".into(),
+            )),
+        }
+    }
+
+    /// Reads the code from elepay and records what it says. Used by polling,
+    /// webhooks (which are never trusted alone), cancel and recovery.
+    async fn refresh(
+        &self,
+        a: &Attempt,
+        source: &str,
+    ) -> Result<(Attempt, Option<i64>), elepay::Error> {
+        let Some(code_id) = a.code_id.as_deref() else {
+            return Ok((a.clone(), None));
+        };
+        let code = self.client().retrieve_code(code_id).await?;
+        let change = match &code.status {
+            CodeStatus::Captured => Some(Change::Captured {
+                charge_id: code.charge.as_ref().map(|c| c.id.clone()),
+                payment_method: code
+                    .charge
+                    .as_ref()
+                    .and_then(|c| c.payment_method.as_ref())
+                    .map(|m| m.as_str().to_owned()),
+                paid_time: code.charge.as_ref().and_then(|c| c.paid_time),
+                source: source.to_owned(),
+            }),
+            CodeStatus::Closed if code.expired => Some(Change::Expired),
+            CodeStatus::Closed => Some(Change::Closed),
+            // pending, completed (payment in progress) and unknown statuses:
+            // keep watching; silence is never failure.
+            _ => None,
+        };
+        let remaining = code.expiry_period;
+        let Some(change) = change else {
+            return Ok((a.clone(), remaining));
+        };
+        match self.record(a.id, &change, remaining) {
+            Ok(applied) => Ok((applied.attempt().clone(), remaining)),
+            Err(e) => {
+                // Only an illegal move lands here (e.g. closed after we already
+                // recorded captured); the ledger keeps the earlier truth.
+                tracing::error!(attempt = a.id, error = %e, "server state not recorded");
+                let current = self.inner.ledger.attempt(a.id).map_err(|_| {
+                    elepay::Error::Invalid(elepay::ValidationError::new(
+                        "attempt",
+                        "an attempt in the ledger",
+                    ))
+                })?;
+                Ok((current, remaining))
+            }
+        }
+    }
+
+    /// Commits a change, then announces it.
+    fn record(
+        &self,
+        id: AttemptId,
+        change: &Change,
+        remaining_ms: Option<i64>,
+    ) -> Result<Applied, LedgerError> {
+        let applied = self.inner.ledger.apply(id, change, self.now())?;
+        if applied.changed() {
+            let note = match change {
+                Change::Burned { reason } => Some(reason.clone()),
+                Change::Rejected { message, .. } => Some(message.clone()),
+                _ => None,
+            };
+            let a = applied.attempt();
+            self.emit_cashier(a, remaining_ms, note);
+            let customer = match a.state {
+                AttemptState::Pending => Some(CustomerEvent::Payment {
+                    amount: a.amount,
+                    code_url: a.code_url.clone().unwrap_or_default(),
+                    remaining_ms: remaining_ms.unwrap_or(0),
+                }),
+                AttemptState::Captured => Some(CustomerEvent::Paid { amount: a.amount }),
+                AttemptState::Expired => Some(CustomerEvent::Expired { amount: a.amount }),
+                AttemptState::Closed => Some(CustomerEvent::Cancelled { amount: a.amount }),
+                _ => None,
+            };
+            if let Some(c) = customer {
+                let _ = self.inner.events.send(EngineEvent::Customer(c));
+            }
+        }
+        Ok(applied)
+    }
+
+    fn emit_cashier(&self, a: &Attempt, remaining_ms: Option<i64>, note: Option<String>) {
+        // No receivers is fine (headless use); the ledger is the record.
+        let _ = self
+            .inner
+            .events
+            .send(EngineEvent::Cashier(Box::new(CashierEvent {
+                state: a.state,
+                attempt: a.clone(),
+                remaining_ms,
+                note,
+            })));
+    }
+
+    /// Starts polling an attempt unless it is already watched.
+    pub fn watch(&self, id: AttemptId) {
+        {
+            let mut w = self
+                .inner
+                .watching
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if !w.insert(id) {
+                return;
+            }
+        }
+        let engine = self.clone();
+        tokio::spawn(async move {
+            engine.poll_until_final(id).await;
+            engine
+                .inner
+                .watching
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+        });
+    }
+
+    /// Number of attempts being polled right now.
+    pub fn watching(&self) -> usize {
+        self.inner
+            .watching
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    async fn poll_until_final(&self, id: AttemptId) {
+        let interval = self.inner.config.poll_interval;
+        let mut delay = interval;
+        let mut failures: u32 = 0;
+        loop {
+            tokio::time::sleep(delay).await;
+            let a = match self.inner.ledger.attempt(id) {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!(attempt = id, error = %e, "cannot read attempt; stop watching");
+                    return;
+                }
+            };
+            if a.state.is_final() {
+                return;
+            }
+            match self.refresh(&a, "poll").await {
+                Ok((a, remaining)) => {
+                    if a.state.is_final() {
+                        return;
+                    }
+                    failures = 0;
+                    self.emit_cashier(&a, remaining, None);
+                    // Poll right at expiry so "expired" shows without delay;
+                    // the server decides whether it really is.
+                    delay = match remaining {
+                        Some(r) if r >= 0 && (r as u128) < interval.as_millis() => {
+                            Duration::from_millis(r as u64 + 20)
+                        }
+                        _ => interval,
+                    };
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let retry_after = e.api().and_then(|api| api.retry_after);
+                    delay = backoff(
+                        interval,
+                        self.inner.config.max_backoff,
+                        failures,
+                        retry_after,
+                    );
+                    tracing::warn!(attempt = id, failures, ?delay, error = %e, "poll failed; backing off");
+                }
+            }
+        }
+    }
+
+    /// Applies a verified webhook event: dedupe by event id, ignore other
+    /// stores, then re-fetch the code and record what elepay says.
+    pub async fn apply_webhook(&self, event: &Event) -> Result<WebhookOutcome, EngineError> {
+        let ledger = &self.inner.ledger;
+        if ledger.webhook_seen(&event.id)? {
+            return Ok(WebhookOutcome::Duplicate);
+        }
+        let outcome = self.webhook_inner(event).await?;
+        ledger.record_webhook_event(&event.id, event.event_type.as_str(), self.now())?;
+        Ok(outcome)
+    }
+
+    async fn webhook_inner(&self, event: &Event) -> Result<WebhookOutcome, EngineError> {
+        if !event.event_type.is_payment_success() {
+            return Ok(WebhookOutcome::Ignored("not a payment event"));
+        }
+        if let Some(ours) = &self.inner.config.location_id {
+            if event.location_id() != Some(ours.as_str()) {
+                return Ok(WebhookOutcome::Ignored("another store's payment"));
+            }
+        }
+        let Some(charge) = event.charge() else {
+            return Ok(WebhookOutcome::Ignored("no charge in the event"));
+        };
+        let Some(order_no) = charge.order_no.as_deref() else {
+            return Ok(WebhookOutcome::Ignored("charge without orderNo"));
+        };
+        let attempts = self.inner.ledger.attempts_by_order_no(order_no)?;
+        let Some(a) = attempts.iter().rev().find(|a| {
+            a.code_id.is_some()
+                && matches!(
+                    a.state,
+                    AttemptState::Pending
+                        | AttemptState::Closed
+                        | AttemptState::Expired
+                        | AttemptState::Captured
+                )
+        }) else {
+            return Ok(WebhookOutcome::Ignored("not an order of this register"));
+        };
+        if a.state == AttemptState::Captured {
+            return Ok(WebhookOutcome::Applied(AttemptState::Captured));
+        }
+        match self.refresh(a, "webhook").await {
+            Ok((after, _)) => Ok(WebhookOutcome::Applied(after.state)),
+            // Polling and recovery will pick it up; acknowledging now keeps
+            // elepay from hammering us with retries.
+            Err(e) => {
+                tracing::warn!(order_no, error = %e, "webhook re-fetch failed; polling continues");
+                Ok(WebhookOutcome::Applied(a.state))
+            }
+        }
+    }
+
+    /// Run once at start: verify the journal, burn attempts whose create may
+    /// have been interrupted, resume watching pending codes and record
+    /// payments that happened while the app was down.
+    pub async fn recover(&self) -> Result<RecoveryReport, EngineError> {
+        let ledger = &self.inner.ledger;
+        let mut report = RecoveryReport::default();
+        let journal = ledger.verify()?;
+        if let Some(bad) = &journal.first_bad {
+            tracing::error!(seq = bad.seq, reason = %bad.reason, "JOURNAL CHAIN BROKEN: the ledger was changed outside EasyQR POS");
+        }
+        report.journal = Some(journal);
+        for a in ledger.unresolved_attempts()? {
+            match a.state {
+                AttemptState::Reserved | AttemptState::Creating => {
+                    self.record(a.id, &Change::Burned {
+                        reason: "interrupted before elepay's answer was recorded (restart); never shown".into(),
+                    }, None)?;
+                    report.burned.push(a.order_no);
+                }
+                AttemptState::Pending => match self.refresh(&a, "recovery").await {
+                    Ok((after, _)) if after.state == AttemptState::Captured => {
+                        report.captured.push(a.order_no.clone())
+                    }
+                    Ok((after, _)) if after.state.is_final() => {}
+                    _ => {
+                        report.resumed.push(a.order_no.clone());
+                        self.watch(a.id);
+                    }
+                },
+                _ => {}
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Exponential backoff with jitter, never below a server's Retry-After.
+fn backoff(
+    base: Duration,
+    cap: Duration,
+    failures: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
+    use rand::Rng;
+    let exp = base.saturating_mul(1u32 << failures.min(10)).min(cap);
+    let jitter = rand::rng().random_range(0..=exp.as_millis() as u64 / 2);
+    let d = exp / 2 + Duration::from_millis(jitter);
+    retry_after.map_or(d, |r| d.max(r.min(cap)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let base = Duration::from_millis(100);
+        let cap = Duration::from_secs(2);
+        for f in 1..20 {
+            let d = backoff(base, cap, f, None);
+            assert!(d <= cap, "{d:?}");
+            assert!(d >= (base * 2u32.pow(f.min(10))).min(cap) / 2);
+        }
+        assert!(backoff(base, cap, 1, Some(Duration::from_secs(1))) >= Duration::from_secs(1));
+    }
+}

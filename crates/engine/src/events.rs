@@ -1,0 +1,46 @@
+//! What the engine tells the outside world. Two audiences: the cashier (full
+//! detail) and the customer display (amount, QR, countdown, outcome; by
+//! construction nothing that could carry a key or internal ids).
+
+use easyqr_ledger::{Attempt, AttemptState};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "audience", rename_all = "camelCase")]
+pub enum EngineEvent {
+    Cashier(Box<CashierEvent>),
+    Customer(CustomerEvent),
+}
+
+/// A state change of one attempt, or a countdown refresh.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CashierEvent {
+    pub attempt: Attempt,
+    pub state: AttemptState,
+    /// Server-reported milliseconds left while pending.
+    pub remaining_ms: Option<i64>,
+    /// Plain-language note for the cashier (e.g. why an attempt was burned).
+    pub note: Option<String>,
+}
+
+/// Customer-safe: every field is something the customer sees on screen anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "screen", rename_all = "camelCase")]
+pub enum CustomerEvent {
+    /// Show this QR (the `codeUrl` is what the QR encodes).
+    Payment {
+        amount: i64,
+        code_url: String,
+        remaining_ms: i64,
+    },
+    Paid {
+        amount: i64,
+    },
+    Expired {
+        amount: i64,
+    },
+    Cancelled {
+        amount: i64,
+    },
+}

@@ -1,0 +1,382 @@
+//! PRODUCT.md §3 invariants and the fault matrix, against the real simulator.
+//! Each test would fail if the rule it names were broken.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use easyqr_engine::*;
+use easyqr_ledger::{AttemptState, Change};
+use elepay_sim::FaultKind;
+
+#[tokio::test]
+async fn charge_shows_qr_only_after_commit_and_records_the_payment() {
+    let w = world().await;
+    let mut rx = w.engine.subscribe();
+    let co = w
+        .engine
+        .charge(amount(1280), Some("コーヒー"))
+        .await
+        .unwrap();
+    assert_eq!(co.attempt.state, AttemptState::Pending);
+    assert!(co.code_url.contains(co.attempt.code_id.as_deref().unwrap()));
+    assert!(co.remaining_ms > 2 * 60_000);
+    assert_eq!(co.attempt.order_no.len(), "S01R1-20261128-0001".len());
+
+    // Invariant 2: when the customer display is told to show a QR, the code is
+    // already committed in the ledger.
+    let mut saw_qr = false;
+    while let Ok(ev) = rx.try_recv() {
+        if let EngineEvent::Customer(CustomerEvent::Payment {
+            code_url, amount, ..
+        }) = ev
+        {
+            assert_eq!(amount, 1280);
+            let code_id = code_url.rsplit('/').next().unwrap();
+            let a = w.ledger.attempt_by_code_id(code_id).unwrap().unwrap();
+            assert_eq!(a.state, AttemptState::Pending);
+            saw_qr = true;
+        }
+    }
+    assert!(saw_qr);
+
+    // The customer pays; polling notices.
+    w.control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    let a = w.wait_state(co.attempt.id, AttemptState::Captured).await;
+    assert_eq!(a.payment_method.as_deref(), Some("paypay"));
+    assert!(a.charge_id.is_some());
+    // The request carried what the store configured.
+    let code = &w.sim_codes()[0];
+    assert_eq!(code["locationId"], "loc_store1");
+    assert_eq!(
+        code["frontUrl"],
+        format!("https://shop.example.jp/thanks?order={}", a.order_no)
+    );
+}
+
+#[tokio::test]
+async fn dropped_create_response_burns_the_attempt_and_never_shows_it() {
+    let w = world().await;
+    let mut rx = w.engine.subscribe();
+    w.fault("createCode", FaultKind::DropAfterCommit, 1);
+    let err = w.engine.charge(amount(500), None).await.unwrap_err();
+    let EngineError::OutcomeUnknown { attempt, .. } = &err else {
+        panic!("expected OutcomeUnknown, got {err}")
+    };
+    let burned = w.ledger.attempt(attempt.id).unwrap();
+    assert_eq!(burned.state, AttemptState::Burned);
+    assert!(burned.code_id.is_none(), "the orphan's id is unknown to us");
+    // The orphan exists on the server...
+    assert_eq!(w.sim_codes().len(), 1);
+    // ...but no QR was ever shown for it.
+    while let Ok(ev) = rx.try_recv() {
+        assert!(!matches!(ev, EngineEvent::Customer(_)), "{ev:?}");
+    }
+    // Invariant 3: the retry uses a fresh orderNo and succeeds.
+    let co = w.engine.retry(burned.sale_id).await.unwrap();
+    assert_ne!(co.attempt.order_no, burned.order_no);
+    assert_eq!(co.attempt.sale_id, burned.sale_id);
+}
+
+#[tokio::test]
+async fn create_timeout_burns_too() {
+    let w = world().await;
+    let mut f = elepay_sim::FaultSpec::new("createCode", FaultKind::Latency);
+    f.latency_ms = 2_000; // client timeout is 800 ms
+    w.control.add_fault(f).unwrap();
+    let err = w.engine.charge(amount(700), None).await.unwrap_err();
+    assert_eq!(err.code(), "outcome_unknown");
+    let sale = match &err {
+        EngineError::OutcomeUnknown { attempt, .. } => attempt.sale_id,
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        w.ledger.attempts_of_sale(sale).unwrap()[0].state,
+        AttemptState::Burned
+    );
+}
+
+#[tokio::test]
+async fn a_definite_refusal_is_rejected_and_the_sale_can_retry_with_the_same_order_no() {
+    let w = world().await;
+    w.fault("createCode", FaultKind::Throttle, 5); // more than the client retries
+    let err = w.engine.charge(amount(300), None).await.unwrap_err();
+    let EngineError::Rejected { attempt, code, .. } = &err else {
+        panic!("expected Rejected, got {err}")
+    };
+    assert_eq!(code, "M005000");
+    assert_eq!(attempt.state, AttemptState::Rejected);
+    w.control.clear_faults();
+    let co = w.engine.retry(attempt.sale_id).await.unwrap();
+    assert_eq!(
+        co.attempt.order_no, attempt.order_no,
+        "nothing was created, so the orderNo is free"
+    );
+}
+
+#[tokio::test]
+async fn expiry_is_confirmed_by_the_server_and_the_order_no_reused() {
+    let w = world().await;
+    let mut rx = w.engine.subscribe();
+    let co = w.engine.charge(amount(900), None).await.unwrap();
+    // A failed wallet attempt is not final: the code stays up.
+    w.control
+        .fail(co.attempt.code_id.as_deref().unwrap())
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        w.ledger.attempt(co.attempt.id).unwrap().state,
+        AttemptState::Pending
+    );
+
+    w.control.advance_clock(3 * 60_000).unwrap();
+    w.wait_state(co.attempt.id, AttemptState::Expired).await;
+    let mut saw = false;
+    while let Ok(ev) = rx.try_recv() {
+        saw |= matches!(
+            ev,
+            EngineEvent::Customer(CustomerEvent::Expired { amount: 900 })
+        );
+    }
+    assert!(saw, "customer display told");
+    // FAQ: the same orderNo may be used again after expiry.
+    let again = w.engine.retry(co.attempt.sale_id).await.unwrap();
+    assert_eq!(again.attempt.order_no, co.attempt.order_no);
+}
+
+#[tokio::test]
+async fn a_payment_in_the_last_second_is_recorded_as_paid() {
+    let w = world().await;
+    let co = w.engine.charge(amount(1500), None).await.unwrap();
+    w.control.advance_clock(3 * 60_000 - 1_000).unwrap();
+    w.control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "linepay")
+        .unwrap();
+    w.control.advance_clock(5_000).unwrap();
+    let a = w.wait_state(co.attempt.id, AttemptState::Captured).await;
+    assert_eq!(a.payment_method.as_deref(), Some("linepay"));
+    assert_eq!(w.journal_moves_to(a.id, "expired"), 0);
+}
+
+#[tokio::test]
+async fn a_local_clock_far_ahead_does_not_expire_anything() {
+    // The register's clock says a day has passed; elepay says pending.
+    let w = world().await;
+    let clock = std::sync::Arc::new(ManualClock::new(1_795_800_000_000));
+    let engine = Engine::new(
+        w.ledger.clone(),
+        client_for(&w.sim),
+        clock.clone(),
+        config(),
+    )
+    .unwrap();
+    let co = engine.charge(amount(100), None).await.unwrap();
+    clock.advance(86_400_000);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        w.ledger.attempt(co.attempt.id).unwrap().state,
+        AttemptState::Pending
+    );
+}
+
+#[tokio::test]
+async fn cancel_is_confirmed() {
+    let w = world().await;
+    let co = w.engine.charge(amount(400), None).await.unwrap();
+    match w.engine.cancel(co.attempt.id).await.unwrap() {
+        CancelOutcome::Cancelled(a) => assert_eq!(a.state, AttemptState::Closed),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.sim_codes()[0]["status"], "closed");
+    // Closed frees the orderNo (FAQ).
+    let again = w.engine.retry(co.attempt.sale_id).await.unwrap();
+    assert_eq!(again.attempt.order_no, co.attempt.order_no);
+}
+
+#[tokio::test]
+async fn a_payment_that_wins_the_cancel_race_is_recorded_and_reported() {
+    let mut cfg = config();
+    cfg.poll_interval = Duration::from_secs(30); // the poller must not see it first
+    let w = world_with(cfg).await;
+    let co = w.engine.charge(amount(2200), None).await.unwrap();
+    w.control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "aupay")
+        .unwrap();
+    match w.engine.cancel(co.attempt.id).await.unwrap() {
+        CancelOutcome::PaidMeanwhile(a) => {
+            assert_eq!(a.state, AttemptState::Captured);
+            assert_eq!(a.payment_method.as_deref(), Some("aupay"));
+        }
+        other => panic!("expected PaidMeanwhile, got {other:?}"),
+    }
+    assert_eq!(w.journal_moves_to(co.attempt.id, "captured"), 1);
+}
+
+#[tokio::test]
+async fn polling_survives_5xx_and_throttling() {
+    let w = world().await;
+    let co = w.engine.charge(amount(800), None).await.unwrap();
+    w.fault("retrieveCode", FaultKind::Http5xx, 6);
+    w.fault("retrieveCode", FaultKind::Throttle, 6);
+    w.control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    w.wait_state(co.attempt.id, AttemptState::Captured).await;
+    assert!(
+        w.control.faults().is_empty(),
+        "every injected failure was hit"
+    );
+}
+
+#[tokio::test]
+async fn several_pending_payments_do_not_interfere() {
+    let w = world().await;
+    let a = w.engine.charge(amount(100), None).await.unwrap();
+    let b = w.engine.charge(amount(200), None).await.unwrap();
+    let c = w.engine.charge(amount(300), None).await.unwrap();
+    assert_eq!(w.engine.watching(), 3);
+    w.control
+        .pay(b.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    w.engine.cancel(a.attempt.id).await.unwrap();
+    w.wait_state(b.attempt.id, AttemptState::Captured).await;
+    w.wait_state(a.attempt.id, AttemptState::Closed).await;
+    assert_eq!(
+        w.ledger.attempt(c.attempt.id).unwrap().state,
+        AttemptState::Pending
+    );
+    w.control.advance_clock(3 * 60_000).unwrap();
+    w.wait_state(c.attempt.id, AttemptState::Expired).await;
+}
+
+#[tokio::test]
+async fn recovery_burns_interrupted_creates_and_records_payments_made_while_down() {
+    let w = world().await;
+    // Simulate a crash state: one attempt reserved, one creating, one pending
+    // that the customer paid while the app was down, one pending unpaid.
+    let l = &w.ledger;
+    let now = w.engine.now_ms();
+    let reserved = {
+        let s = l.create_sale(amount(10), None, None, now).unwrap();
+        l.reserve_attempt(s, &elepay::OrderNo::new("CRASH-1").unwrap(), now)
+            .unwrap()
+    };
+    let creating = {
+        let s = l.create_sale(amount(20), None, None, now).unwrap();
+        let a = l
+            .reserve_attempt(s, &elepay::OrderNo::new("CRASH-2").unwrap(), now)
+            .unwrap();
+        l.apply(a.id, &Change::Creating, now).unwrap();
+        a
+    };
+    let paid = w.engine.charge(amount(30), None).await.unwrap();
+    let unpaid = w.engine.charge(amount(40), None).await.unwrap();
+    // A second engine over the same ledger plays "after the restart"; the
+    // first one's pollers are slow to matter since we pay right now.
+    w.control
+        .pay(paid.attempt.code_id.as_deref().unwrap(), "rakutenpay")
+        .unwrap();
+    let restarted = Engine::new(
+        w.ledger.clone(),
+        client_for(&w.sim),
+        std::sync::Arc::new(SystemClock),
+        config(),
+    )
+    .unwrap();
+    let report = restarted.recover().await.unwrap();
+    assert!(report.journal.as_ref().unwrap().is_intact());
+    assert_eq!(
+        report.burned,
+        vec!["CRASH-1".to_owned(), "CRASH-2".to_owned()]
+    );
+    assert_eq!(l.attempt(reserved.id).unwrap().state, AttemptState::Burned);
+    assert_eq!(l.attempt(creating.id).unwrap().state, AttemptState::Burned);
+    let p = w.wait_state(paid.attempt.id, AttemptState::Captured).await;
+    assert_eq!(p.payment_method.as_deref(), Some("rakutenpay"));
+    assert_eq!(
+        w.journal_moves_to(p.id, "captured"),
+        1,
+        "exactly once across both engines"
+    );
+    assert!(
+        report.resumed.contains(&unpaid.attempt.order_no)
+            || l.attempt(unpaid.attempt.id).unwrap().state == AttemptState::Pending
+    );
+}
+
+#[tokio::test]
+async fn a_broken_journal_is_reported_at_recovery() {
+    let w = world().await;
+    w.engine.charge(amount(50), None).await.unwrap();
+    w.ledger.with_connection(|c| {
+        c.execute_batch(
+            "DROP TRIGGER journal_no_update; UPDATE journal SET at = at + 1 WHERE seq = 2;",
+        )
+        .unwrap()
+    });
+    let report = w.engine.recover().await.unwrap();
+    assert_eq!(report.journal.unwrap().first_bad.unwrap().seq, 2);
+}
+
+#[tokio::test]
+async fn a_server_m002007_gets_a_clear_message_and_no_qr() {
+    // Misconfiguration: two registers share a prefix (and so orderNos) but
+    // keep separate ledgers. elepay's rule catches what no local ledger can.
+    let w = world().await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let other_ledger = std::sync::Arc::new(
+        easyqr_ledger::Ledger::open(&other_dir.path().join("l.sqlite3")).unwrap(),
+    );
+    let other = Engine::new(
+        other_ledger.clone(),
+        client_for(&w.sim),
+        std::sync::Arc::new(SystemClock),
+        config(),
+    )
+    .unwrap();
+    let first = w.engine.charge(amount(100), None).await.unwrap();
+    let mut rx = other.subscribe();
+    let err = other.charge(amount(100), None).await.unwrap_err();
+    let EngineError::OrderNoInUse { attempt, order_no } = &err else {
+        panic!("expected OrderNoInUse, got {err}")
+    };
+    assert_eq!(order_no, &first.attempt.order_no);
+    assert!(err.to_string().contains("own order prefix"));
+    assert_eq!(err.code(), "order_no_in_use");
+    assert_eq!(
+        other_ledger.attempt(attempt.id).unwrap().state,
+        AttemptState::Burned
+    );
+    while let Ok(ev) = rx.try_recv() {
+        assert!(
+            !matches!(ev, EngineEvent::Customer(_)),
+            "no QR for a code we do not own"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_event_can_carry_the_secret_key() {
+    let w = world().await;
+    let mut rx = w.engine.subscribe();
+    let co = w.engine.charge(amount(1280), None).await.unwrap();
+    w.control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    w.wait_state(co.attempt.id, AttemptState::Captured).await;
+    let mut n = 0;
+    while let Ok(ev) = rx.try_recv() {
+        let text = serde_json::to_string(&ev).unwrap() + &format!("{ev:?}");
+        assert!(
+            !text.contains(KEY) && !text.contains("engine00001"),
+            "{text}"
+        );
+        n += 1;
+    }
+    assert!(n >= 4);
+    assert!(!format!("{:?}", w.engine).contains("engine00001"));
+}

@@ -1,0 +1,198 @@
+//! The webhook receiver fed by the simulator's real signed deliveries, plus
+//! hand-made hostile ones. Polling is slowed to 30 s so only the webhook
+//! path can resolve a payment within a test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use easyqr_engine::webhook::{serve, ReceiverConfig, RunningReceiver};
+use easyqr_ledger::AttemptState;
+use elepay::webhook::{signature_header, SigningSecret};
+
+const SECRET: &str = "whsec_store_endpoint";
+
+async fn setup() -> (World, RunningReceiver, String) {
+    let mut cfg = config();
+    cfg.poll_interval = Duration::from_secs(30);
+    let w = world_with(cfg).await;
+    let rx = serve(
+        w.engine.clone(),
+        ReceiverConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            vec![
+                SigningSecret::new("whsec_old_one"),
+                SigningSecret::new(SECRET),
+            ],
+        ),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}/elepay/webhook", rx.local_addr);
+    (w, rx, url)
+}
+
+async fn post(url: &str, body: &[u8], sig: &str) -> u16 {
+    reqwest::Client::new()
+        .post(url)
+        .header("elepay-signature", sig)
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn a_webhook_delivered_seven_times_is_applied_once() {
+    let (w, _rx, url) = setup().await;
+    w.control.add_webhook_endpoint(url.parse().unwrap(), SECRET);
+    w.control
+        .set_webhook_behaviour(elepay_sim::WebhookBehaviour {
+            duplicates: 6,
+            hold: false,
+        });
+    let co = w.engine.charge(amount(1800), None).await.unwrap();
+    w.control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    w.wait_state(co.attempt.id, AttemptState::Captured).await;
+    // Let all seven deliveries land.
+    for _ in 0..200 {
+        if w.control.deliveries().len() >= 7 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let deliveries = w.control.deliveries();
+    assert_eq!(deliveries.len(), 7);
+    assert!(
+        deliveries.iter().all(|d| d.is_success()),
+        "every delivery acknowledged"
+    );
+    assert_eq!(w.journal_moves_to(co.attempt.id, "captured"), 1);
+    let source: String = w.ledger.with_connection(|c| {
+        c.query_row(
+            "SELECT json_extract(payload, '$.source') FROM journal WHERE attempt_id = ?1 AND json_extract(payload, '$.to') = 'captured'",
+            [co.attempt.id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    });
+    assert_eq!(source, "webhook");
+}
+
+#[tokio::test]
+async fn reordered_deliveries_still_resolve_every_payment() {
+    let (w, _rx, url) = setup().await;
+    w.control.add_webhook_endpoint(url.parse().unwrap(), SECRET);
+    w.control
+        .set_webhook_behaviour(elepay_sim::WebhookBehaviour {
+            duplicates: 1,
+            hold: true,
+        });
+    let a = w.engine.charge(amount(100), None).await.unwrap();
+    let b = w.engine.charge(amount(200), None).await.unwrap();
+    w.control
+        .pay(a.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    w.control
+        .pay(b.attempt.code_id.as_deref().unwrap(), "linepay")
+        .unwrap();
+    assert!(w.control.release_held_webhooks(true) >= 2);
+    w.wait_state(a.attempt.id, AttemptState::Captured).await;
+    w.wait_state(b.attempt.id, AttemptState::Captured).await;
+}
+
+#[tokio::test]
+async fn forged_and_stale_webhooks_are_refused() {
+    let (w, _rx, url) = setup().await;
+    let co = w.engine.charge(amount(600), None).await.unwrap();
+    let body = json_body(event_json(
+        "evt_forged1",
+        &co.attempt.order_no,
+        600,
+        "loc_store1",
+    ));
+    let wrong = signature_header(&SigningSecret::new("whsec_attacker"), now_secs(), &body);
+    assert_eq!(post(&url, &body, &wrong).await, 401);
+    let stale = signature_header(&SigningSecret::new(SECRET), now_secs() - 1_000, &body);
+    assert_eq!(post(&url, &body, &stale).await, 401);
+    assert_eq!(post(&url, &body, "").await, 401);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        w.ledger.attempt(co.attempt.id).unwrap().state,
+        AttemptState::Pending
+    );
+    assert!(!w.ledger.webhook_seen("evt_forged1").unwrap());
+}
+
+#[tokio::test]
+async fn a_correctly_signed_but_false_claim_is_checked_against_elepay() {
+    // A leaked secret or a buggy sender: the body says paid, elepay says not.
+    let (w, _rx, url) = setup().await;
+    let co = w.engine.charge(amount(9999), None).await.unwrap();
+    let body = json_body(event_json(
+        "evt_claim",
+        &co.attempt.order_no,
+        9999,
+        "loc_store1",
+    ));
+    let sig = signature_header(&SigningSecret::new(SECRET), now_secs(), &body);
+    assert_eq!(post(&url, &body, &sig).await, 200);
+    for _ in 0..100 {
+        if w.ledger.webhook_seen("evt_claim").unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(w.ledger.webhook_seen("evt_claim").unwrap());
+    assert_eq!(
+        w.ledger.attempt(co.attempt.id).unwrap().state,
+        AttemptState::Pending
+    );
+}
+
+#[tokio::test]
+async fn another_stores_event_is_acknowledged_and_ignored() {
+    let (w, _rx, url) = setup().await;
+    let co = w.engine.charge(amount(300), None).await.unwrap();
+    // Same brand, other store: the customer really paid there, but it is not ours.
+    w.control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    let body = json_body(event_json(
+        "evt_other_store",
+        &co.attempt.order_no,
+        300,
+        "loc_other_store",
+    ));
+    let sig = signature_header(&SigningSecret::new("whsec_old_one"), now_secs(), &body);
+    assert_eq!(
+        post(&url, &body, &sig).await,
+        200,
+        "acknowledged so elepay stops retrying"
+    );
+    for _ in 0..100 {
+        if w.ledger.webhook_seen("evt_other_store").unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        w.ledger.attempt(co.attempt.id).unwrap().state,
+        AttemptState::Pending,
+        "not applied (polling, not this event, will find the payment)"
+    );
+}
