@@ -1,0 +1,259 @@
+//! `easyqr-cli` as a user runs it: real binary, real simulator, real ledger.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output, Stdio};
+
+use elepay_sim::{FaultKind, FaultSpec};
+use serde_json::Value;
+
+const KEY: &str = "sk_test_clitests000042";
+const BIN: &str = env!("CARGO_BIN_EXE_easyqr-cli");
+
+struct Env {
+    sim: elepay_sim::RunningSim,
+    dir: tempfile::TempDir,
+}
+
+async fn env() -> Env {
+    let sim = elepay_sim::start(
+        elepay_sim::SimConfig {
+            secret_keys: vec![KEY.into()],
+            clock: elepay_sim::ClockConfig {
+                start_ms: None,
+                scale: 0.0,
+            },
+            ..Default::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    Env {
+        sim,
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+impl Env {
+    fn cmd(&self, key: Option<&str>) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_remove("ELEPAY_SECRET_KEY")
+            .env_remove("EASYQR_DATA_DIR")
+            .env_remove("EASYQR_API_BASE")
+            .args(["--data-dir", self.dir.path().to_str().unwrap()])
+            .args(["--api-base", self.sim.base_url().as_str()])
+            .args(["--poll-ms", "20", "--prefix", "T1"]);
+        if let Some(k) = key {
+            c.env("ELEPAY_SECRET_KEY", k);
+        }
+        c
+    }
+
+    /// Runs to completion off the async runtime.
+    async fn run(&self, key: Option<&str>, args: &[&str]) -> Output {
+        let mut c = self.cmd(key);
+        c.args(args);
+        tokio::task::spawn_blocking(move || c.output().unwrap())
+            .await
+            .unwrap()
+    }
+}
+
+fn lines(o: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn help_documents_exit_codes_and_the_key_variable() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for want in [
+        "ELEPAY_SECRET_KEY",
+        "Exit codes",
+        "outcome unknown",
+        "--data-dir",
+        "--api-base",
+        "charge",
+        "verify-journal",
+    ] {
+        assert!(help.contains(want), "help lacks {want}");
+    }
+    assert!(!help.contains("--secret-key"), "the key is never a flag");
+}
+
+#[tokio::test]
+async fn bad_keys_and_amounts_get_clear_errors() {
+    let e = env().await;
+    let o = e.run(None, &["charge", "--amount", "100"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ELEPAY_SECRET_KEY"));
+    let o = e
+        .run(Some("pk_test_abcdef"), &["charge", "--amount", "100"])
+        .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("publishable"), "{}", stderr(&o));
+    let o = e.run(Some(KEY), &["charge", "--amount", "0"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("amount"));
+    let data = e.dir.path().to_str().unwrap().to_owned();
+    let o = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .env("ELEPAY_SECRET_KEY", KEY)
+            .args([
+                "--data-dir",
+                &data,
+                "--prefix",
+                "bad prefix",
+                "charge",
+                "--amount",
+                "5",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("orderPrefix"));
+}
+
+#[tokio::test]
+async fn charge_prints_each_state_and_exits_0_when_paid() {
+    let e = env().await;
+    let control = e.sim.control();
+    let mut child = e
+        .cmd(Some(KEY))
+        .args(["charge", "--amount", "1280"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Pay as soon as the code is shown.
+    let stdout = child.stdout.take().unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            if v["state"] == "pending" {
+                control
+                    .pay(v["codeId"].as_str().unwrap(), "linepay")
+                    .unwrap();
+            }
+            seen.push(v);
+        }
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        use std::io::Read;
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (seen, status, err)
+    })
+    .await
+    .unwrap();
+    let (seen, status, err) = out;
+    assert_eq!(status.code(), Some(0), "{err}");
+    let states: Vec<&str> = seen.iter().map(|v| v["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["reserved", "creating", "pending", "captured"]);
+    for v in &seen {
+        for k in ["orderNo", "codeId", "codeUrl", "state", "paymentMethod"] {
+            assert!(v.get(k).is_some(), "line lacks {k}: {v}");
+        }
+    }
+    assert_eq!(seen[3]["paymentMethod"], "linepay");
+    assert!(seen[2]["codeUrl"].as_str().unwrap().contains("/pay/code/"));
+    let all = format!("{seen:?}{err}");
+    assert!(
+        !all.contains("clitests000042"),
+        "the key never appears in output"
+    );
+}
+
+#[tokio::test]
+async fn status_cancel_list_and_verify() {
+    let e = env().await;
+    let o = e
+        .run(Some(KEY), &["charge", "--amount", "500", "--no-wait"])
+        .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let order = lines(&o).last().unwrap()["orderNo"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let o = e.run(None, &["status", "--order-no", &order]).await;
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(lines(&o)[0]["state"], "pending");
+
+    let o = e.run(Some(KEY), &["cancel", "--order-no", &order]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(&o)[0]["state"], "closed");
+    let o = e.run(Some(KEY), &["cancel", "--order-no", &order]).await;
+    assert_eq!(o.status.code(), Some(9), "nothing pending to cancel");
+
+    let o = e.run(None, &["status", "--order-no", "NOPE-1"]).await;
+    assert_eq!(o.status.code(), Some(9));
+
+    let o = e.run(None, &["list", "--limit", "10"]).await;
+    assert_eq!(lines(&o).len(), 1);
+
+    let o = e.run(None, &["verify-journal"]).await;
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(lines(&o)[0]["journal"]["firstBad"], Value::Null);
+
+    // Tamper with the file behind the app's back.
+    let ledger = easyqr_ledger::Ledger::open(&e.dir.path().join("ledger.sqlite3")).unwrap();
+    ledger.with_connection(|c| {
+        c.execute_batch("DROP TRIGGER journal_no_delete; DELETE FROM journal WHERE seq = 2;")
+            .unwrap()
+    });
+    let o = e.run(None, &["verify-journal"]).await;
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(lines(&o)[0]["journal"]["firstBad"]["seq"], 2);
+}
+
+#[tokio::test]
+async fn exit_codes_for_expiry_and_unknown_outcome() {
+    let e = env().await;
+    let control = e.sim.control();
+    control
+        .add_fault(FaultSpec::new("createCode", FaultKind::DropAfterCommit))
+        .unwrap();
+    let o = e.run(Some(KEY), &["charge", "--amount", "300"]).await;
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert_eq!(lines(&o).last().unwrap()["state"], "burned");
+
+    // Expiry while waiting: advance elepay's clock once the code is shown.
+    let mut child = e
+        .cmd(Some(KEY))
+        .args(["--expiry-minutes", "3", "charge", "--amount", "400"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let code = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            if v["state"] == "pending" {
+                control.advance_clock(3 * 60_000).unwrap();
+            }
+        }
+        child.wait().unwrap().code()
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(4));
+}
