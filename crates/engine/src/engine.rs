@@ -452,11 +452,28 @@ impl Engine {
             let a = applied.attempt();
             self.emit_cashier(a, remaining_ms, note);
             let customer = match a.state {
-                AttemptState::Pending => Some(CustomerEvent::Payment {
-                    amount: a.amount,
-                    code_url: a.code_url.clone().unwrap_or_default(),
-                    remaining_ms: remaining_ms.unwrap_or(0),
-                }),
+                AttemptState::Pending => {
+                    let code_url = a.code_url.clone().unwrap_or_default();
+                    match easyqr_qr::QrCode::encode(&code_url) {
+                        Ok(qr) => Some(CustomerEvent::Payment {
+                            amount: a.amount,
+                            qr_svg: qr.to_svg(),
+                            code_url,
+                            remaining_ms: remaining_ms.unwrap_or(0),
+                        }),
+                        // elepay's codeUrl is at most 255 characters, far below
+                        // the QR limit; if it ever fails, the cashier sees why.
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot draw the QR");
+                            self.emit_cashier(
+                                a,
+                                remaining_ms,
+                                Some(format!("QR cannot be drawn: {e}")),
+                            );
+                            None
+                        }
+                    }
+                }
                 AttemptState::Captured => Some(CustomerEvent::Paid { amount: a.amount }),
                 AttemptState::Expired => Some(CustomerEvent::Expired { amount: a.amount }),
                 AttemptState::Closed => Some(CustomerEvent::Cancelled { amount: a.amount }),

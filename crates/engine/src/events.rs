@@ -32,6 +32,8 @@ pub enum CustomerEvent {
     Payment {
         amount: i64,
         code_url: String,
+        /// The QR as SVG (level M, quiet zone included), ready to display.
+        qr_svg: String,
         remaining_ms: i64,
     },
     Paid {

@@ -30,10 +30,14 @@ async fn charge_shows_qr_only_after_commit_and_records_the_payment() {
     let mut saw_qr = false;
     while let Ok(ev) = rx.try_recv() {
         if let EngineEvent::Customer(CustomerEvent::Payment {
-            code_url, amount, ..
+            code_url,
+            amount,
+            qr_svg,
+            ..
         }) = ev
         {
             assert_eq!(amount, 1280);
+            assert!(qr_svg.starts_with("<svg") && qr_svg.contains("<path"));
             let code_id = code_url.rsplit('/').next().unwrap();
             let a = w.ledger.attempt_by_code_id(code_id).unwrap().unwrap();
             assert_eq!(a.state, AttemptState::Pending);
