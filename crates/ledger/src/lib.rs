@@ -830,28 +830,30 @@ fn refund_from_row(r: &Row<'_>) -> rusqlite::Result<Refund> {
     })
 }
 
+/// One row by id, or `NotFound` naming what was looked for.
+fn load_one<T>(
+    conn: &Connection,
+    sql: &str,
+    id: i64,
+    what: &'static str,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<T, LedgerError> {
+    conn.query_row(sql, [id], map)
+        .optional()?
+        .ok_or_else(|| LedgerError::NotFound {
+            what,
+            id: id.to_string(),
+        })
+}
+
 fn load_refund(conn: &Connection, id: i64) -> Result<Refund, LedgerError> {
-    conn.query_row(
-        &format!("SELECT {REFUND_COLS} FROM refunds WHERE id = ?1"),
-        [id],
-        refund_from_row,
-    )
-    .optional()?
-    .ok_or_else(|| LedgerError::NotFound {
-        what: "refund",
-        id: id.to_string(),
-    })
+    let sql = format!("SELECT {REFUND_COLS} FROM refunds WHERE id = ?1");
+    load_one(conn, &sql, id, "refund", refund_from_row)
 }
 
 fn load_attempt(conn: &Connection, id: AttemptId) -> Result<Attempt, LedgerError> {
-    conn.query_row(
-        &format!("SELECT {ATTEMPT_COLS} FROM attempts a JOIN sales s ON s.id = a.sale_id WHERE a.id = ?1"),
-        [id],
-        attempt_from_row,
-    )
-    .optional()?
-    .ok_or_else(|| LedgerError::NotFound {
-        what: "attempt",
-        id: id.to_string(),
-    })
+    let sql = format!(
+        "SELECT {ATTEMPT_COLS} FROM attempts a JOIN sales s ON s.id = a.sale_id WHERE a.id = ?1"
+    );
+    load_one(conn, &sql, id, "attempt", attempt_from_row)
 }
