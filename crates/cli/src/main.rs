@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use easyqr_engine::{CancelOutcome, Engine, EngineConfig, EngineError, EngineEvent, SystemClock};
-use easyqr_ledger::{Attempt, AttemptState, Ledger, OrderPrefix};
+use easyqr_ledger::{Attempt, AttemptState, Ledger, OrderPrefix, WriterLock};
 use serde_json::{json, Value};
 
 const AFTER_HELP: &str = "\
@@ -22,7 +22,7 @@ Environment:
   RUST_LOG            log filter for stderr (default: warn)
 
 Exit codes:
-  0  success (charge: paid)
+  0  success (charge: paid; with --no-wait: the code is being shown)
   1  internal or ledger error
   2  bad usage or configuration (the message names the field)
   3  the payment was cancelled (code closed)
@@ -33,6 +33,10 @@ Exit codes:
   8  cancel could not be confirmed; the code is still watched
   9  nothing found (status/cancel of an unknown order)
   10 cancel: the customer paid before the cancel took effect (recorded as paid)
+  11 another EasyQR POS (the app, or easyqr-cli charge/retry/cancel/recover)
+     is using this data folder; only one may change payments at a time
+  12 recover --wait gave up: codes still unresolved after the longest expiry
+     (elepay unreachable?); they are resolved at the next recover
   (cancel exits 0 when the code was closed, 4 when it had already expired)";
 
 #[derive(Parser, Debug)]
@@ -57,13 +61,13 @@ struct Cli {
     #[arg(long, global = true)]
     front_url: Option<String>,
     /// Code validity in minutes (3-30).
-    #[arg(long, global = true, default_value_t = 10)]
+    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u32).range(3..=30))]
     expiry_minutes: u32,
-    /// Poll interval while a code is pending, in ms.
-    #[arg(long, global = true, default_value_t = 1000)]
+    /// Poll interval while a code is pending, in ms (at least 1).
+    #[arg(long, global = true, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     poll_ms: u64,
-    /// Timeout of one elepay request, in ms.
-    #[arg(long, global = true, default_value_t = 15_000)]
+    /// Timeout of one elepay request, in ms (at least 1).
+    #[arg(long, global = true, default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(1..))]
     timeout_ms: u64,
     #[command(subcommand)]
     command: Command,
@@ -123,6 +127,7 @@ impl From<easyqr_ledger::LedgerError> for Fail {
     fn from(e: easyqr_ledger::LedgerError) -> Self {
         match e {
             easyqr_ledger::LedgerError::Invalid { .. } => Fail(2, e.to_string()),
+            easyqr_ledger::LedgerError::Locked { .. } => Fail(11, e.to_string()),
             other => Fail(1, other.to_string()),
         }
     }
@@ -136,6 +141,7 @@ impl From<EngineError> for Fail {
             EngineError::CancelUnconfirmed(_) => 8,
             EngineError::Invalid(_) | EngineError::NotCancellable { .. } => 2,
             EngineError::AlreadyPaid { .. } | EngineError::SaleBusy { .. } => 2,
+            EngineError::Ledger(easyqr_ledger::LedgerError::Locked { .. }) => 11,
             EngineError::Ledger(_) => 1,
         };
         Fail(code, e.to_string())
@@ -171,8 +177,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// One JSON line on stdout. A reader that went away (`| head`) must not
+/// abort a charge in progress: the ledger is the record, so output errors
+/// are ignored.
 fn print(v: Value) {
-    println!("{v}");
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{v}").and_then(|()| out.flush());
 }
 
 fn attempt_json(a: &Attempt, note: Option<&str>) -> Value {
@@ -205,7 +216,10 @@ fn data_dir(cli: &Cli) -> Result<PathBuf, Fail> {
     Ok(base.join("easyqr-pos"))
 }
 
-fn open_ledger(cli: &Cli) -> Result<Arc<Ledger>, Fail> {
+/// Opens the ledger. Commands that change payments first take the writer
+/// lock, so they never run beside the app or each other (one's recovery
+/// would burn the other's in-flight create); reading needs no lock.
+fn open_ledger(cli: &Cli) -> Result<(Arc<Ledger>, Option<WriterLock>), Fail> {
     let dir = data_dir(cli)?;
     std::fs::create_dir_all(&dir).map_err(|e| {
         Fail(
@@ -213,7 +227,20 @@ fn open_ledger(cli: &Cli) -> Result<Arc<Ledger>, Fail> {
             format!("--data-dir: cannot create {}: {e}", dir.display()),
         )
     })?;
-    Ok(Arc::new(Ledger::open(&dir.join("ledger.sqlite3"))?))
+    let path = dir.join("ledger.sqlite3");
+    let writes = matches!(
+        cli.command,
+        Command::Charge { .. }
+            | Command::Retry { .. }
+            | Command::Cancel { .. }
+            | Command::Recover { .. }
+    );
+    let lock = if writes {
+        Some(WriterLock::acquire(&path)?)
+    } else {
+        None
+    };
+    Ok((Arc::new(Ledger::open(&path)?), lock))
 }
 
 fn engine(cli: &Cli, ledger: Arc<Ledger>) -> Result<Engine, Fail> {
@@ -241,7 +268,7 @@ fn engine(cli: &Cli, ledger: Arc<Ledger>) -> Result<Engine, Fail> {
 }
 
 async fn run(cli: Cli) -> Result<u8, Fail> {
-    let ledger = open_ledger(&cli)?;
+    let (ledger, _lock) = open_ledger(&cli)?;
     match &cli.command {
         Command::Charge {
             amount,
@@ -300,7 +327,22 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
             let intact = report.journal.as_ref().is_none_or(|j| j.is_intact());
             print(json!({ "recovery": report }));
             if *wait {
-                while !ledger.unresolved_attempts()?.is_empty() {
+                // Every code expires within 30 minutes of its creation; past
+                // that plus a margin, only an unreachable elepay keeps one
+                // unresolved.
+                let deadline = tokio::time::Instant::now()
+                    + Duration::from_secs(u64::from(cli.expiry_minutes.max(30)) * 60 + 60);
+                loop {
+                    let left = ledger.unresolved_attempts()?;
+                    if left.is_empty() {
+                        break;
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        for a in &left {
+                            print(attempt_json(a, Some("still unresolved")));
+                        }
+                        return Ok(12);
+                    }
                     tokio::time::sleep(Duration::from_millis(cli.poll_ms.min(200))).await;
                 }
             }

@@ -257,3 +257,72 @@ async fn exit_codes_for_expiry_and_unknown_outcome() {
     .unwrap();
     assert_eq!(code, Some(4));
 }
+
+#[tokio::test]
+async fn only_one_process_changes_payments_at_a_time() {
+    use std::io::{BufRead, BufReader};
+    let e = env().await;
+    let mut first = e.cmd(Some(KEY));
+    first
+        .args(["charge", "--amount", "300"])
+        .stdout(std::process::Stdio::piped());
+    let mut child = first.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Read until the first charge is showing its code.
+    let (code_id, reader) = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        loop {
+            let mut line = String::new();
+            assert!(
+                reader.read_line(&mut line).unwrap() > 0,
+                "charge ended early"
+            );
+            let v: Value = serde_json::from_str(&line).unwrap();
+            if v["state"] == "pending" {
+                return (v["codeId"].as_str().unwrap().to_owned(), reader);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    // A second writer (another charge, or a recover that would burn the
+    // first one's work) is turned away with its own exit code.
+    for args in [&["charge", "--amount", "5"][..], &["recover"][..]] {
+        let o = e.run(Some(KEY), args).await;
+        assert_eq!(o.status.code(), Some(11), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("another EasyQR POS"), "{}", stderr(&o));
+    }
+    // Reading is always allowed.
+    let o = e.run(None, &["list"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(&o).len(), 1);
+    e.sim.control().pay(&code_id, "paypay").unwrap();
+    let (status, rest) = tokio::task::spawn_blocking(move || {
+        let rest: Vec<String> = reader.lines().map(|l| l.unwrap()).collect();
+        (child.wait().unwrap(), rest)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(rest.last().unwrap().contains("captured"), "{rest:?}");
+    // The lock went with the process.
+    let o = e.run(Some(KEY), &["recover"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn out_of_range_settings_are_refused_by_name() {
+    let e = env().await;
+    for (flag, value) in [
+        ("--timeout-ms", "0"),
+        ("--expiry-minutes", "2"),
+        ("--poll-ms", "0"),
+    ] {
+        let o = e
+            .run(Some(KEY), &[flag, value, "charge", "--amount", "5"])
+            .await;
+        assert_eq!(o.status.code(), Some(2), "{flag}");
+        assert!(stderr(&o).contains(flag), "{flag}: {}", stderr(&o));
+    }
+    assert!(e.sim.control().codes().is_empty());
+}

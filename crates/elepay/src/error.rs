@@ -374,7 +374,20 @@ impl Error {
     pub fn write_may_have_happened(&self) -> bool {
         match self {
             Error::OutcomeUnknown { .. } => true,
-            Error::Api { api, .. } => api.is_server_error(),
+            // A 4xx without elepay's error body came from something in
+            // between (a proxy's 408, a gateway); whether elepay saw the
+            // request is unknown unless the status itself means "refused
+            // before processing".
+            Error::Api { api, .. } => {
+                api.is_server_error()
+                    || (api.error_code.is_none()
+                        && api.legacy_code.is_none()
+                        && api.request_id.is_none()
+                        && !matches!(
+                            api.status,
+                            400 | 401 | 403 | 404 | 405 | 413 | 414 | 415 | 429
+                        ))
+            }
             Error::Decode { status, .. } => (200..300).contains(status),
             Error::Invalid(_) | Error::NotSent { .. } => false,
         }
@@ -462,6 +475,16 @@ mod tests {
             operation: op,
             api: Box::new(ApiError::from_response(500, br#"{"errorCode":"S001000"}"#)),
         };
+        let proxy_timeout = Error::Api {
+            operation: op,
+            api: Box::new(ApiError::from_response(408, b"Request Timeout")),
+        };
+        let bare_429 = Error::Api {
+            operation: op,
+            api: Box::new(ApiError::from_response(429, b"")),
+        };
+        assert!(proxy_timeout.write_may_have_happened());
+        assert!(!bare_429.write_may_have_happened());
         assert!(unknown.write_may_have_happened());
         assert!(s500.write_may_have_happened());
         assert!(!not_sent.write_may_have_happened());

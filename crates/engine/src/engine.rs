@@ -98,9 +98,12 @@ pub enum CancelOutcome {
 /// Result of one webhook event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookOutcome {
+    /// Re-fetched and recorded; the state the attempt is in now.
     Applied(AttemptState),
     Duplicate,
     Ignored(&'static str),
+    /// elepay could not be asked; the event is not marked seen.
+    NotYetApplied,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -196,37 +199,38 @@ impl Engine {
         amount: Amount,
         description: Option<&str>,
     ) -> Result<Checkout, EngineError> {
+        let cfg = &self.inner.config;
         let ledger = &self.inner.ledger;
-        let shift = ledger.current_shift(&self.inner.config.register_id)?;
-        let sale = ledger.create_sale(amount, description, shift, self.now())?;
-        let order_no = self.fresh_order_no()?;
-        self.attempt(sale, order_no).await
+        let shift = ledger.current_shift(&cfg.register_id)?;
+        let now = self.now();
+        let date = business_date(now, cfg.utc_offset_minutes);
+        let reserved =
+            ledger.start_sale(amount, description, shift, &cfg.order_prefix, &date, now)?;
+        self.create(reserved).await
     }
 
     /// Tries a sale again after its last code was closed, expired, refused or
     /// burned. The FAQ allows the same orderNo after close/expiry; after an
-    /// unknown outcome a fresh one is used (invariant 3).
+    /// unknown outcome a fresh one is used (invariant 3). The ledger refuses
+    /// a paid sale or one with a code still live, even under racing calls.
     pub async fn retry(&self, sale_id: SaleId) -> Result<Checkout, EngineError> {
         let attempts = self.inner.ledger.attempts_of_sale(sale_id)?;
-        if attempts.iter().any(|a| a.state == AttemptState::Captured) {
-            return Err(EngineError::AlreadyPaid { sale_id });
-        }
-        let last = attempts.last().ok_or_else(|| LedgerError::NotFound {
-            what: "sale",
-            id: sale_id.to_string(),
-        })?;
-        if !last.state.allows_retry() {
-            return Err(EngineError::SaleBusy {
-                sale_id,
-                order_no: last.order_no.clone(),
-            });
-        }
-        let order_no = if last.state.frees_order_no() {
-            OrderNo::new(last.order_no.clone())?
-        } else {
-            self.fresh_order_no()?
+        let order_no = match attempts.last() {
+            Some(last) if last.state.frees_order_no() => OrderNo::new(last.order_no.clone())?,
+            _ => self.fresh_order_no()?,
         };
-        self.attempt(sale_id, order_no).await
+        let reserved = self
+            .inner
+            .ledger
+            .reserve_attempt(sale_id, &order_no, self.now())
+            .map_err(|e| match e {
+                LedgerError::SalePaid { sale_id, .. } => EngineError::AlreadyPaid { sale_id },
+                LedgerError::SaleBusy { sale_id, order_no } => {
+                    EngineError::SaleBusy { sale_id, order_no }
+                }
+                other => other.into(),
+            })?;
+        self.create(reserved).await
     }
 
     fn fresh_order_no(&self) -> Result<OrderNo, EngineError> {
@@ -235,12 +239,11 @@ impl Engine {
         Ok(self.inner.ledger.next_order_no(&cfg.order_prefix, &date)?)
     }
 
-    async fn attempt(&self, sale_id: SaleId, order_no: OrderNo) -> Result<Checkout, EngineError> {
+    /// Sends the create for a reserved attempt and commits the answer.
+    async fn create(&self, reserved: Attempt) -> Result<Checkout, EngineError> {
         let cfg = &self.inner.config;
-        let reserved = self
-            .inner
-            .ledger
-            .reserve_attempt(sale_id, &order_no, self.now())?;
+        let sale_id = reserved.sale_id;
+        let order_no = OrderNo::new(reserved.order_no.clone())?;
         self.emit_cashier(&reserved, None, None);
         let mut req = CodeReq::new(Amount::new(reserved.amount)?, order_no.clone());
         req.expiry_duration = Some(cfg.expiry_minutes);
@@ -270,10 +273,12 @@ impl Engine {
         let client = self.client();
         match client.create_code(&req).await {
             Ok(code) => {
-                if code.order_no.as_deref() != Some(order_no.as_str())
-                    || code.amount != reserved.amount
-                {
-                    // Never show a code whose content we did not ask for.
+                let usable = code.order_no.as_deref() == Some(order_no.as_str())
+                    && code.amount == reserved.amount
+                    && code.code_url.as_deref().is_some_and(|u| !u.is_empty());
+                if !usable {
+                    // Never show a code whose content we did not ask for, and
+                    // take it off the table so nobody can pay it.
                     let attempt = self.record(
                         reserved.id,
                         &Change::Burned {
@@ -284,6 +289,9 @@ impl Engine {
                         },
                         None,
                     )?;
+                    if let Err(e) = client.close_code(&code.id).await {
+                        tracing::warn!(code_id = %code.id, error = %e, "could not close a mismatched code; it will expire");
+                    }
                     return Err(EngineError::OutcomeUnknown {
                         attempt: Box::new(attempt.attempt().clone()),
                         reason: "mismatched code in the answer".into(),
@@ -369,20 +377,24 @@ impl Engine {
                 .api()
                 .is_some_and(|api| api.is_code_paid_or_cancelled() || api.is_code_expired());
             if !known_end && !e.write_may_have_happened() {
+                self.watch(a.id);
                 return Err(EngineError::CancelUnconfirmed(e.to_string()));
             }
         }
-        let (after, _) = self
-            .refresh(&a, "cancel")
-            .await
-            .map_err(|e| EngineError::CancelUnconfirmed(e.to_string()))?;
+        let (after, _) = self.refresh(&a, "cancel").await.map_err(|e| {
+            self.watch(a.id);
+            EngineError::CancelUnconfirmed(e.to_string())
+        })?;
         match after.state {
             AttemptState::Captured => Ok(CancelOutcome::PaidMeanwhile(after)),
             AttemptState::Closed => Ok(CancelOutcome::Cancelled(after)),
             AttemptState::Expired => Ok(CancelOutcome::Expired(after)),
-            _ => Err(EngineError::CancelUnconfirmed(
-                "elepay still reports the code as payable".into(),
-            )),
+            _ => {
+                self.watch(a.id);
+                Err(EngineError::CancelUnconfirmed(
+                    "elepay still reports the code as payable".into(),
+                ))
+            }
         }
     }
 
@@ -456,6 +468,7 @@ impl Engine {
                     let code_url = a.code_url.clone().unwrap_or_default();
                     match easyqr_qr::QrCode::encode(&code_url) {
                         Ok(qr) => Some(CustomerEvent::Payment {
+                            code_id: a.code_id.clone().unwrap_or_default(),
                             amount: a.amount,
                             qr_svg: qr.to_svg(),
                             code_url,
@@ -474,9 +487,18 @@ impl Engine {
                         }
                     }
                 }
-                AttemptState::Captured => Some(CustomerEvent::Paid { amount: a.amount }),
-                AttemptState::Expired => Some(CustomerEvent::Expired { amount: a.amount }),
-                AttemptState::Closed => Some(CustomerEvent::Cancelled { amount: a.amount }),
+                AttemptState::Captured => Some(CustomerEvent::Paid {
+                    code_id: a.code_id.clone().unwrap_or_default(),
+                    amount: a.amount,
+                }),
+                AttemptState::Expired => Some(CustomerEvent::Expired {
+                    code_id: a.code_id.clone().unwrap_or_default(),
+                    amount: a.amount,
+                }),
+                AttemptState::Closed => Some(CustomerEvent::Cancelled {
+                    code_id: a.code_id.clone().unwrap_or_default(),
+                    amount: a.amount,
+                }),
                 _ => None,
             };
             if let Some(c) = customer {
@@ -536,6 +558,7 @@ impl Engine {
         let interval = self.inner.config.poll_interval;
         let mut delay = interval;
         let mut failures: u32 = 0;
+        let mut expiry_check_done = false;
         loop {
             tokio::time::sleep(delay).await;
             let a = match self.inner.ledger.attempt(id) {
@@ -555,14 +578,7 @@ impl Engine {
                     }
                     failures = 0;
                     self.emit_cashier(&a, remaining, None);
-                    // Poll right at expiry so "expired" shows without delay;
-                    // the server decides whether it really is.
-                    delay = match remaining {
-                        Some(r) if r >= 0 && (r as u128) < interval.as_millis() => {
-                            Duration::from_millis(r as u64 + 20)
-                        }
-                        _ => interval,
-                    };
+                    delay = next_poll_delay(remaining, interval, &mut expiry_check_done);
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
@@ -580,14 +596,18 @@ impl Engine {
     }
 
     /// Applies a verified webhook event: dedupe by event id, ignore other
-    /// stores, then re-fetch the code and record what elepay says.
+    /// stores, then re-fetch the code and record what elepay says. An event
+    /// is marked seen only once it was applied, so a redelivery after a
+    /// failed re-fetch gets another chance.
     pub async fn apply_webhook(&self, event: &Event) -> Result<WebhookOutcome, EngineError> {
         let ledger = &self.inner.ledger;
         if ledger.webhook_seen(&event.id)? {
             return Ok(WebhookOutcome::Duplicate);
         }
         let outcome = self.webhook_inner(event).await?;
-        ledger.record_webhook_event(&event.id, event.event_type.as_str(), self.now())?;
+        if outcome != WebhookOutcome::NotYetApplied {
+            ledger.record_webhook_event(&event.id, event.event_type.as_str(), self.now())?;
+        }
         Ok(outcome)
     }
 
@@ -606,30 +626,50 @@ impl Engine {
         let Some(order_no) = charge.order_no.as_deref() else {
             return Ok(WebhookOutcome::Ignored("charge without orderNo"));
         };
+        // An orderNo may have had several codes (retries after close or
+        // expiry). The charge does not say which code it paid, so every code
+        // of that orderNo not yet known as paid is read back; elepay decides.
         let attempts = self.inner.ledger.attempts_by_order_no(order_no)?;
-        let Some(a) = attempts.iter().rev().find(|a| {
-            a.code_id.is_some()
-                && matches!(
-                    a.state,
-                    AttemptState::Pending
-                        | AttemptState::Closed
-                        | AttemptState::Expired
-                        | AttemptState::Captured
-                )
-        }) else {
-            return Ok(WebhookOutcome::Ignored("not an order of this register"));
-        };
-        if a.state == AttemptState::Captured {
+        if attempts
+            .iter()
+            .any(|a| a.charge_id.as_deref() == Some(charge.id.as_str()))
+        {
             return Ok(WebhookOutcome::Applied(AttemptState::Captured));
         }
-        match self.refresh(a, "webhook").await {
-            Ok((after, _)) => Ok(WebhookOutcome::Applied(after.state)),
-            // Polling and recovery will pick it up; acknowledging now keeps
-            // elepay from hammering us with retries.
-            Err(e) => {
-                tracing::warn!(order_no, error = %e, "webhook re-fetch failed; polling continues");
-                Ok(WebhookOutcome::Applied(a.state))
+        let candidates: Vec<&Attempt> = attempts
+            .iter()
+            .filter(|a| {
+                a.code_id.is_some()
+                    && matches!(
+                        a.state,
+                        AttemptState::Pending | AttemptState::Closed | AttemptState::Expired
+                    )
+            })
+            .collect();
+        if candidates.is_empty() {
+            return Ok(WebhookOutcome::Ignored("not an order of this register"));
+        }
+        let mut failed = false;
+        let mut best = None;
+        for a in candidates {
+            match self.refresh(a, "webhook").await {
+                Ok((after, _)) => {
+                    if best != Some(AttemptState::Captured) {
+                        best = Some(after.state);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(order_no, error = %e, "webhook re-fetch failed; polling continues");
+                    failed = true;
+                }
             }
+        }
+        match best {
+            Some(AttemptState::Captured) => Ok(WebhookOutcome::Applied(AttemptState::Captured)),
+            // Polling and recovery will also pick it up; a redelivery may too.
+            _ if failed => Ok(WebhookOutcome::NotYetApplied),
+            Some(state) => Ok(WebhookOutcome::Applied(state)),
+            None => Ok(WebhookOutcome::NotYetApplied),
         }
     }
 
@@ -669,6 +709,24 @@ impl Engine {
     }
 }
 
+/// The wait before the next poll of a pending code. Polls once right at
+/// expiry so "expired" shows without delay (the server decides whether it
+/// really is); otherwise, including a server whose countdown is stuck at 0,
+/// the normal interval, never a flood.
+fn next_poll_delay(
+    remaining: Option<i64>,
+    interval: Duration,
+    expiry_check_done: &mut bool,
+) -> Duration {
+    match remaining {
+        Some(r) if r > 0 && (r as u128) < interval.as_millis() && !*expiry_check_done => {
+            *expiry_check_done = true;
+            Duration::from_millis(r as u64 + 20)
+        }
+        _ => interval,
+    }
+}
+
 /// Exponential backoff with jitter, never below a server's Retry-After.
 fn backoff(
     base: Duration,
@@ -686,6 +744,23 @@ fn backoff(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polls_once_at_expiry_and_never_floods() {
+        let i = Duration::from_millis(1000);
+        let mut done = false;
+        assert_eq!(next_poll_delay(Some(60_000), i, &mut done), i);
+        assert_eq!(next_poll_delay(None, i, &mut done), i);
+        assert_eq!(
+            next_poll_delay(Some(300), i, &mut done),
+            Duration::from_millis(320)
+        );
+        // The server still says a little time is left, or 0: normal pace.
+        assert_eq!(next_poll_delay(Some(10), i, &mut done), i);
+        let mut fresh = false;
+        assert_eq!(next_poll_delay(Some(0), i, &mut fresh), i);
+        assert_eq!(next_poll_delay(Some(-5), i, &mut fresh), i);
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

@@ -25,11 +25,15 @@ pub struct CashierEvent {
 }
 
 /// Customer-safe: every field is something the customer sees on screen anyway.
+/// `code_id` (also inside the QR's URL) lets the display ignore an outcome
+/// of a code it is not showing, so a stale attempt never flashes "paid" over
+/// another customer's QR.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "screen", rename_all = "camelCase")]
 pub enum CustomerEvent {
     /// Show this QR (the `codeUrl` is what the QR encodes).
     Payment {
+        code_id: String,
         amount: i64,
         code_url: String,
         /// The QR as SVG (level M, quiet zone included), ready to display.
@@ -37,12 +41,15 @@ pub enum CustomerEvent {
         remaining_ms: i64,
     },
     Paid {
+        code_id: String,
         amount: i64,
     },
     Expired {
+        code_id: String,
         amount: i64,
     },
     Cancelled {
+        code_id: String,
         amount: i64,
     },
 }

@@ -33,10 +33,12 @@ async fn charge_shows_qr_only_after_commit_and_records_the_payment() {
             code_url,
             amount,
             qr_svg,
+            code_id: shown,
             ..
         }) = ev
         {
             assert_eq!(amount, 1280);
+            assert_eq!(Some(shown.as_str()), co.attempt.code_id.as_deref());
             assert!(qr_svg.starts_with("<svg") && qr_svg.contains("<path"));
             let code_id = code_url.rsplit('/').next().unwrap();
             let a = w.ledger.attempt_by_code_id(code_id).unwrap().unwrap();
@@ -141,9 +143,12 @@ async fn expiry_is_confirmed_by_the_server_and_the_order_no_reused() {
     w.wait_state(co.attempt.id, AttemptState::Expired).await;
     let mut saw = false;
     while let Ok(ev) = rx.try_recv() {
+        // The outcome names the code it is about, so a display showing
+        // another QR can ignore it.
         saw |= matches!(
             ev,
-            EngineEvent::Customer(CustomerEvent::Expired { amount: 900 })
+            EngineEvent::Customer(CustomerEvent::Expired { amount: 900, ref code_id })
+                if Some(code_id.as_str()) == co.attempt.code_id.as_deref()
         );
     }
     assert!(saw, "customer display told");
@@ -383,4 +388,47 @@ async fn no_event_can_carry_the_secret_key() {
     }
     assert!(n >= 4);
     assert!(!format!("{:?}", w.engine).contains("engine00001"));
+}
+
+#[tokio::test]
+async fn racing_retries_put_up_one_code_per_sale() {
+    let w = world().await;
+    w.fault("createCode", FaultKind::DropAfterCommit, 1);
+    let err = w.engine.charge(amount(640), None).await.unwrap_err();
+    let EngineError::OutcomeUnknown { attempt, .. } = err else {
+        panic!("expected OutcomeUnknown")
+    };
+    // Two taps on "try again" (or the app and a script) at the same time.
+    let (a, b) = tokio::join!(
+        w.engine.retry(attempt.sale_id),
+        w.engine.retry(attempt.sale_id)
+    );
+    let refused = match (a, b) {
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(refused.code(), "sale_busy");
+    let live = w
+        .ledger
+        .attempts_of_sale(attempt.sale_id)
+        .unwrap()
+        .into_iter()
+        .filter(|x| x.state == AttemptState::Pending)
+        .count();
+    assert_eq!(live, 1);
+    // The server holds the burned orphan plus exactly one new code.
+    assert_eq!(w.sim_codes().len(), 2);
+}
+
+#[tokio::test]
+async fn a_paid_sale_cannot_be_charged_again() {
+    let w = world().await;
+    let co = w.engine.charge(amount(410), None).await.unwrap();
+    w.control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "linepay")
+        .unwrap();
+    w.wait_state(co.attempt.id, AttemptState::Captured).await;
+    let err = w.engine.retry(co.attempt.sale_id).await.unwrap_err();
+    assert_eq!(err.code(), "already_paid");
+    assert_eq!(w.sim_codes().len(), 1, "no second code was created");
 }

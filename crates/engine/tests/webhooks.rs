@@ -196,3 +196,67 @@ async fn another_stores_event_is_acknowledged_and_ignored() {
         "not applied (polling, not this event, will find the payment)"
     );
 }
+
+#[tokio::test]
+async fn an_event_that_could_not_be_checked_is_not_marked_seen() {
+    let (w, _rx, _url) = setup().await;
+    let co = w.engine.charge(amount(720), None).await.unwrap();
+    w.control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    let event = elepay::webhook::Event::parse(&json_body(event_json(
+        "evt_retry_me",
+        &co.attempt.order_no,
+        720,
+        "loc_store1",
+    )))
+    .unwrap();
+    // elepay is unreachable for the re-fetch (more failures than retries).
+    w.fault("retrieveCode", elepay_sim::FaultKind::Http5xx, 3);
+    assert_eq!(
+        w.engine.apply_webhook(&event).await.unwrap(),
+        easyqr_engine::WebhookOutcome::NotYetApplied
+    );
+    assert!(!w.ledger.webhook_seen("evt_retry_me").unwrap());
+    // The redelivery is applied.
+    assert_eq!(
+        w.engine.apply_webhook(&event).await.unwrap(),
+        easyqr_engine::WebhookOutcome::Applied(AttemptState::Captured)
+    );
+    assert!(w.ledger.webhook_seen("evt_retry_me").unwrap());
+    assert_eq!(
+        w.engine.apply_webhook(&event).await.unwrap(),
+        easyqr_engine::WebhookOutcome::Duplicate
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_finds_the_paid_code_among_retries_of_one_order_no() {
+    let (w, _rx, _url) = setup().await;
+    let first = w.engine.charge(amount(880), None).await.unwrap();
+    w.engine.cancel(first.attempt.id).await.unwrap();
+    let second = w.engine.retry(first.attempt.sale_id).await.unwrap();
+    assert_eq!(second.attempt.order_no, first.attempt.order_no);
+    w.control
+        .pay(second.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    let event = elepay::webhook::Event::parse(&json_body(event_json(
+        "evt_second",
+        &first.attempt.order_no,
+        880,
+        "loc_store1",
+    )))
+    .unwrap();
+    assert_eq!(
+        w.engine.apply_webhook(&event).await.unwrap(),
+        easyqr_engine::WebhookOutcome::Applied(AttemptState::Captured)
+    );
+    assert_eq!(
+        w.ledger.attempt(second.attempt.id).unwrap().state,
+        AttemptState::Captured
+    );
+    assert_eq!(
+        w.ledger.attempt(first.attempt.id).unwrap().state,
+        AttemptState::Closed
+    );
+}

@@ -12,18 +12,21 @@
 //!   row changed or removed behind its back.
 
 mod journal;
+mod lock;
 mod order_no;
+mod replay;
 mod schema;
 mod state;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 
 pub use journal::{BadRow, JournalReport};
+pub use lock::WriterLock;
 pub use order_no::{business_date, OrderPrefix};
 pub use schema::SCHEMA_VERSION;
 pub use state::AttemptState;
@@ -46,6 +49,16 @@ pub enum LedgerError {
         "orderNo {order_no} is still payable or paid (attempt {holder}); it cannot be sent again"
     )]
     OrderNoBlocked { order_no: String, holder: AttemptId },
+    #[error("sale {sale_id} is already paid (order {order_no})")]
+    SalePaid { sale_id: SaleId, order_no: String },
+    #[error("sale {sale_id} still has a payment in progress (order {order_no})")]
+    SaleBusy { sale_id: SaleId, order_no: String },
+    #[error(
+        "another EasyQR POS (the app or easyqr-cli) is using the ledger {path}; close it first"
+    )]
+    Locked { path: String },
+    #[error("{path}: {reason}")]
+    Io { path: String, reason: String },
     #[error("attempt {id} cannot go from {from} to {to}")]
     InvalidTransition {
         id: AttemptId,
@@ -94,8 +107,12 @@ pub struct StateTotal {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ShiftTotals {
+    /// Attempts per state, sorted by state name; states with none are left out.
     pub by_state: Vec<(AttemptState, StateTotal)>,
+    /// Paid attempts per wallet (elepay's paymentMethod), sorted by name.
+    pub paid_by_wallet: Vec<(String, StateTotal)>,
 }
 
 impl ShiftTotals {
@@ -288,7 +305,7 @@ impl Ledger {
         now: i64,
     ) -> Result<ShiftId, LedgerError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let open: Option<ShiftId> = tx
             .query_row(
                 "SELECT id FROM shifts WHERE register_id = ?1 AND closed_at IS NULL",
@@ -343,22 +360,8 @@ impl Ledger {
         now: i64,
     ) -> Result<SaleId, LedgerError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO sales (shift_id, amount, description, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![shift_id, amount.yen(), description, now],
-        )?;
-        let id = tx.last_insert_rowid();
-        journal::append(
-            &tx,
-            journal::Entry {
-                at: now,
-                kind: "sale.created",
-                sale_id: Some(id),
-                attempt_id: None,
-                payload: json!({ "amount": amount.yen(), "shiftId": shift_id, "description": description }),
-            },
-        )?;
+        let tx = write_tx(&mut conn)?;
+        let id = insert_sale(&tx, amount, description, shift_id, now)?;
         tx.commit()?;
         Ok(id)
     }
@@ -370,21 +373,37 @@ impl Ledger {
         business_date: &str,
     ) -> Result<elepay::OrderNo, LedgerError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let seq: i64 = tx.query_row(
-            "INSERT INTO order_seq (prefix, business_date, next_seq) VALUES (?1, ?2, 2)
-             ON CONFLICT(prefix, business_date) DO UPDATE SET next_seq = next_seq + 1
-             RETURNING next_seq - 1",
-            params![prefix.as_str(), business_date],
-            |r| r.get(0),
-        )?;
+        let tx = write_tx(&mut conn)?;
+        let order_no = alloc_order_no(&tx, prefix, business_date)?;
         tx.commit()?;
-        prefix.order_no(business_date, seq)
+        Ok(order_no)
     }
 
-    /// Reserves `order_no` for a new attempt of `sale_id`. Fails with
-    /// [`LedgerError::OrderNoBlocked`] while another attempt with that orderNo
-    /// may be payable or is paid (invariant 1).
+    /// Rings up a sale and reserves its first attempt under a fresh orderNo,
+    /// in one transaction: a crash leaves either nothing or a sale with a
+    /// reserved attempt that recovery burns (and that can be tried again).
+    pub fn start_sale(
+        &self,
+        amount: elepay::Amount,
+        description: Option<&str>,
+        shift_id: Option<ShiftId>,
+        prefix: &OrderPrefix,
+        business_date: &str,
+        now: i64,
+    ) -> Result<Attempt, LedgerError> {
+        let mut conn = self.conn();
+        let tx = write_tx(&mut conn)?;
+        let sale = insert_sale(&tx, amount, description, shift_id, now)?;
+        let order_no = alloc_order_no(&tx, prefix, business_date)?;
+        let attempt = insert_attempt(&tx, sale, &order_no, now)?;
+        tx.commit()?;
+        Ok(attempt)
+    }
+
+    /// Reserves `order_no` for a new attempt of `sale_id`. Refuses while
+    /// another attempt with that orderNo may be payable or is paid
+    /// (invariant 1), while the sale is paid, or while it already has an
+    /// attempt in flight.
     pub fn reserve_attempt(
         &self,
         sale_id: SaleId,
@@ -392,48 +411,8 @@ impl Ledger {
         now: i64,
     ) -> Result<Attempt, LedgerError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let amount: i64 = tx
-            .query_row("SELECT amount FROM sales WHERE id = ?1", [sale_id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| LedgerError::NotFound {
-                what: "sale",
-                id: sale_id.to_string(),
-            })?;
-        let inserted = tx.execute(
-            "INSERT INTO attempts (sale_id, order_no, amount, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'reserved', ?4, ?4)",
-            params![sale_id, order_no.as_str(), amount, now],
-        );
-        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
-            if e.code == rusqlite::ErrorCode::ConstraintViolation {
-                let holder: AttemptId = tx.query_row(
-                    "SELECT id FROM attempts WHERE order_no = ?1
-                     AND state IN ('reserved','creating','pending','captured','burned')",
-                    [order_no.as_str()],
-                    |r| r.get(0),
-                )?;
-                return Err(LedgerError::OrderNoBlocked {
-                    order_no: order_no.to_string(),
-                    holder,
-                });
-            }
-        }
-        inserted?;
-        let id = tx.last_insert_rowid();
-        journal::append(
-            &tx,
-            journal::Entry {
-                at: now,
-                kind: "attempt.reserved",
-                sale_id: Some(sale_id),
-                attempt_id: Some(id),
-                payload: json!({ "to": "reserved", "orderNo": order_no.as_str(), "amount": amount }),
-            },
-        )?;
-        let attempt = load_attempt(&tx, id)?;
+        let tx = write_tx(&mut conn)?;
+        let attempt = insert_attempt(&tx, sale_id, order_no, now)?;
         tx.commit()?;
         Ok(attempt)
     }
@@ -443,7 +422,7 @@ impl Ledger {
     /// state returns [`Applied::Unchanged`] and writes nothing.
     pub fn apply(&self, id: AttemptId, change: &Change, now: i64) -> Result<Applied, LedgerError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let current = load_attempt(&tx, id)?;
         let to = change.target();
         if current.state == to {
@@ -469,7 +448,9 @@ impl Ledger {
                 key_last4,
             } => {
                 payload["codeId"] = json!(code_id);
+                payload["codeUrl"] = json!(code_url);
                 payload["expiryTime"] = json!(expiry_time);
+                payload["keyLast4"] = json!(key_last4);
                 tx.execute(
                     "UPDATE attempts SET state = ?1, code_id = ?2, code_url = ?3, expiry_time = ?4,
                      key_last4 = ?5, updated_at = ?6 WHERE id = ?7 AND state = ?8",
@@ -615,7 +596,7 @@ impl Ledger {
         now: i64,
     ) -> Result<Refund, LedgerError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let a = load_attempt(&tx, attempt_id)?;
         if a.state != AttemptState::Captured {
             return Err(LedgerError::Invalid {
@@ -665,7 +646,7 @@ impl Ledger {
         now: i64,
     ) -> Result<Refund, LedgerError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         let before = load_refund(&tx, id)?;
         if before.status == status
             && (refund_id.is_none() || before.refund_id.as_deref() == refund_id)
@@ -718,29 +699,38 @@ impl Ledger {
             .is_some())
     }
 
-    /// Per-state counts and sums of a shift's attempts (the core of X/Z
-    /// reports). Attempts belong to the shift their sale was rung up in.
+    /// Per-state and per-wallet counts and sums of a shift's attempts (the
+    /// core of X/Z reports). Attempts belong to the shift their sale was rung
+    /// up in. Read from running totals, so it costs the same at any size.
     pub fn shift_totals(&self, shift_id: ShiftId) -> Result<ShiftTotals, LedgerError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT a.state, count(*), coalesce(sum(a.amount), 0)
-             FROM sales s JOIN attempts a ON a.sale_id = s.id
-             WHERE s.shift_id = ?1 GROUP BY a.state",
+            "SELECT state, payment_method, count, amount FROM shift_totals
+             WHERE shift_id = ?1 AND count != 0 ORDER BY state, payment_method",
         )?;
         let mut totals = ShiftTotals::default();
         let mut rows = stmt.query([shift_id])?;
         while let Some(r) = rows.next()? {
-            let state: String = r.get(0)?;
-            let entry = StateTotal {
-                count: r.get(1)?,
-                amount: r.get(2)?,
+            let state: AttemptState = r
+                .get::<_, String>(0)?
+                .parse()
+                .map_err(LedgerError::Corrupt)?;
+            let wallet: String = r.get(1)?;
+            let t = StateTotal {
+                count: r.get(2)?,
+                amount: r.get(3)?,
             };
-            totals.by_state.push((
-                state.parse().map_err(|e: String| LedgerError::Corrupt(e))?,
-                entry,
-            ));
+            match totals.by_state.last_mut() {
+                Some((s, sum)) if *s == state => {
+                    sum.count += t.count;
+                    sum.amount += t.amount;
+                }
+                _ => totals.by_state.push((state, t)),
+            }
+            if state == AttemptState::Captured {
+                totals.paid_by_wallet.push((wallet, t));
+            }
         }
-        totals.by_state.sort_by_key(|(s, _)| s.as_str());
         Ok(totals)
     }
 
@@ -759,45 +749,18 @@ impl Ledger {
         Ok(n == 1)
     }
 
-    /// Checks the journal chain, then that every attempt's state is the one
-    /// its journal rows lead to (catches edits to `attempts` that bypassed
-    /// the journal).
+    /// Checks the journal chain, then replays it against the tables: every
+    /// sale, attempt and refund must hold exactly what its journal rows say
+    /// (catches edits, deletions and insertions that bypassed the journal),
+    /// and the running shift totals must match the attempts.
     pub fn verify(&self) -> Result<JournalReport, LedgerError> {
         let conn = self.conn();
-        let report = journal::verify(&conn)?;
-        if !report.is_intact() {
-            return Ok(report);
-        }
-        let mut stmt = conn.prepare(
-            "SELECT a.id, a.state,
-                    (SELECT j.payload FROM journal j WHERE j.attempt_id = a.id
-                       AND j.kind IN ('attempt.reserved', 'attempt.changed')
-                     ORDER BY j.seq DESC LIMIT 1),
-                    (SELECT max(j.seq) FROM journal j WHERE j.attempt_id = a.id)
-             FROM attempts a ORDER BY a.id",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let state: String = r.get(1)?;
-            let payload: Option<String> = r.get(2)?;
-            let seq: Option<i64> = r.get(3)?;
-            let journaled = payload
-                .as_deref()
-                .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-                .and_then(|v| v["to"].as_str().map(str::to_owned));
-            if journaled.as_deref() != Some(state.as_str()) {
-                return Ok(JournalReport {
-                    rows: report.rows,
-                    first_bad: Some(BadRow {
-                        seq: seq.unwrap_or(0),
-                        reason: format!(
-                            "attempt {id} is {state} but its journal says {}",
-                            journaled.as_deref().unwrap_or("nothing")
-                        ),
-                    }),
-                });
-            }
+        let mut report = journal::verify(&conn)?;
+        if report.is_intact() {
+            report.first_bad = replay::check_sales(&conn)?
+                .or(replay::check_attempts(&conn)?)
+                .or(replay::check_refunds(&conn)?)
+                .or(replay::check_totals(&conn)?);
         }
         Ok(report)
     }
@@ -828,6 +791,126 @@ fn refund_from_row(r: &Row<'_>) -> rusqlite::Result<Refund> {
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
     })
+}
+
+fn insert_sale(
+    tx: &Transaction<'_>,
+    amount: elepay::Amount,
+    description: Option<&str>,
+    shift_id: Option<ShiftId>,
+    now: i64,
+) -> Result<SaleId, LedgerError> {
+    tx.execute(
+        "INSERT INTO sales (shift_id, amount, description, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![shift_id, amount.yen(), description, now],
+    )?;
+    let id = tx.last_insert_rowid();
+    journal::append(
+        tx,
+        journal::Entry {
+            at: now,
+            kind: "sale.created",
+            sale_id: Some(id),
+            attempt_id: None,
+            payload: json!({ "amount": amount.yen(), "shiftId": shift_id, "description": description }),
+        },
+    )?;
+    Ok(id)
+}
+
+fn alloc_order_no(
+    tx: &Transaction<'_>,
+    prefix: &OrderPrefix,
+    business_date: &str,
+) -> Result<elepay::OrderNo, LedgerError> {
+    let seq: i64 = tx.query_row(
+        "INSERT INTO order_seq (prefix, business_date, next_seq) VALUES (?1, ?2, 2)
+         ON CONFLICT(prefix, business_date) DO UPDATE SET next_seq = next_seq + 1
+         RETURNING next_seq - 1",
+        params![prefix.as_str(), business_date],
+        |r| r.get(0),
+    )?;
+    prefix.order_no(business_date, seq)
+}
+
+fn insert_attempt(
+    tx: &Transaction<'_>,
+    sale_id: SaleId,
+    order_no: &elepay::OrderNo,
+    now: i64,
+) -> Result<Attempt, LedgerError> {
+    let amount: i64 = tx
+        .query_row("SELECT amount FROM sales WHERE id = ?1", [sale_id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| LedgerError::NotFound {
+            what: "sale",
+            id: sale_id.to_string(),
+        })?;
+    // The sale itself: paid, or something already in flight? (The partial
+    // index attempts_one_active_per_sale backs the second check.)
+    let blocking: Option<(String, String)> = tx
+        .query_row(
+            "SELECT state, order_no FROM attempts WHERE sale_id = ?1
+             AND state IN ('captured','reserved','creating','pending') ORDER BY state = 'captured' DESC LIMIT 1",
+            [sale_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((state, order)) = blocking {
+        return Err(if state == "captured" {
+            LedgerError::SalePaid {
+                sale_id,
+                order_no: order,
+            }
+        } else {
+            LedgerError::SaleBusy {
+                sale_id,
+                order_no: order,
+            }
+        });
+    }
+    // The orderNo: the index blocks payable ones; a paid orderNo is checked
+    // here because the index must let late captures through.
+    let holder: Option<AttemptId> = tx
+        .query_row(
+            "SELECT id FROM attempts WHERE order_no = ?1
+             AND state IN ('reserved','creating','pending','captured','burned') LIMIT 1",
+            [order_no.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(holder) = holder {
+        return Err(LedgerError::OrderNoBlocked {
+            order_no: order_no.to_string(),
+            holder,
+        });
+    }
+    tx.execute(
+        "INSERT INTO attempts (sale_id, order_no, amount, state, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'reserved', ?4, ?4)",
+        params![sale_id, order_no.as_str(), amount, now],
+    )?;
+    let id = tx.last_insert_rowid();
+    journal::append(
+        tx,
+        journal::Entry {
+            at: now,
+            kind: "attempt.reserved",
+            sale_id: Some(sale_id),
+            attempt_id: Some(id),
+            payload: json!({ "to": "reserved", "orderNo": order_no.as_str(), "amount": amount }),
+        },
+    )?;
+    load_attempt(tx, id)
+}
+
+/// Write transactions take the write lock up front (IMMEDIATE): a read that
+/// is later upgraded could otherwise fail with SQLITE_BUSY halfway through a
+/// compare-and-set if another connection wrote in between.
+fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
 /// One row by id, or `NotFound` naming what was looked for.

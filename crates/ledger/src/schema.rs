@@ -7,7 +7,10 @@ use rusqlite::Connection;
 use crate::LedgerError;
 
 /// Migration n (1-based) brings the schema from version n-1 to n.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_sale_rules_and_totals.sql"),
+];
 
 pub(crate) fn prepare(conn: &Connection, path: &str) -> Result<(), LedgerError> {
     // WAL: readers never block the writer. FULL: a committed payment survives

@@ -145,12 +145,15 @@ fn order_no_is_blocked_while_payable_or_paid() {
 fn the_database_itself_refuses_a_second_blocking_row() {
     // Even SQL that bypasses reserve_attempt cannot create a duplicate.
     let (_d, l) = ledger();
-    let a = pending_attempt(&l, "DUP-1", "cod_dup");
+    pending_attempt(&l, "DUP-1", "cod_dup");
+    let other = l
+        .create_sale(Amount::new(1).unwrap(), None, None, T0)
+        .unwrap();
     let r = l.with_connection(|c| {
         c.execute(
             "INSERT INTO attempts (sale_id, order_no, amount, state, created_at, updated_at)
              VALUES (?1, 'DUP-1', 1, 'reserved', 0, 0)",
-            [a.sale_id],
+            [other],
         )
     });
     assert!(r.is_err());
@@ -387,9 +390,8 @@ fn truncating_the_newest_rows_is_found() {
 }
 
 #[test]
-fn a_rewritten_chain_still_disagrees_with_the_head() {
-    // Deleting the last row and fixing nothing else is caught by the head;
-    // an attempt edited outside the journal is caught by the replay check.
+fn a_state_edited_outside_the_journal_is_found() {
+    // An attempt edited outside the journal is caught by the replay check.
     let (_d, l) = busy_ledger();
     l.with_connection(|c| {
         c.execute(
@@ -439,4 +441,234 @@ fn refunds_are_limited_to_the_paid_amount_and_journaled() {
         .unwrap();
     assert_eq!(l.refunds_of(a.id).unwrap().len(), 2);
     assert!(l.verify().unwrap().is_intact());
+}
+
+#[test]
+fn a_sale_has_one_attempt_in_flight_and_none_once_paid() {
+    let (_d, l) = ledger();
+    let a = pending_attempt(&l, "S-1", "cod_s1");
+    // Two racing retries: the second is refused while the first is live.
+    match l.reserve_attempt(a.sale_id, &OrderNo::new("S-1b").unwrap(), T0) {
+        Err(LedgerError::SaleBusy { order_no, .. }) => assert_eq!(order_no, "S-1"),
+        other => panic!("{other:?}"),
+    }
+    // Not even raw SQL can put a second live attempt on the sale.
+    let raw = l.with_connection(|c| {
+        c.execute(
+            "INSERT INTO attempts (sale_id, order_no, amount, state, created_at, updated_at)
+             VALUES (?1, 'S-raw', 1280, 'creating', 0, 0)",
+            [a.sale_id],
+        )
+    });
+    assert!(raw.is_err());
+    l.apply(a.id, &captured("cha_s1", "poll"), T0).unwrap();
+    match l.reserve_attempt(a.sale_id, &OrderNo::new("S-1c").unwrap(), T0) {
+        Err(LedgerError::SalePaid { order_no, .. }) => assert_eq!(order_no, "S-1"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_late_capture_is_recorded_even_after_its_order_no_was_reused() {
+    let (_d, l) = ledger();
+    let first = pending_attempt(&l, "L-1", "cod_l1");
+    l.apply(first.id, &Change::Expired, T0).unwrap();
+    // The FAQ allows the orderNo again after expiry: the sale is retried.
+    let second = l
+        .reserve_attempt(first.sale_id, &OrderNo::new("L-1").unwrap(), T0)
+        .unwrap();
+    l.apply(second.id, &Change::Creating, T0).unwrap();
+    l.apply(second.id, &pending("cod_l1b"), T0).unwrap();
+    // elepay then reports the first code paid after all: never refused.
+    let late = l
+        .apply(first.id, &captured("cha_l1", "webhook"), T0)
+        .unwrap();
+    assert_eq!(late.attempt().state, AttemptState::Captured);
+    // A paid orderNo is still never sent again.
+    l.apply(second.id, &Change::Closed, T0).unwrap();
+    let other = l
+        .create_sale(Amount::new(1).unwrap(), None, None, T0)
+        .unwrap();
+    assert!(matches!(
+        l.reserve_attempt(other, &OrderNo::new("L-1").unwrap(), T0),
+        Err(LedgerError::OrderNoBlocked { holder, .. }) if holder == first.id
+    ));
+    assert!(l.verify().unwrap().is_intact());
+}
+
+#[test]
+fn start_sale_rings_up_and_reserves_in_one_step() {
+    let (_d, l) = ledger();
+    let prefix = OrderPrefix::new("R1").unwrap();
+    let a = l
+        .start_sale(
+            Amount::new(980).unwrap(),
+            Some("coffee"),
+            None,
+            &prefix,
+            "20261128",
+            T0,
+        )
+        .unwrap();
+    assert_eq!((a.state, a.amount), (AttemptState::Reserved, 980));
+    let b = l
+        .start_sale(
+            Amount::new(120).unwrap(),
+            None,
+            None,
+            &prefix,
+            "20261128",
+            T0,
+        )
+        .unwrap();
+    assert_ne!(a.order_no, b.order_no);
+    assert_ne!(a.sale_id, b.sale_id);
+    assert!(l.verify().unwrap().is_intact());
+}
+
+/// Each kind of edit behind the journal's back, and what verify says.
+#[test]
+fn verify_finds_every_table_edit_that_bypassed_the_journal() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "UPDATE attempts SET amount = 1 WHERE order_no = 'J-1'",
+            "amount",
+        ),
+        (
+            "UPDATE attempts SET order_no = 'J-9' WHERE order_no = 'J-1'",
+            "order_no",
+        ),
+        (
+            "UPDATE attempts SET code_url = 'https://evil.example/pay' WHERE order_no = 'J-1'",
+            "code_url",
+        ),
+        (
+            "UPDATE attempts SET code_id = 'cod_x' WHERE order_no = 'J-1'",
+            "code_id",
+        ),
+        (
+            "UPDATE attempts SET charge_id = 'cha_x' WHERE order_no = 'J-1'",
+            "charge_id",
+        ),
+        (
+            "UPDATE attempts SET payment_method = 'linepay' WHERE order_no = 'J-1'",
+            "payment_method",
+        ),
+        (
+            "DELETE FROM attempts WHERE order_no = 'J-4'",
+            "row was deleted",
+        ),
+        (
+            "INSERT INTO attempts (sale_id, order_no, amount, state, created_at, updated_at)
+             VALUES (1, 'J-X', 5, 'closed', 0, 0)",
+            "no journal rows",
+        ),
+        (
+            "UPDATE sales SET amount = 1 WHERE id = 2",
+            "sale 2 has amount",
+        ),
+        (
+            "INSERT INTO sales (amount, created_at) VALUES (9, 0)",
+            "has no journal row",
+        ),
+        (
+            "UPDATE shift_totals SET amount = amount + 1",
+            "running totals",
+        ),
+    ];
+    for (sql, expect) in cases {
+        let (_d, l) = busy_ledger();
+        l.with_connection(|c| c.execute_batch(sql).unwrap());
+        let bad = l
+            .verify()
+            .unwrap()
+            .first_bad
+            .unwrap_or_else(|| panic!("not caught: {sql}"));
+        assert!(bad.reason.contains(expect), "{sql}: {}", bad.reason);
+    }
+}
+
+#[test]
+fn verify_finds_edited_and_deleted_refunds() {
+    for (sql, expect) in [
+        ("UPDATE refunds SET amount = 1", "refund 1 has amount"),
+        ("UPDATE refunds SET status = 'failed'", "status"),
+        ("DELETE FROM refunds", "row was deleted"),
+    ] {
+        let (_d, l) = busy_ledger();
+        let paid = l.attempts_by_order_no("J-0").unwrap().remove(0);
+        let r = l
+            .request_refund(paid.id, Amount::new(100).unwrap(), Some("x"), None, T0)
+            .unwrap();
+        l.update_refund(r.id, Some("ref_1"), RefundState::Pending, T0)
+            .unwrap();
+        assert!(l.verify().unwrap().is_intact());
+        l.with_connection(|c| c.execute_batch(sql).unwrap());
+        let bad = l.verify().unwrap().first_bad.unwrap();
+        assert!(bad.reason.contains(expect), "{sql}: {}", bad.reason);
+    }
+}
+
+#[test]
+fn a_second_writer_is_locked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite3");
+    let first = WriterLock::acquire(&db).unwrap();
+    assert!(matches!(
+        WriterLock::acquire(&db),
+        Err(LedgerError::Locked { .. })
+    ));
+    drop(first);
+    WriterLock::acquire(&db).unwrap();
+}
+
+#[test]
+fn a_version_1_ledger_is_migrated_with_its_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite3");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(include_str!("../migrations/0001_init.sql"))
+            .unwrap();
+        c.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO shifts (id, register_id, cashier, opened_at) VALUES (1, 'R1', 'a', 0);
+             INSERT INTO sales (id, shift_id, amount, created_at) VALUES (1, 1, 500, 0), (2, 1, 700, 0);
+             INSERT INTO attempts (sale_id, order_no, amount, state, payment_method, created_at, updated_at)
+             VALUES (1, 'V-1', 500, 'captured', 'paypay', 0, 0), (2, 'V-2', 700, 'expired', NULL, 0, 0);",
+        )
+        .unwrap();
+    }
+    let l = Ledger::open(&path).unwrap();
+    let t = l.shift_totals(1).unwrap();
+    assert_eq!(
+        t.get(AttemptState::Captured),
+        StateTotal {
+            count: 1,
+            amount: 500
+        }
+    );
+    assert_eq!(
+        t.get(AttemptState::Expired),
+        StateTotal {
+            count: 1,
+            amount: 700
+        }
+    );
+    assert_eq!(
+        t.paid_by_wallet,
+        vec![(
+            "paypay".to_owned(),
+            StateTotal {
+                count: 1,
+                amount: 500
+            }
+        )]
+    );
+    l.with_connection(|c| {
+        let v: i64 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    });
 }

@@ -1,0 +1,340 @@
+//! Second half of [`crate::Ledger::verify`]: replays the journal and checks
+//! that the tables say what it says. The hash chain proves the journal was
+//! not edited; this proves the tables were not edited behind the journal
+//! (an amount, an orderNo, a code URL, a deleted or invented row).
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::types::Value as Sql;
+use rusqlite::Connection;
+use serde_json::Value;
+
+use crate::journal::BadRow;
+use crate::LedgerError;
+
+/// Journal payload key → `attempts` column it sets.
+const ATTEMPT_FIELDS: &[(&str, &str)] = &[
+    ("to", "state"),
+    ("orderNo", "order_no"),
+    ("amount", "amount"),
+    ("codeId", "code_id"),
+    ("codeUrl", "code_url"),
+    ("expiryTime", "expiry_time"),
+    ("keyLast4", "key_last4"),
+    ("chargeId", "charge_id"),
+    ("paymentMethod", "payment_method"),
+    ("paidTime", "paid_time"),
+    ("errorCode", "error_code"),
+];
+
+fn to_json(v: Sql) -> Value {
+    match v {
+        Sql::Null => Value::Null,
+        Sql::Integer(i) => Value::from(i),
+        Sql::Real(f) => Value::from(f),
+        Sql::Text(s) => Value::from(s),
+        Sql::Blob(b) => Value::from(hex::encode(b)),
+    }
+}
+
+/// What one entity's journal rows say its row must contain.
+#[derive(Default)]
+struct Expected {
+    last_seq: i64,
+    sale_id: Option<i64>,
+    fields: BTreeMap<&'static str, Value>,
+}
+
+/// A value as a person reads it in a report: strings without JSON quotes.
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "nothing".into(),
+        other => other.to_string(),
+    }
+}
+
+fn bad(seq: i64, reason: String) -> Option<BadRow> {
+    Some(BadRow { seq, reason })
+}
+
+/// Replays attempt rows; both sides are walked in id order, so memory stays
+/// flat however large the ledger is.
+pub(crate) fn check_attempts(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
+    let mut journal = conn.prepare(
+        "SELECT seq, attempt_id, sale_id, payload FROM journal
+         WHERE attempt_id IS NOT NULL AND kind IN ('attempt.reserved', 'attempt.changed')
+         ORDER BY attempt_id, seq",
+    )?;
+    let cols: Vec<&str> = ATTEMPT_FIELDS.iter().map(|(_, c)| *c).collect();
+    let mut table = conn.prepare(&format!(
+        "SELECT id, sale_id, {} FROM attempts ORDER BY id",
+        cols.join(", ")
+    ))?;
+    let mut j_rows = journal.query([])?;
+    let mut t_rows = table.query([])?;
+
+    let mut pending: Option<(i64, Expected)> = None;
+    let mut next_journal =
+        |pending: &mut Option<(i64, Expected)>| -> Result<Option<(i64, Expected)>, LedgerError> {
+            // Collects every journal row of the next attempt id.
+            let mut current = pending.take();
+            while let Some(r) = j_rows.next()? {
+                let (seq, id, sale): (i64, i64, Option<i64>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let payload: String = r.get(3)?;
+                let payload: Value = serde_json::from_str(&payload)
+                    .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?;
+                let expected = match &mut current {
+                    Some((cid, e)) if *cid == id => e,
+                    Some(_) => {
+                        let mut e = Expected::default();
+                        apply(&mut e, seq, sale, &payload);
+                        *pending = Some((id, e));
+                        return Ok(current);
+                    }
+                    None => &mut current.insert((id, Expected::default())).1,
+                };
+                apply(expected, seq, sale, &payload);
+            }
+            Ok(current)
+        };
+
+    let mut group = next_journal(&mut pending)?;
+    loop {
+        let row = t_rows.next()?;
+        match (row, group.take()) {
+            (None, None) => return Ok(None),
+            (None, Some((id, e))) => {
+                return Ok(bad(
+                    e.last_seq,
+                    format!("attempt {id} is in the journal but its row was deleted"),
+                ))
+            }
+            (Some(r), g) => {
+                let id: i64 = r.get(0)?;
+                let Some((jid, e)) = g.filter(|(jid, _)| *jid <= id) else {
+                    return Ok(bad(
+                        0,
+                        format!(
+                            "attempt {id} has no journal rows (written behind the ledger's back)"
+                        ),
+                    ));
+                };
+                if jid < id {
+                    return Ok(bad(
+                        e.last_seq,
+                        format!("attempt {jid} is in the journal but its row was deleted"),
+                    ));
+                }
+                let sale: i64 = r.get(1)?;
+                if e.sale_id.is_some_and(|s| s != sale) {
+                    return Ok(bad(
+                        e.last_seq,
+                        format!(
+                            "attempt {id} belongs to sale {sale} but its journal says {:?}",
+                            e.sale_id
+                        ),
+                    ));
+                }
+                for (i, col) in cols.iter().enumerate() {
+                    let Some(want) = e.fields.get(col) else {
+                        continue;
+                    };
+                    let have = to_json(r.get::<_, Sql>(i + 2)?);
+                    if &have != want {
+                        return Ok(bad(
+                            e.last_seq,
+                            format!(
+                                "attempt {id} has {col} = {} but its journal says {}",
+                                show(&have),
+                                show(want)
+                            ),
+                        ));
+                    }
+                }
+                group = next_journal(&mut pending)?;
+            }
+        }
+    }
+}
+
+fn apply(e: &mut Expected, seq: i64, sale: Option<i64>, payload: &Value) {
+    e.last_seq = seq;
+    e.sale_id = e.sale_id.or(sale);
+    for (key, col) in ATTEMPT_FIELDS {
+        if let Some(v) = payload.get(*key) {
+            e.fields.insert(col, v.clone());
+        }
+    }
+}
+
+/// Sales: amount, shift and description as journaled at creation.
+pub(crate) fn check_sales(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
+    let mut journal = conn.prepare(
+        "SELECT seq, sale_id, payload FROM journal WHERE kind = 'sale.created' ORDER BY sale_id",
+    )?;
+    let mut table =
+        conn.prepare("SELECT id, amount, shift_id, description FROM sales ORDER BY id")?;
+    let mut j_rows = journal.query([])?;
+    let mut t_rows = table.query([])?;
+    loop {
+        match (t_rows.next()?, j_rows.next()?) {
+            (None, None) => return Ok(None),
+            (Some(t), None) => {
+                let id: i64 = t.get(0)?;
+                return Ok(bad(
+                    0,
+                    format!("sale {id} has no journal row (written behind the ledger's back)"),
+                ));
+            }
+            (None, Some(j)) => {
+                let (seq, id): (i64, i64) = (j.get(0)?, j.get(1)?);
+                return Ok(bad(
+                    seq,
+                    format!("sale {id} is in the journal but its row was deleted"),
+                ));
+            }
+            (Some(t), Some(j)) => {
+                let id: i64 = t.get(0)?;
+                let (seq, jid): (i64, i64) = (j.get(0)?, j.get(1)?);
+                if id != jid {
+                    let (which, what) = if id < jid {
+                        (id, "has no journal row")
+                    } else {
+                        (jid, "is in the journal but its row was deleted")
+                    };
+                    return Ok(bad(seq, format!("sale {which} {what}")));
+                }
+                let payload: String = j.get(2)?;
+                let p: Value = serde_json::from_str(&payload)
+                    .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?;
+                let have = [
+                    ("amount", to_json(t.get(1)?)),
+                    ("shiftId", to_json(t.get(2)?)),
+                    ("description", to_json(t.get(3)?)),
+                ];
+                for (key, v) in have {
+                    let want = p.get(key).cloned().unwrap_or(Value::Null);
+                    if v != want {
+                        return Ok(bad(
+                            seq,
+                            format!(
+                                "sale {id} has {key} = {} but its journal says {}",
+                                show(&v),
+                                show(&want)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Refunds are few per shift, so they are replayed in memory.
+pub(crate) fn check_refunds(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
+    let mut expected: HashMap<i64, (i64, Value, Value, Value, Value)> = HashMap::new();
+    let mut journal = conn.prepare(
+        "SELECT seq, kind, attempt_id, payload FROM journal
+         WHERE kind IN ('refund.requested', 'refund.changed') ORDER BY seq",
+    )?;
+    let mut rows = journal.query([])?;
+    while let Some(r) = rows.next()? {
+        let (seq, kind, attempt): (i64, String, Option<i64>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let payload: String = r.get(3)?;
+        let p: Value = serde_json::from_str(&payload)
+            .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?;
+        let Some(id) = p["refund"].as_i64() else {
+            return Ok(bad(seq, "refund journal row without a refund id".into()));
+        };
+        if kind == "refund.requested" {
+            let fields = (
+                seq,
+                Value::from(attempt),
+                p["amount"].clone(),
+                Value::from("requested"),
+                Value::Null,
+            );
+            expected.insert(id, fields);
+        } else if let Some(e) = expected.get_mut(&id) {
+            e.0 = seq;
+            e.3 = p["status"].clone();
+            if !p["refundId"].is_null() {
+                e.4 = p["refundId"].clone();
+            }
+        } else {
+            return Ok(bad(
+                seq,
+                format!("refund {id} changes before it was requested"),
+            ));
+        }
+    }
+    let mut table =
+        conn.prepare("SELECT id, attempt_id, amount, status, refund_id FROM refunds ORDER BY id")?;
+    let mut rows = table.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let Some((seq, attempt, amount, status, refund_id)) = expected.remove(&id) else {
+            return Ok(bad(0, format!("refund {id} has no journal row")));
+        };
+        let have = [
+            ("attempt_id", to_json(r.get(1)?), attempt),
+            ("amount", to_json(r.get(2)?), amount),
+            ("status", to_json(r.get(3)?), status),
+            ("refund_id", to_json(r.get(4)?), refund_id),
+        ];
+        for (col, v, want) in have {
+            if v != want {
+                return Ok(bad(
+                    seq,
+                    format!(
+                        "refund {id} has {col} = {} but its journal says {}",
+                        show(&v),
+                        show(&want)
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some((id, (seq, ..))) = expected.into_iter().min_by_key(|(_, e)| e.0) {
+        return Ok(bad(
+            seq,
+            format!("refund {id} is in the journal but its row was deleted"),
+        ));
+    }
+    Ok(None)
+}
+
+/// The running totals must equal a fresh count of the attempts.
+pub(crate) fn check_totals(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
+    let mut stmt = conn.prepare(
+        "SELECT shift_id, state, payment_method, count, amount FROM (
+            SELECT coalesce(s.shift_id, 0) AS shift_id, a.state AS state,
+                   coalesce(a.payment_method, '') AS payment_method,
+                   count(*) AS count, sum(a.amount) AS amount
+            FROM attempts a JOIN sales s ON s.id = a.sale_id GROUP BY 1, 2, 3
+            EXCEPT
+            SELECT shift_id, state, payment_method, count, amount FROM shift_totals WHERE count != 0
+         ) LIMIT 1",
+    )?;
+    let first: Option<(i64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .next()
+        .transpose()?;
+    let extra: Option<(i64, String)> = conn
+        .prepare(
+            "SELECT shift_id, state FROM shift_totals t WHERE count != 0 AND NOT EXISTS (
+                SELECT 1 FROM attempts a JOIN sales s ON s.id = a.sale_id
+                WHERE coalesce(s.shift_id, 0) = t.shift_id AND a.state = t.state
+                  AND coalesce(a.payment_method, '') = t.payment_method) LIMIT 1",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .next()
+        .transpose()?;
+    Ok(first.or(extra).and_then(|(shift, state)| {
+        bad(
+            0,
+            format!("the running totals of shift {shift} ({state}) differ from its attempts"),
+        )
+    }))
+}
