@@ -38,3 +38,18 @@ ensure_rust() {
 ensure_build_tools() {
     apt_install build-essential pkg-config
 }
+
+# What the Tauri app needs to build and to show Japanese text.
+ensure_tauri_deps() {
+    apt_install libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev \
+        libayatana-appindicator3-dev fonts-noto-cjk
+}
+
+# What the end-to-end tests need: a virtual display and WebDriver.
+ensure_e2e_deps() {
+    apt_install xvfb xauth webkit2gtk-driver imagemagick
+    if ! command -v tauri-driver >/dev/null 2>&1; then
+        echo "==> installing tauri-driver"
+        cargo install tauri-driver --locked --version '^2'
+    fi
+}

@@ -176,6 +176,12 @@ impl Engine {
         *self.inner.client.write().unwrap_or_else(|e| e.into_inner()) = client;
     }
 
+    /// The client in use (a cheap clone), e.g. for a connectivity probe or
+    /// to derive a rotated-key client from its configuration.
+    pub fn client_handle(&self) -> elepay::Client {
+        self.client()
+    }
+
     fn client(&self) -> elepay::Client {
         self.inner
             .client

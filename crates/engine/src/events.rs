@@ -29,7 +29,11 @@ pub struct CashierEvent {
 /// of a code it is not showing, so a stale attempt never flashes "paid" over
 /// another customer's QR.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "screen", rename_all = "camelCase")]
+#[serde(
+    tag = "screen",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum CustomerEvent {
     /// Show this QR (the `codeUrl` is what the QR encodes).
     Payment {

@@ -1,0 +1,23 @@
+fn main() {
+    // Declaring the app's commands makes each one a permission
+    // (`allow-<name>`), so capabilities can grant them per window: the
+    // customer display gets `customer_state` and nothing else.
+    let commands = &[
+        "app_info",
+        "charge",
+        "retry",
+        "cancel",
+        "recent_attempts",
+        "get_settings",
+        "save_settings",
+        "set_key",
+        "list_monitors",
+        "open_phone_view",
+        "customer_state",
+    ];
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(commands)),
+    )
+    .expect("tauri build script");
+}

@@ -1,0 +1,227 @@
+//! What the customer display shows, decided in Rust so a reloaded window
+//! (or a late event) can never show something stale. Pure: tested without
+//! a window.
+
+use easyqr_engine::CustomerEvent;
+use serde::Serialize;
+
+/// How long an outcome stays up before the display returns to idle.
+pub const PAID_MS: i64 = 6_000;
+pub const OTHER_OUTCOME_MS: i64 = 4_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Screen {
+    Idle,
+    Payment,
+    Paid,
+    Expired,
+    Cancelled,
+}
+
+/// The customer-safe payload of the `customer` event and of
+/// `customer_state`: nothing here can carry a key or internal ids beyond
+/// the code id, which is inside the QR's URL anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerView {
+    pub screen: Screen,
+    pub store_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr_svg: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_id: Option<String>,
+    pub wallets: Vec<String>,
+    /// "demo" puts a "no real charge" ribbon on the display.
+    pub mode: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerScreen {
+    view: CustomerView,
+    /// When the current view was entered (engine clock, ms).
+    since_ms: i64,
+}
+
+impl CustomerScreen {
+    pub fn new(store_name: String, mode: &str) -> Self {
+        CustomerScreen {
+            view: CustomerView {
+                screen: Screen::Idle,
+                store_name,
+                amount: None,
+                qr_svg: None,
+                remaining_ms: None,
+                code_id: None,
+                wallets: Vec::new(),
+                mode: mode.to_owned(),
+            },
+            since_ms: 0,
+        }
+    }
+
+    pub fn set_store_name(&mut self, name: String) {
+        self.view.store_name = name;
+    }
+
+    pub fn set_wallets(&mut self, wallets: Vec<String>) {
+        self.view.wallets = wallets;
+    }
+
+    /// Applies an engine event; returns the view to send if the screen
+    /// changed. The newest QR always wins; an outcome counts only for the
+    /// code being shown, so a stale attempt never flashes "paid" over
+    /// another customer's QR.
+    pub fn apply(&mut self, ev: &CustomerEvent, now_ms: i64) -> Option<CustomerView> {
+        self.expire(now_ms);
+        let (screen, code_id) = match ev {
+            CustomerEvent::Payment {
+                code_id,
+                amount,
+                qr_svg,
+                remaining_ms,
+                ..
+            } => {
+                self.view.amount = Some(*amount);
+                self.view.qr_svg = Some(qr_svg.clone());
+                self.view.remaining_ms = Some(*remaining_ms);
+                self.view.code_id = Some(code_id.clone());
+                self.view.screen = Screen::Payment;
+                self.since_ms = now_ms;
+                return Some(self.view.clone());
+            }
+            CustomerEvent::Paid { code_id, .. } => (Screen::Paid, code_id),
+            CustomerEvent::Expired { code_id, .. } => (Screen::Expired, code_id),
+            CustomerEvent::Cancelled { code_id, .. } => (Screen::Cancelled, code_id),
+        };
+        if self.view.screen != Screen::Payment || self.view.code_id.as_deref() != Some(code_id) {
+            return None;
+        }
+        self.view.screen = screen;
+        self.view.qr_svg = None;
+        self.view.remaining_ms = None;
+        self.since_ms = now_ms;
+        Some(self.view.clone())
+    }
+
+    /// What should be on screen now (for a window that just loaded).
+    pub fn current(&mut self, now_ms: i64) -> CustomerView {
+        self.expire(now_ms);
+        let mut v = self.view.clone();
+        if let (Screen::Payment, Some(r)) = (v.screen, v.remaining_ms) {
+            v.remaining_ms = Some((r - (now_ms - self.since_ms)).max(0));
+        }
+        v
+    }
+
+    fn expire(&mut self, now_ms: i64) {
+        let hold = match self.view.screen {
+            Screen::Paid => PAID_MS,
+            Screen::Expired | Screen::Cancelled => OTHER_OUTCOME_MS,
+            Screen::Idle | Screen::Payment => return,
+        };
+        if now_ms - self.since_ms >= hold {
+            self.view.screen = Screen::Idle;
+            self.view.amount = None;
+            self.view.code_id = None;
+            self.since_ms = now_ms;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payment(code: &str, amount: i64) -> CustomerEvent {
+        CustomerEvent::Payment {
+            code_id: code.into(),
+            amount,
+            code_url: format!("http://sim/pay/code/{code}"),
+            qr_svg: "<svg/>".into(),
+            remaining_ms: 600_000,
+        }
+    }
+
+    fn paid(code: &str) -> CustomerEvent {
+        CustomerEvent::Paid {
+            code_id: code.into(),
+            amount: 1,
+        }
+    }
+
+    #[test]
+    fn shows_the_qr_then_the_outcome_then_idle() {
+        let mut s = CustomerScreen::new("Cafe".into(), "demo");
+        assert_eq!(s.current(0).screen, Screen::Idle);
+        let v = s.apply(&payment("cod_a", 1280), 1_000).unwrap();
+        assert_eq!((v.screen, v.amount), (Screen::Payment, Some(1280)));
+        // A reload 10 s later gets the countdown where it is now.
+        assert_eq!(s.current(11_000).remaining_ms, Some(590_000));
+        let v = s.apply(&paid("cod_a"), 12_000).unwrap();
+        assert_eq!(v.screen, Screen::Paid);
+        assert!(v.qr_svg.is_none(), "the QR is gone once paid");
+        assert_eq!(s.current(12_000 + PAID_MS - 1).screen, Screen::Paid);
+        assert_eq!(s.current(12_000 + PAID_MS).screen, Screen::Idle);
+    }
+
+    #[test]
+    fn a_stale_outcome_never_covers_another_qr() {
+        let mut s = CustomerScreen::new("Cafe".into(), "demo");
+        s.apply(&payment("cod_old", 500), 0);
+        s.apply(&payment("cod_new", 700), 10);
+        assert!(s.apply(&paid("cod_old"), 20).is_none());
+        let expired_old = CustomerEvent::Expired {
+            code_id: "cod_old".into(),
+            amount: 500,
+        };
+        assert!(s.apply(&expired_old, 30).is_none());
+        let v = s.current(40);
+        assert_eq!(
+            (v.screen, v.code_id.as_deref()),
+            (Screen::Payment, Some("cod_new"))
+        );
+        // Nor does an outcome arriving while idle light up the screen.
+        let mut idle = CustomerScreen::new("Cafe".into(), "demo");
+        assert!(idle.apply(&paid("cod_x"), 0).is_none());
+    }
+
+    #[test]
+    fn cancelled_and_expired_return_to_idle_sooner() {
+        let mut s = CustomerScreen::new("Cafe".into(), "demo");
+        s.apply(&payment("cod_a", 100), 0);
+        let cancelled = CustomerEvent::Cancelled {
+            code_id: "cod_a".into(),
+            amount: 100,
+        };
+        assert_eq!(s.apply(&cancelled, 5).unwrap().screen, Screen::Cancelled);
+        assert_eq!(s.current(5 + OTHER_OUTCOME_MS).screen, Screen::Idle);
+    }
+
+    #[test]
+    fn the_view_carries_only_what_the_customer_sees() {
+        let mut s = CustomerScreen::new("Cafe".into(), "demo");
+        s.set_wallets(vec!["PayPay".into()]);
+        let v = s.apply(&payment("cod_a", 100), 0).unwrap();
+        let json = serde_json::to_value(&v).unwrap();
+        let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "amount",
+                "codeId",
+                "mode",
+                "qrSvg",
+                "remainingMs",
+                "screen",
+                "storeName",
+                "wallets"
+            ]
+        );
+    }
+}

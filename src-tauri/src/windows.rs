@@ -1,0 +1,131 @@
+//! The app's windows. Labels come from one enum so capabilities, events and
+//! code agree; the customer display is placed from Rust (built hidden, put
+//! on the chosen monitor, then shown).
+
+use easyqr_app_core::monitor::{place_customer_display, MonitorInfo, Placement};
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowId {
+    Cashier,
+    Customer,
+    /// DEMO only: the customer's phone, showing the simulator's pay page.
+    Phone,
+}
+
+impl WindowId {
+    pub const fn label(self) -> &'static str {
+        match self {
+            WindowId::Cashier => "cashier",
+            WindowId::Customer => "customer",
+            WindowId::Phone => "phone",
+        }
+    }
+}
+
+/// Monitors as the pure placement function sees them.
+pub fn monitors(app: &AppHandle) -> Vec<MonitorInfo> {
+    let primary = app
+        .primary_monitor()
+        .ok()
+        .flatten()
+        .map(|m| (*m.position(), *m.size()));
+    app.available_monitors()
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(index, m)| MonitorInfo {
+            index,
+            name: m.name().cloned(),
+            x: m.position().x,
+            y: m.position().y,
+            width: m.size().width,
+            height: m.size().height,
+            scale: m.scale_factor(),
+            primary: primary == Some((*m.position(), *m.size())),
+        })
+        .collect()
+}
+
+pub fn open_cashier(app: &AppHandle) -> tauri::Result<WebviewWindow> {
+    WebviewWindowBuilder::new(
+        app,
+        WindowId::Cashier.label(),
+        WebviewUrl::App("cashier.html".into()),
+    )
+    .title("EasyQR POS")
+    .inner_size(1280.0, 800.0)
+    .min_inner_size(1024.0, 680.0)
+    .build()
+}
+
+/// Opens the customer display: fullscreen on the chosen monitor, or a
+/// normal window when there is no second screen.
+pub fn open_customer(app: &AppHandle, setting: Option<u32>) -> tauri::Result<WebviewWindow> {
+    let cashier_on = app
+        .get_webview_window(WindowId::Cashier.label())
+        .and_then(|w| w.current_monitor().ok().flatten())
+        .and_then(|cm| {
+            monitors(app)
+                .into_iter()
+                .find(|m| m.x == cm.position().x && m.y == cm.position().y)
+                .map(|m| m.index)
+        });
+    let placement = place_customer_display(&monitors(app), setting, cashier_on);
+    tracing::info!(?placement, "customer display placement");
+    let builder = WebviewWindowBuilder::new(
+        app,
+        WindowId::Customer.label(),
+        WebviewUrl::App("customer.html".into()),
+    )
+    .title("EasyQR POS — Customer")
+    .visible(false);
+    let window = match placement {
+        Placement::Fullscreen {
+            x,
+            y,
+            width,
+            height,
+            ..
+        } => builder
+            .inner_size(f64::from(width), f64::from(height))
+            .build()
+            .and_then(|w| {
+                w.set_position(tauri::PhysicalPosition::new(x, y))?;
+                w.set_fullscreen(true)?;
+                Ok(w)
+            })?,
+        Placement::Windowed { .. } => {
+            let w = builder.inner_size(800.0, 600.0).build()?;
+            // Beside the cashier window rather than over it, when the
+            // screen is wide enough (window managers may still move it).
+            if let Some(m) = monitors(app)
+                .into_iter()
+                .find(|m| m.primary)
+                .or_else(|| monitors(app).into_iter().next())
+            {
+                let width = (800.0 * m.scale) as i32;
+                let x = m.x + (m.width as i32 - width).max(0);
+                w.set_position(tauri::PhysicalPosition::new(x, m.y))?;
+            }
+            w
+        }
+    };
+    window.show()?;
+    Ok(window)
+}
+
+/// DEMO: the customer's phone, as a small window on the pay page.
+pub fn open_phone(app: &AppHandle, url: url::Url) -> tauri::Result<()> {
+    if let Some(w) = app.get_webview_window(WindowId::Phone.label()) {
+        w.navigate(url)?;
+        w.set_focus()?;
+        return Ok(());
+    }
+    // An external page: no capability names this window, so it has no IPC.
+    WebviewWindowBuilder::new(app, WindowId::Phone.label(), WebviewUrl::External(url))
+        .title("Customer's phone (DEMO)")
+        .inner_size(400.0, 760.0)
+        .build()?;
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! End to end on the real app (DEMO mode unless a test says otherwise),
+//! through tauri-driver + WebKitWebDriver under Xvfb. Screenshots of every
+//! screen land in target/e2e-artifacts/.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod e2e_harness;
+
+use e2e_harness::*;
+use serde_json::{json, Value};
+
+/// The simulator's base URL, as the app reports it in DEMO mode.
+async fn sim_url(app: &mut App) -> url::Url {
+    app.in_cashier().await;
+    let info = app.invoke("app_info", json!({})).await.unwrap();
+    assert_eq!(info["mode"], "demo");
+    url::Url::parse(info["simulatorUrl"].as_str().unwrap()).unwrap()
+}
+
+/// The newest attempt in the ledger, as the log lists it.
+async fn newest_attempt(app: &mut App) -> Value {
+    app.in_cashier().await;
+    let list = app
+        .invoke("recent_attempts", json!({ "limit": 1 }))
+        .await
+        .unwrap();
+    list[0].clone()
+}
+
+/// Rings up ¥1,280 with the keyboard and waits for the QR.
+async fn charge_1280(app: &mut App) -> Value {
+    app.in_cashier().await;
+    app.keys("1280").await;
+    let shown = app
+        .client
+        .find(fantoccini::Locator::Css("#amount"))
+        .await
+        .unwrap();
+    assert_eq!(shown.text().await.unwrap(), "¥1,280");
+    app.shot("cashier-amount").await;
+    app.keys("\u{E007}").await; // Enter = charge
+    app.wait_for(
+        "#pay-active[data-status='pending']",
+        "the payment to be pending",
+    )
+    .await;
+    newest_attempt(app).await
+}
+
+#[tokio::test]
+async fn charge_by_keyboard_show_the_qr_pay_and_both_windows_say_paid() {
+    if !enabled() {
+        return;
+    }
+    let _one = SERIAL.lock().await;
+    scenario(
+        "charge_by_keyboard_show_the_qr_pay_and_both_windows_say_paid",
+        async {
+            let mut app = App::start("paid", &[]).await;
+            app.shot("cashier-idle").await;
+            let attempt = charge_1280(&mut app).await;
+            assert_eq!(attempt["amount"], 1280);
+            let code_url = attempt["codeUrl"].as_str().unwrap().to_owned();
+            app.shot("cashier-pending").await;
+
+            // The customer display shows the QR; decoded from the screen it is
+            // exactly the codeUrl elepay returned.
+            app.in_customer().await;
+            app.wait_for("body[data-screen='payment']", "the customer payment screen")
+                .await;
+            let amount = app
+                .client
+                .find(fantoccini::Locator::Css("#amount"))
+                .await
+                .unwrap();
+            assert_eq!(amount.text().await.unwrap(), "¥1,280");
+            let png = app.shot("customer-payment").await;
+            let region = app.window_rect().await;
+            let decoded = decode_qr(&png, region);
+            assert_eq!(
+                decoded,
+                vec![code_url.clone()],
+                "QR on the customer display"
+            );
+
+            // The customer pays on their phone.
+            pay_as_customer(&code_url, "paypay").await;
+            app.wait_for(
+                "body[data-screen='paid']",
+                "the customer display to say paid",
+            )
+            .await;
+            app.shot("customer-paid").await;
+            app.in_cashier().await;
+            app.wait_for("#pay-active[data-status='paid']", "the cashier to say paid")
+                .await;
+            app.shot("cashier-paid").await;
+            let a = newest_attempt(&mut app).await;
+            assert_eq!(a["state"], "captured");
+            assert_eq!(a["paymentMethod"], "paypay");
+            drop(app.close().await);
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cancel_with_confirmation_closes_the_code() {
+    if !enabled() {
+        return;
+    }
+    let _one = SERIAL.lock().await;
+    scenario("cancel_with_confirmation_closes_the_code", async {
+        let mut app = App::start("cancel", &[]).await;
+        let attempt = charge_1280(&mut app).await;
+        app.keys("\u{E00C}").await; // Esc = cancel, asks first
+        app.wait_for("#confirm[open]", "the cancel confirmation")
+            .await;
+        app.shot("cashier-cancel-confirm").await;
+        app.keys("\u{E007}").await; // Enter confirms
+        app.wait_for(
+            "#pay-active[data-status='cancelled']",
+            "the cashier to say cancelled",
+        )
+        .await;
+        app.shot("cashier-cancelled").await;
+        app.in_customer().await;
+        app.wait_for(
+            "body[data-screen='cancelled']",
+            "the customer display to say cancelled",
+        )
+        .await;
+        app.shot("customer-cancelled").await;
+        let a = newest_attempt(&mut app).await;
+        assert_eq!(a["id"], attempt["id"]);
+        assert_eq!(a["state"], "closed");
+        // elepay agrees: the code is closed, so nobody can pay it any more.
+        let sim = sim_url(&mut app).await;
+        let codes: Value = reqwest::get(sim.join("_sim/codes").unwrap())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let code = codes["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == attempt["codeId"])
+            .unwrap();
+        assert_eq!(code["status"], "closed");
+        drop(app.close().await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unpaid_code_expires_on_both_screens() {
+    if !enabled() {
+        return;
+    }
+    let _one = SERIAL.lock().await;
+    scenario("an_unpaid_code_expires_on_both_screens", async {
+        let mut app = App::start("expiry", &[]).await;
+        charge_1280(&mut app).await;
+        // Ten minutes pass on elepay's clock (the default validity).
+        let sim = sim_url(&mut app).await;
+        advance_sim_clock(&sim, 10 * 60_000 + 1_000).await;
+        app.wait_for(
+            "#pay-active[data-status='expired']",
+            "the cashier to say expired",
+        )
+        .await;
+        app.shot("cashier-expired").await;
+        app.in_customer().await;
+        app.wait_for(
+            "body[data-screen='expired']",
+            "the customer display to say expired",
+        )
+        .await;
+        app.shot("customer-expired").await;
+        assert_eq!(newest_attempt(&mut app).await["state"], "expired");
+        drop(app.close().await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn settings_refuse_a_publishable_key_by_name() {
+    if !enabled() {
+        return;
+    }
+    let _one = SERIAL.lock().await;
+    scenario("settings_refuse_a_publishable_key_by_name", async {
+        let mut app = App::start("settings", &[]).await;
+        app.client
+            .find(fantoccini::Locator::Css("#tab-settings"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let field = app.wait_for("#f-key", "the key field").await;
+        field.send_keys("pk_test_0123456789abcdef").await.unwrap();
+        app.client
+            .find(fantoccini::Locator::Css("#verify-key"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let error = app.wait_for("#e-key:not([hidden])", "the key error").await;
+        let text = error.text().await.unwrap();
+        assert!(!text.trim().is_empty());
+        app.shot("settings-pk-refused").await;
+        // The command itself answers with a code and the field.
+        let err = app
+            .invoke("set_key", json!({ "key": "pk_test_0123456789abcdef" }))
+            .await
+            .unwrap_err();
+        assert_eq!(err["code"], "key_publishable");
+        assert_eq!(err["field"], "key");
+        let info = app.invoke("app_info", json!({})).await.unwrap();
+        assert_eq!(info["key"]["set"], false, "nothing was stored");
+        assert_eq!(info["mode"], "demo");
+        drop(app.close().await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_customer_window_can_only_read_its_own_state() {
+    if !enabled() {
+        return;
+    }
+    let _one = SERIAL.lock().await;
+    scenario("the_customer_window_can_only_read_its_own_state", async {
+        let mut app = App::start("acl", &[]).await;
+        app.in_customer().await;
+        let state = app.invoke("customer_state", json!({})).await.unwrap();
+        assert_eq!(state["screen"], "idle");
+        for (cmd, args) in [
+            ("charge", json!({ "amount": 100 })),
+            ("app_info", json!({})),
+            ("get_settings", json!({})),
+            ("set_key", json!({ "key": "sk_test_x" })),
+            ("recent_attempts", json!({ "limit": 5 })),
+        ] {
+            let err = app.invoke(cmd, args).await.unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("not allowed"), "{cmd}: {text}");
+        }
+        // And nothing was charged.
+        app.in_cashier().await;
+        let list = app
+            .invoke("recent_attempts", json!({ "limit": 5 }))
+            .await
+            .unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 0);
+        drop(app.close().await);
+    })
+    .await;
+}

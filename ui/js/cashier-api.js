@@ -1,0 +1,29 @@
+// The cashier window's commands and events (see ui/README.md for the types).
+// Only the cashier page imports this; the customer page never loads it.
+
+import { call, on } from './ipc.js';
+
+export const api = {
+  appInfo: () => call('app_info'),
+  /** { amount, description?, items?: [{ name, qty, unitPrice }] } → Checkout */
+  charge: (req) => call('charge', req),
+  /** → Checkout (a new attempt with a fresh orderNo) */
+  retry: (saleId) => call('retry', { saleId }),
+  /** → { outcome: "cancelled" | "paidMeanwhile" | "expired", attempt } */
+  cancel: (attemptId) => call('cancel', { attemptId }),
+  recentAttempts: (limit, beforeId) => call('recent_attempts', beforeId == null ? { limit } : { limit, beforeId }),
+  getSettings: () => call('get_settings'),
+  saveSettings: (settings) => call('save_settings', { settings }),
+  /** → KeyStatus; the key is verified with a harmless API call first. */
+  setKey: (key) => call('set_key', { key }),
+  listMonitors: () => call('list_monitors'),
+  /** DEMO only: opens the simulator's pay page for this attempt. */
+  openPhoneView: (attemptId) => call('open_phone_view', { attemptId }),
+
+  /** handler({ attempt, state, remainingMs?, note? }) */
+  onCashier: (handler) => on('cashier', handler),
+  /** handler({ online, sinceMs }) */
+  onConnectivity: (handler) => on('connectivity', handler),
+  /** The cashier may also hear the customer event: it carries the QR as SVG. */
+  onCustomer: (handler) => on('customer', handler),
+};

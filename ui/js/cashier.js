@@ -1,0 +1,214 @@
+// Cashier window: header, tabs, keyboard routing; the tabs' own logic lives
+// in register.js, payments.js, history.js and settings.js.
+
+import { $, $$, announce } from './dom.js';
+import { t, setLang, getLang, resolveLang, onLangChange, errorText } from './i18n.js';
+import { hhmm, asciiDigits } from './format.js';
+import { isFake } from './ipc.js';
+import { api } from './cashier-api.js';
+import { initDialog, dialogOpen } from './dialog.js';
+import * as register from './register.js';
+import * as payments from './payments.js';
+import { initSettings, openSettings, renderKeyStatus, setSimulatorUrl, relabelSettings } from './settings.js';
+import { initHistory, openTransactions, openShift, relabelHistory } from './history.js';
+
+const TABS = ['register', 'transactions', 'shift', 'settings'];
+let currentTab = 'register';
+let info = { mode: 'demo', storeName: '', registerId: '' };
+let connectivity = { online: true, sinceMs: 0 };
+let pendingCount = 0;
+
+// ---- header ----------------------------------------------------------------
+
+function renderHeader() {
+  $('#store-name').textContent = info.storeName || 'EasyQR POS';
+  $('#register-id').textContent = info.registerId ? t('header.register', { id: info.registerId }) : '';
+  const mode = ['demo', 'test', 'live'].includes(info.mode) ? info.mode : 'demo';
+  document.body.classList.remove('mode-demo', 'mode-test', 'mode-live');
+  document.body.classList.add(`mode-${mode}`);
+  $('#mode-name').textContent = t(`mode.${mode}`);
+  $('#mode-sub').textContent = t(`mode.${mode}.sub`);
+  document.title = `EasyQR POS — ${t(`mode.${mode}`)} — ${info.storeName ?? ''}`;
+  $$('.lang-switch button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.lang === getLang())));
+  renderConnectivity();
+  renderPendingCount();
+}
+
+function renderConnectivity() {
+  const box = $('#conn');
+  box.classList.toggle('online', connectivity.online);
+  box.classList.toggle('offline', !connectivity.online);
+  $('#conn-text').textContent = connectivity.online
+    ? t('conn.online')
+    : t('conn.offline', { since: hhmm(connectivity.sinceMs || Date.now()) });
+}
+
+function renderPendingCount() {
+  const badge = $('#pending-count');
+  badge.hidden = pendingCount === 0;
+  badge.textContent = String(pendingCount);
+  badge.setAttribute('aria-label', t('tab.pendingCount', { n: pendingCount }));
+}
+
+async function refreshInfo() {
+  info = await api.appInfo();
+  renderHeader();
+  renderKeyStatus(info.key ?? { set: false });
+  setSimulatorUrl(info.mode === 'demo' ? info.simulatorUrl : null);
+  payments.setMode(info.mode);
+}
+
+// ---- tabs ------------------------------------------------------------------
+
+function selectTab(name, focus = false) {
+  currentTab = name;
+  for (const tab of TABS) {
+    const button = $(`#tab-${tab}`);
+    const selected = tab === name;
+    button.setAttribute('aria-selected', String(selected));
+    button.tabIndex = selected ? 0 : -1;
+    $(`#panel-${tab}`).hidden = !selected;
+    if (selected && focus) button.focus();
+  }
+  if (name === 'transactions') openTransactions();
+  if (name === 'shift') openShift();
+  if (name === 'settings') openSettings();
+}
+
+function initTabs() {
+  const list = $('.tabs');
+  list.addEventListener('click', (e) => {
+    const tab = e.target.closest('[role="tab"]')?.dataset.tab;
+    if (tab) selectTab(tab);
+  });
+  list.addEventListener('keydown', (e) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    if (!step) return;
+    e.preventDefault();
+    selectTab(TABS[(TABS.indexOf(currentTab) + step + TABS.length) % TABS.length], true);
+  });
+}
+
+// ---- keyboard --------------------------------------------------------------
+
+/** The digit a key press means, from the main row, the numpad or a full-width IME digit. */
+function digitOf(e) {
+  if (/^Numpad\d$/.test(e.code)) return e.code.slice(-1);
+  const k = asciiDigits(e.key);
+  return /^\d$/.test(k) ? k : null;
+}
+
+function flashKey(key) {
+  const button = $(`#keypad [data-key="${key}"]`);
+  if (!button) return;
+  button.classList.add('pressed');
+  setTimeout(() => button.classList.remove('pressed'), 120);
+}
+
+function onKeydown(e) {
+  if (e.isComposing || e.keyCode === 229 || dialogOpen()) return;
+  if (/^F[1-4]$/.test(e.key) && !e.ctrlKey && !e.altKey && !e.metaKey) {
+    e.preventDefault();
+    selectTab(TABS[Number(e.key[1]) - 1]);
+    return;
+  }
+  if (currentTab !== 'register' || e.ctrlKey || e.metaKey || e.altKey) return;
+  const target = e.target instanceof Element ? e.target : document.body;
+  const inField = target.matches('input, select, textarea');
+
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    payments.cancelActive();
+  } else if (e.key === 'Enter') {
+    // A focused control (Add item, Try again, …) keeps its own Enter.
+    const control = target.closest('button, a, [role="tab"]');
+    if (inField || !control || control.closest('#keypad')) {
+      e.preventDefault();
+      register.charge();
+    }
+  } else if (!inField) {
+    const d = digitOf(e);
+    if (d) {
+      e.preventDefault();
+      register.digit(d);
+      flashKey(d);
+    } else if (e.key === 'Backspace') {
+      e.preventDefault();
+      register.backspace();
+      flashKey('back');
+    } else if (e.key === 'Delete') {
+      e.preventDefault();
+      register.clear();
+    }
+  }
+}
+
+// ---- start -----------------------------------------------------------------
+
+async function onCharge(req) {
+  try {
+    await payments.charge(req);
+  } catch (err) {
+    const text = errorText(err);
+    register.showChargeError(text);
+    announce(text.title, true);
+    throw err;
+  }
+}
+
+async function main() {
+  initDialog();
+  initTabs();
+  initHistory();
+  const reg = register.initRegister({ onCharge });
+  initSettings({
+    onSaved: (saved) => {
+      info = { ...info, storeName: saved.storeName, registerId: saved.registerId, language: saved.language };
+      setLang(resolveLang(saved.language));
+    },
+    onKeyChanged: () => refreshInfo().catch((err) => console.error(err)),
+  });
+
+  onLangChange(() => {
+    renderHeader();
+    reg.relabel();
+    payments.render();
+    relabelSettings();
+    relabelHistory();
+  });
+  $$('.lang-switch button').forEach((b) => b.addEventListener('click', () => setLang(b.dataset.lang)));
+  document.addEventListener('keydown', onKeydown);
+
+  if (await isFake()) {
+    $('#dev-banner').hidden = false;
+    $('#dev-banner').textContent = t('dev.fake');
+  }
+
+  try {
+    info = await api.appInfo();
+  } catch (err) {
+    const { title, detail } = errorText(err);
+    register.showChargeError({ title, detail });
+  }
+  setLang(resolveLang(info.language));
+  if (await isFake()) $('#dev-banner').textContent = t('dev.fake');
+  renderKeyStatus(info.key ?? { set: false });
+  setSimulatorUrl(info.mode === 'demo' ? info.simulatorUrl : null);
+  if (info.connectivity) connectivity = info.connectivity;
+
+  await api.onConnectivity((c) => {
+    const changed = c.online !== connectivity.online;
+    connectivity = c;
+    renderConnectivity();
+    if (changed) announce($('#conn-text').textContent, !c.online);
+  });
+  await payments.initPayments({
+    isRegisterVisible: () => currentTab === 'register',
+    onPendingCount: (n) => { pendingCount = n; renderPendingCount(); },
+  });
+  payments.setMode(info.mode);
+  renderHeader();
+  document.body.classList.add('ready');
+}
+
+main();

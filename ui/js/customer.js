@@ -1,0 +1,121 @@
+// Customer display. It only reads: the `customer_state` command (on load) and
+// the `customer` event. Japanese first, English under it, always both.
+
+import { customerApi } from './ipc.js';
+import { t } from './i18n.js';
+import { yen, mmss, walletName } from './format.js';
+import { $, el, announce, svgDataUrl } from './dom.js';
+
+const OUTCOMES = new Set(['paid', 'expired', 'cancelled']);
+const BACK_TO_IDLE_MS = { paid: 6000, expired: 4000, cancelled: 4000 };
+
+let view = { screen: 'idle', storeName: '' };
+let remainingMs = null;
+let syncedAt = 0;
+let backTimer = null;
+const finishedCodes = new Set(); // codes that reached an outcome: never show their QR again
+
+/** Japanese line, then the English line under it. */
+const bilingual = (key, params) => [
+  el('span', { class: 'ja', lang: 'ja' }, t(key, params, 'ja')),
+  el('span', { class: 'en', lang: 'en' }, t(key, params, 'en')),
+];
+const both = (key, params) => `${t(key, params, 'ja')} ${t(key, params, 'en')}`.replaceAll('\u200b', '');
+
+/** Should this event replace what is on screen? */
+function accepts(next) {
+  const showingOutcome = OUTCOMES.has(view.screen);
+  if (OUTCOMES.has(next.screen)) {
+    // A stale attempt must not flash "paid" over another customer's QR.
+    return view.screen === 'idle' || !view.codeId || next.codeId === view.codeId;
+  }
+  if (next.screen === 'payment') return !finishedCodes.has(next.codeId);
+  // "idle" while thanking the customer: let the outcome screen finish its seconds.
+  return !showingOutcome;
+}
+
+function show(next, { force = false } = {}) {
+  if (!next || (!force && !accepts(next))) return;
+  const sameScreen = next.screen === view.screen && next.codeId === view.codeId;
+  view = { ...next, storeName: next.storeName || view.storeName };
+  if (OUTCOMES.has(next.screen) && next.codeId) {
+    finishedCodes.add(next.codeId);
+    if (finishedCodes.size > 50) finishedCodes.delete(finishedCodes.values().next().value);
+  }
+  if (next.screen === 'payment' && next.remainingMs != null) {
+    remainingMs = next.remainingMs;
+    syncedAt = performance.now();
+  }
+  if (!sameScreen) {
+    clearTimeout(backTimer);
+    if (OUTCOMES.has(next.screen)) {
+      backTimer = setTimeout(() => show({ screen: 'idle', storeName: view.storeName }, { force: true }), BACK_TO_IDLE_MS[next.screen]);
+    }
+  }
+  // A repeat of the same screen (the countdown refresh) only re-syncs the clock.
+  if (sameScreen && view.screen === 'payment') renderCountdown();
+  else render(!sameScreen);
+}
+
+/** Draw the current view; `announce` only when the screen really changed. */
+function render(speak = true) {
+  document.body.dataset.screen = view.screen;
+  $('#screen-idle').hidden = view.screen !== 'idle';
+  $('#screen-payment').hidden = view.screen !== 'payment';
+  $('#screen-outcome').hidden = !OUTCOMES.has(view.screen);
+  $('#demo-ribbon').hidden = view.mode !== 'demo'; // `mode` is an optional extension of CustomerView
+
+  if (view.screen === 'idle') {
+    $('#idle-store').textContent = view.storeName ?? '';
+    if (speak) announce(both('cust.welcome'));
+  } else if (view.screen === 'payment') {
+    $('#pay-store').textContent = view.storeName ?? '';
+    $('#amount').textContent = yen(view.amount);
+    const img = $('#qr');
+    if (view.qrSvg) img.src = svgDataUrl(view.qrSvg);
+    img.alt = both('cust.qrAlt');
+    const wallets = (view.wallets ?? []).map(walletName).filter(Boolean);
+    $('#wallets-box').hidden = wallets.length === 0;
+    $('#wallets').replaceChildren(...wallets.map((w) => el('li', {}, w)));
+    renderCountdown();
+    if (speak) announce(`${yen(view.amount)}. ${both('cust.scan')}`);
+  } else {
+    const paid = view.screen === 'paid';
+    $('#outcome-icon').textContent = paid ? '' : '!'; // the check mark is drawn in CSS
+    const key = { paid: 'cust.paid', expired: 'cust.expired', cancelled: 'cust.cancelled' }[view.screen];
+    $('#outcome-title').replaceChildren(...bilingual(key));
+    $('#outcome-sub').replaceChildren(...bilingual(`${key}Sub`));
+    $('#outcome-amount').textContent = view.amount != null && paid ? yen(view.amount) : '';
+    if (speak) announce(`${both(key)} ${both(`${key}Sub`)}`, paid);
+  }
+}
+
+function renderCountdown() {
+  if (view.screen !== 'payment') return;
+  const ms = remainingMs == null ? null : remainingMs - (performance.now() - syncedAt);
+  $('#countdown').textContent = mmss(ms);
+  $('#countdown-box').classList.toggle('low', ms != null && ms < 60_000);
+}
+
+function fillStaticText() {
+  document.querySelectorAll('[data-bi]').forEach((node) => node.replaceChildren(...bilingual(node.dataset.bi)));
+}
+
+async function main() {
+  fillStaticText();
+  render();
+  let heardEvent = false;
+  await customerApi.onView((next) => {
+    heardEvent = true;
+    show(next);
+  });
+  try {
+    const state = await customerApi.state();
+    if (!heardEvent) show(state, { force: true });
+  } catch (err) {
+    console.error('customer_state failed', err);
+  }
+  setInterval(renderCountdown, 500);
+}
+
+main();

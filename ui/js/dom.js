@@ -1,0 +1,29 @@
+// Small DOM helpers. Text from the backend is only ever set as textContent.
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+/** el('li', { class: 'x', dataset: { id: 3 } }, 'text', childNode) */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value == null || value === false) continue;
+    if (name === 'dataset') Object.assign(node.dataset, value);
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? '' : value);
+  }
+  node.append(...children.flat().filter((c) => c != null && c !== false));
+  return node;
+}
+
+/** Screen-reader announcement; assertive for paid/failed. */
+export function announce(text, assertive = false) {
+  const region = document.getElementById(assertive ? 'live-assertive' : 'live-polite');
+  if (!region) return;
+  // Clearing first makes a repeated identical message be read again.
+  region.textContent = '';
+  setTimeout(() => { region.textContent = text; }, 30);
+}
+
+/** An SVG string → an <img>-ready data: URL (no script runs inside an <img>). */
+export const svgDataUrl = (svg) => `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;

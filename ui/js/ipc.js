@@ -1,0 +1,59 @@
+// The one module that talks to Tauri. Everything else calls call()/on().
+//
+// Inside the app, Tauri 2 (app.withGlobalTauri) provides window.__TAURI__.
+// Opened in a plain browser there is no __TAURI__, and a dev-only fake backend
+// is loaded instead so the pages can be previewed; it is never imported when
+// __TAURI__ exists.
+
+let backendPromise;
+
+function backend() {
+  backendPromise ??= (async () => {
+    const tauri = window.__TAURI__;
+    if (tauri?.core?.invoke && tauri?.event?.listen) {
+      return {
+        fake: false,
+        invoke: (cmd, args) => tauri.core.invoke(cmd, args),
+        listen: (event, handler) => tauri.event.listen(event, (e) => handler(e.payload)),
+      };
+    }
+    const { createFakeBackend } = await import('./fake-backend.js');
+    return { fake: true, ...createFakeBackend() };
+  })();
+  return backendPromise;
+}
+
+/** Errors always reach callers as { code, message, field? }. */
+function normalizeError(err) {
+  if (err && typeof err === 'object' && typeof err.code === 'string') return err;
+  return { code: 'unknown', message: typeof err === 'string' ? err : String(err?.message ?? err) };
+}
+
+/** Invoke a command; rejects with { code, message, field? }. */
+export async function call(cmd, args = {}) {
+  const b = await backend();
+  try {
+    return await b.invoke(cmd, args);
+  } catch (err) {
+    throw normalizeError(err);
+  }
+}
+
+/** Listen to an event; handler gets the payload. Resolves to an unlisten function. */
+export async function on(event, handler) {
+  const b = await backend();
+  return b.listen(event, handler);
+}
+
+/** True when running on the dev-only fake backend (plain browser preview). */
+export async function isFake() {
+  return (await backend()).fake;
+}
+
+// The customer window's entire contract: one read-only command, one event.
+export const customerApi = {
+  /** → CustomerView, to restore what the display should show after a (re)load. */
+  state: () => call('customer_state'),
+  /** handler(CustomerView) */
+  onView: (handler) => on('customer', handler),
+};

@@ -1,0 +1,274 @@
+// The Settings tab: the settings form and the secret-key section.
+// Validation here mirrors the backend's so most mistakes are caught before a
+// round trip; the backend's field errors are shown the same way.
+
+import { $, $$, el } from './dom.js';
+import { t, errorText } from './i18n.js';
+import { dateTime } from './format.js';
+import { api } from './cashier-api.js';
+import { confirmDialog } from './dialog.js';
+
+// elepay's own frontUrl pattern (FACTS.md §2.1), plus our https-or-localhost rule.
+const ELEPAY_URL = /^https?:\/\/[-A-Za-z0-9+&@#/%?=~_|!:,.;]+[-A-Za-z0-9+&@#/%=~_|]$/;
+const LOCALHOST = /^http:\/\/localhost(:\d{1,5})?([/?#]|$)/;
+
+let loaded = false;
+let dirty = false;
+let keyStatus = { set: false };
+// Signing secrets are write-only: the backend reports how many it holds.
+let storedSecrets = 0;
+let hooks = { onSaved: () => {}, onKeyChanged: () => {} };
+
+const value = (id) => $(`#f-${id}`).value.trim();
+
+function collect() {
+  const s = {
+    storeName: value('storeName'),
+    registerId: value('registerId'),
+    expiryMinutes: Number(value('expiryMinutes')),
+    pollIntervalMs: Number(value('pollIntervalMs')),
+    language: value('language'),
+    webhook: {
+      enabled: $('#f-webhookEnabled').checked,
+      address: value('webhookAddress'),
+      secrets: $$('.secret-input').map((i) => i.value).filter((v) => v !== ''),
+    },
+    demoLan: $('#f-demoLan').checked,
+  };
+  if (value('locationId')) s.locationId = value('locationId');
+  if (value('frontUrl')) s.frontUrl = value('frontUrl');
+  if (value('customerMonitor') !== '') s.customerMonitor = Number(value('customerMonitor'));
+  return s;
+}
+
+const wholeIn = (n, min, max) => Number.isInteger(n) && n >= min && n <= max;
+
+/** → { field: message } for everything wrong in s. */
+function validate(s) {
+  const errors = {};
+  if (!s.storeName) errors.storeName = t('v.required');
+  else if (s.storeName.length > 50) errors.storeName = t('v.tooLong', { max: 50 });
+  if (!/^[A-Z0-9-]{1,20}$/.test(s.registerId)) errors.registerId = t('v.registerId');
+  if (s.locationId && s.locationId.length > 32) errors.locationId = t('v.tooLong', { max: 32 });
+  if (s.frontUrl && !(ELEPAY_URL.test(s.frontUrl) && (s.frontUrl.startsWith('https://') || LOCALHOST.test(s.frontUrl)))) {
+    errors.frontUrl = t('v.frontUrl');
+  }
+  if (!wholeIn(s.expiryMinutes, 3, 30)) errors.expiryMinutes = t('v.range', { min: 3, max: 30 });
+  if (!wholeIn(s.pollIntervalMs, 250, 10000)) errors.pollIntervalMs = t('v.range', { min: 250, max: 10000 });
+  if (s.webhook.enabled) {
+    const port = Number(s.webhook.address.split(':').pop());
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(s.webhook.address) || !wholeIn(port, 1, 65535)) {
+      errors['webhook.address'] = t('v.address');
+    }
+    if (s.webhook.secrets.length === 0 && storedSecrets === 0) errors['webhook.secrets'] = t('v.secret');
+  }
+  return errors;
+}
+
+/** The error slot for a backend field name such as "webhook.secrets[1]". */
+function slotFor(field) {
+  const name = String(field || '').replace(/\[\d+\]$/, '');
+  return $(`.field-error[data-for="${CSS.escape(name)}"]`);
+}
+
+function clearErrors(root) {
+  $$('.field-error', root).forEach((p) => { p.textContent = ''; p.hidden = true; });
+  $$('[aria-invalid]', root).forEach((i) => i.removeAttribute('aria-invalid'));
+}
+
+function showFieldError(field, message) {
+  const slot = slotFor(field);
+  if (!slot) return false;
+  slot.textContent = message;
+  slot.hidden = false;
+  const input = slot.closest('.field')?.querySelector('input, select');
+  input?.setAttribute('aria-invalid', 'true');
+  return true;
+}
+
+function formStatus(text, kind) {
+  const s = $('#settings-status');
+  s.textContent = text;
+  s.className = `form-status ${kind}`;
+}
+
+function addSecretInput(v = '') {
+  const row = el('div', { class: 'secret-row' },
+    el('input', {
+      type: 'password', class: 'secret-input', autocomplete: 'off', spellcheck: 'false', value: v,
+      'aria-label': t('set.webhook.secret'), 'aria-describedby': 'h-webhookSecrets',
+    }),
+    el('button', {
+      type: 'button', class: 'btn-small', onclick: () => {
+        row.remove();
+        if (!$$('.secret-input').length) addSecretInput();
+        dirty = true;
+      },
+    }, t('set.webhook.removeSecret')));
+  $('#secret-list').append(row);
+}
+
+function fill(s) {
+  $('#f-storeName').value = s.storeName ?? '';
+  $('#f-registerId').value = s.registerId ?? '';
+  $('#f-locationId').value = s.locationId ?? '';
+  $('#f-frontUrl').value = s.frontUrl ?? '';
+  $('#f-expiryMinutes').value = s.expiryMinutes ?? 5;
+  $('#f-pollIntervalMs').value = s.pollIntervalMs ?? 1000;
+  $('#f-language').value = s.language ?? 'auto';
+  $('#f-customerMonitor').value = s.customerMonitor ?? '';
+  $('#f-webhookEnabled').checked = Boolean(s.webhook?.enabled);
+  $('#f-webhookAddress').value = s.webhook?.address ?? '';
+  $('#secret-list').replaceChildren();
+  storedSecrets = Number(s.webhook?.secretCount ?? 0);
+  addSecretInput('');
+  $('#h-webhookSecrets').textContent = storedSecrets > 0
+    ? `${t('set.webhook.stored', { n: storedSecrets })} ${t('set.webhook.secret.help')}`
+    : t('set.webhook.secret.help');
+  $('#f-demoLan').checked = Boolean(s.demoLan);
+  syncWebhookFields();
+  dirty = false;
+}
+
+function syncWebhookFields() {
+  $('#webhook-fields').classList.toggle('muted', !$('#f-webhookEnabled').checked);
+}
+
+async function fillMonitors(selected) {
+  const select = $('#f-customerMonitor');
+  let monitors = [];
+  try { monitors = await api.listMonitors(); } catch (err) { console.error('list_monitors failed', err); }
+  const options = [el('option', { value: '' }, t('set.monitor.auto'))];
+  for (const m of monitors) {
+    const primary = m.primary ? `（${t('set.monitor.primary')}）` : '';
+    options.push(el('option', { value: String(m.index) }, `${m.index + 1}: ${m.name} — ${m.width}×${m.height}${primary}`));
+  }
+  if (selected != null && !monitors.some((m) => m.index === selected)) {
+    options.push(el('option', { value: String(selected) }, `${selected + 1}: —`));
+  }
+  select.replaceChildren(...options);
+}
+
+async function save(e) {
+  e.preventDefault();
+  const form = $('#settings-form');
+  clearErrors(form);
+  const s = collect();
+  const errors = validate(s);
+  if (Object.keys(errors).length) {
+    for (const [field, msg] of Object.entries(errors)) showFieldError(field, msg);
+    formStatus(t('set.fixFields'), 'error');
+    form.querySelector('[aria-invalid="true"]')?.focus();
+    return;
+  }
+  const button = $('#save-settings');
+  button.disabled = true;
+  formStatus(t('set.saving'), 'busy');
+  try {
+    const saved = await api.saveSettings(s);
+    fill(saved);
+    formStatus(t('set.saved'), 'ok');
+    hooks.onSaved(saved);
+  } catch (err) {
+    // Keep everything as typed; point at the field if the backend named one.
+    const { title, detail } = errorText(err);
+    const placed = err.field && showFieldError(err.field, `${title} ${err.message ?? ''}`.trim());
+    formStatus(placed ? t('set.fixFields') : `${title} ${detail}`, 'error');
+    if (placed) slotFor(err.field).closest('.field')?.querySelector('input, select')?.focus();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export function renderKeyStatus(status = keyStatus) {
+  keyStatus = status;
+  $('#key-status').textContent = status.set
+    ? t('set.key.set', { last4: status.last4 ?? '????', mode: t(`set.key.mode.${status.mode ?? 'test'}`) })
+    : t('set.key.unset');
+  $('#key-status').className = `key-status ${status.set ? `key-${status.mode ?? 'test'}` : 'key-unset'}`;
+  const overlap = status.previousLast4 && status.overlapUntilMs > Date.now();
+  $('#key-overlap').hidden = !overlap;
+  if (overlap) {
+    $('#key-overlap').textContent = t('set.key.overlap', { last4: status.previousLast4, until: dateTime(status.overlapUntilMs) });
+  }
+}
+
+async function verifyKey(e) {
+  e.preventDefault();
+  const section = $('#key-form');
+  clearErrors(section);
+  $('#key-result').textContent = '';
+  const key = $('#f-key').value.trim();
+  if (!key) {
+    showFieldError('key', t('v.key'));
+    $('#f-key').focus();
+    return;
+  }
+  if (key.startsWith('sk_live_')) {
+    const ok = await confirmDialog({
+      title: t('dlg.live.title'), body: t('dlg.live.body'), yes: t('dlg.live.yes'), no: t('dlg.live.no'),
+    });
+    if (!ok) return;
+  }
+  const button = $('#verify-key');
+  button.disabled = true;
+  button.textContent = t('set.key.verifying');
+  try {
+    const status = await api.setKey(key);
+    $('#f-key').value = '';
+    renderKeyStatus(status);
+    $('#key-result').textContent = t(status.restartRequired ? 'set.key.restart' : 'set.key.saved');
+    hooks.onKeyChanged(status);
+  } catch (err) {
+    const { title, detail } = errorText(err);
+    if (!showFieldError(err.field || 'key', `${title} ${detail}`.trim())) showFieldError('key', title);
+    $('#f-key').focus();
+  } finally {
+    button.disabled = false;
+    button.textContent = t('set.key.verify');
+  }
+}
+
+/** Load the form when the tab is first opened (or again if nothing was edited). */
+export async function openSettings() {
+  if (loaded && dirty) return;
+  try {
+    const s = await api.getSettings();
+    await fillMonitors(s.customerMonitor);
+    fill(s);
+    loaded = true;
+  } catch (err) {
+    const { title, detail } = errorText(err);
+    formStatus(`${title} ${detail}`, 'error');
+  }
+}
+
+let simulatorUrl = null;
+export function setSimulatorUrl(url) {
+  simulatorUrl = url;
+  $('#simulator-url').hidden = !url;
+  $('#simulator-url').textContent = url ? t('set.simulator', { url }) : '';
+}
+
+export function initSettings(h) {
+  hooks = h;
+  $('#settings-form').addEventListener('submit', save);
+  $('#settings-form').addEventListener('input', () => { dirty = true; });
+  $('#key-form').addEventListener('submit', verifyKey);
+  $('#f-webhookEnabled').addEventListener('change', syncWebhookFields);
+  $('#add-secret').addEventListener('click', () => { addSecretInput(); dirty = true; });
+}
+
+/** After a language switch: texts written by code. */
+export function relabelSettings() {
+  renderKeyStatus();
+  $$('.secret-row').forEach((row) => {
+    row.querySelector('input').setAttribute('aria-label', t('set.webhook.secret'));
+    row.querySelector('button').textContent = t('set.webhook.removeSecret');
+  });
+  setSimulatorUrl(simulatorUrl);
+  if (loaded) {
+    const current = value('customerMonitor');
+    fillMonitors(current === '' ? null : Number(current)).then(() => { $('#f-customerMonitor').value = current; });
+  }
+}
