@@ -9,7 +9,7 @@ use easyqr_app_core::settings::Settings;
 use easyqr_engine::CancelOutcome;
 use easyqr_ledger::Attempt;
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 
 use crate::context::{AppContext, Mode};
 use crate::customer::CustomerView;
@@ -205,8 +205,30 @@ pub async fn save_settings(
     if !secrets.is_empty() {
         ctx.replace_webhook_secrets(&secrets)?;
     }
+    let monitor_before = ctx.settings().customer_monitor;
     let (saved, engine) = ctx.save_settings(settings).await?;
-    crate::bridge::forward(app, ctx.inner().clone(), &engine);
+    crate::bridge::forward(app.clone(), ctx.inner().clone(), &engine);
+    // The display may show the store name: refresh it now.
+    let view = {
+        let now = ctx.engine().now_ms();
+        ctx.customer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .current(now)
+    };
+    let _ = tauri::Emitter::emit_to(
+        &app,
+        crate::windows::WindowId::Customer.label(),
+        "customer",
+        &view,
+    );
+    if saved.customer_monitor != monitor_before {
+        if let Some(w) = app.get_webview_window(crate::windows::WindowId::Customer.label()) {
+            if let Err(e) = crate::windows::place_customer(&app, &w, saved.customer_monitor) {
+                tracing::warn!(error = %e, "could not move the customer display");
+            }
+        }
+    }
     Ok(saved)
 }
 

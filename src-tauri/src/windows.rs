@@ -62,6 +62,27 @@ pub fn open_cashier(app: &AppHandle) -> tauri::Result<WebviewWindow> {
 /// Opens the customer display: fullscreen on the chosen monitor, or a
 /// normal window when there is no second screen.
 pub fn open_customer(app: &AppHandle, setting: Option<u32>) -> tauri::Result<WebviewWindow> {
+    let window = WebviewWindowBuilder::new(
+        app,
+        WindowId::Customer.label(),
+        WebviewUrl::App("customer.html".into()),
+    )
+    .title("EasyQR POS — Customer")
+    .inner_size(800.0, 600.0)
+    .visible(false)
+    .build()?;
+    place_customer(app, &window, setting)?;
+    window.show()?;
+    Ok(window)
+}
+
+/// Puts the customer display where the setting and the connected monitors
+/// say (at start, and again when the setting changes).
+pub fn place_customer(
+    app: &AppHandle,
+    window: &WebviewWindow,
+    setting: Option<u32>,
+) -> tauri::Result<()> {
     let cashier_on = app
         .get_webview_window(WindowId::Cashier.label())
         .and_then(|w| w.current_monitor().ok().flatten())
@@ -71,48 +92,27 @@ pub fn open_customer(app: &AppHandle, setting: Option<u32>) -> tauri::Result<Web
                 .find(|m| m.x == cm.position().x && m.y == cm.position().y)
                 .map(|m| m.index)
         });
-    let placement = place_customer_display(&monitors(app), setting, cashier_on);
+    let all = monitors(app);
+    let placement = place_customer_display(&all, setting, cashier_on);
     tracing::info!(?placement, "customer display placement");
-    let builder = WebviewWindowBuilder::new(
-        app,
-        WindowId::Customer.label(),
-        WebviewUrl::App("customer.html".into()),
-    )
-    .title("EasyQR POS — Customer")
-    .visible(false);
-    let window = match placement {
-        Placement::Fullscreen {
-            x,
-            y,
-            width,
-            height,
-            ..
-        } => builder
-            .inner_size(f64::from(width), f64::from(height))
-            .build()
-            .and_then(|w| {
-                w.set_position(tauri::PhysicalPosition::new(x, y))?;
-                w.set_fullscreen(true)?;
-                Ok(w)
-            })?,
+    match placement {
+        Placement::Fullscreen { x, y, .. } => {
+            window.set_fullscreen(false)?;
+            window.set_position(tauri::PhysicalPosition::new(x, y))?;
+            window.set_fullscreen(true)?;
+        }
         Placement::Windowed { .. } => {
-            let w = builder.inner_size(800.0, 600.0).build()?;
+            window.set_fullscreen(false)?;
             // Beside the cashier window rather than over it, when the
             // screen is wide enough (window managers may still move it).
-            if let Some(m) = monitors(app)
-                .into_iter()
-                .find(|m| m.primary)
-                .or_else(|| monitors(app).into_iter().next())
-            {
+            if let Some(m) = all.iter().find(|m| m.primary).or_else(|| all.first()) {
                 let width = (800.0 * m.scale) as i32;
                 let x = m.x + (m.width as i32 - width).max(0);
-                w.set_position(tauri::PhysicalPosition::new(x, m.y))?;
+                window.set_position(tauri::PhysicalPosition::new(x, m.y))?;
             }
-            w
         }
-    };
-    window.show()?;
-    Ok(window)
+    }
+    Ok(())
 }
 
 /// DEMO: the customer's phone, as a small window on the pay page.

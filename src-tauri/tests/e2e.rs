@@ -222,6 +222,48 @@ async fn settings_refuse_a_publishable_key_by_name() {
         let info = app.invoke("app_info", json!({})).await.unwrap();
         assert_eq!(info["key"]["set"], false, "nothing was stored");
         assert_eq!(info["mode"], "demo");
+
+        // Bad settings are refused by field, and nothing is half-saved.
+        let mut settings = app.invoke("get_settings", json!({})).await.unwrap();
+        settings["expiryMinutes"] = json!(2);
+        settings["storeName"] = json!("テスト商店");
+        let err = app
+            .invoke("save_settings", json!({ "settings": settings.clone() }))
+            .await
+            .unwrap_err();
+        assert_eq!(err["field"], "expiryMinutes", "{err}");
+        let info = app.invoke("app_info", json!({})).await.unwrap();
+        assert_ne!(info["storeName"], "テスト商店");
+        // Good ones take effect at once: the customer display greets with
+        // the new store name.
+        settings["expiryMinutes"] = json!(5);
+        let saved = app
+            .invoke("save_settings", json!({ "settings": settings }))
+            .await
+            .unwrap();
+        assert_eq!(saved["storeName"], "テスト商店");
+        app.in_customer().await;
+        let state = app.invoke("customer_state", json!({})).await.unwrap();
+        assert_eq!(state["storeName"], "テスト商店");
+        let mut greeted = String::new();
+        for _ in 0..100 {
+            let el = app
+                .client
+                .find(fantoccini::Locator::Css("#idle-store"))
+                .await
+                .unwrap();
+            greeted = el.text().await.unwrap();
+            if greeted == "テスト商店" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            greeted, "テスト商店",
+            "the display shows the new name without a reload"
+        );
+        app.shot("customer-idle-renamed").await;
+        app.in_cashier().await;
         drop(app.close().await);
     })
     .await;

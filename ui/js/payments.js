@@ -55,7 +55,9 @@ function track(attempt, { remainingMs, note, qrSvg, label } = {}) {
   }
   const changed = e.attempt.state !== before;
   const last = e.timeline[e.timeline.length - 1];
-  if (changed || (note && note !== last?.note)) {
+  // reserved → creating read the same to a cashier: one line, not two.
+  const sameLabel = last && STATUS[last.state] === STATUS[e.attempt.state];
+  if ((changed && !sameLabel) || (note && note !== last?.note)) {
     e.timeline.push({ at: Date.now(), state: e.attempt.state, note: note ?? '' });
   }
   if (label && !e.timeline[0].label) e.timeline[0].label = label;
