@@ -190,6 +190,9 @@ impl AppContext {
         let cfg = engine_config(&settings).map_err(|e| StartError::Config(e.message))?;
         let engine = Engine::new(ledger.clone(), client, Arc::new(SystemClock), cfg)
             .map_err(|e| StartError::Config(e.to_string()))?;
+        if mode == Mode::Demo {
+            retire_demo_codes(&ledger, engine.now_ms());
+        }
         let recovery = engine
             .recover()
             .await
@@ -416,6 +419,25 @@ pub fn data_dir(env: &EnvOverrides) -> Result<PathBuf, StartError> {
         .ok_or_else(|| {
             StartError::Config("EASYQR_DATA_DIR: no data folder given and HOME is not set".into())
         })
+}
+
+/// The DEMO simulator keeps its codes in memory, so codes shown before a
+/// restart no longer exist anywhere: record them as expired (fake money)
+/// instead of watching them forever.
+fn retire_demo_codes(ledger: &Ledger, now: i64) {
+    let Ok(open) = ledger.unresolved_attempts() else {
+        return;
+    };
+    for a in open
+        .into_iter()
+        .filter(|a| a.state == easyqr_ledger::AttemptState::Pending)
+    {
+        if let Err(e) = ledger.apply(a.id, &easyqr_ledger::Change::Expired, now) {
+            tracing::warn!(order_no = %a.order_no, error = %e, "could not retire a DEMO code");
+        } else {
+            tracing::info!(order_no = %a.order_no, "DEMO code from before the restart recorded as expired");
+        }
+    }
 }
 
 async fn start_demo_sim(lan: bool) -> Result<elepay_sim::RunningSim, StartError> {

@@ -302,3 +302,30 @@ async fn the_customer_window_can_only_read_its_own_state() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_ledger_altered_while_the_app_was_closed_raises_the_alarm() {
+    if !enabled() {
+        return;
+    }
+    let _one = SERIAL.lock().await;
+    scenario("journal", async {
+        let mut app = App::start("journal", &[]).await;
+        charge_1280(&mut app).await;
+        let data = app.close().await;
+        // Someone edits the amount in the database file directly.
+        let db = data.path().join("demo/ledger.sqlite3");
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute("UPDATE attempts SET amount = 128", []).unwrap();
+        drop(c);
+        let mut app = App::start_in("journal", &[], data).await;
+        let alarm = app
+            .wait_for("#alarm:not([hidden])", "the ledger alarm")
+            .await;
+        let text = alarm.text().await.unwrap();
+        assert!(text.contains("amount"), "{text}");
+        app.shot("cashier-ledger-alarm").await;
+        drop(app.close().await);
+    })
+    .await;
+}

@@ -195,6 +195,10 @@ async function main() {
   renderKeyStatus(info.key ?? { set: false });
   setSimulatorUrl(info.mode === 'demo' ? info.simulatorUrl : null);
   if (info.connectivity) connectivity = info.connectivity;
+  if (info.journalProblem) {
+    $('#alarm').hidden = false;
+    $('#alarm').textContent = `${t('alarm.journal')} (${info.journalProblem})`;
+  }
 
   await api.onConnectivity((c) => {
     const changed = c.online !== connectivity.online;

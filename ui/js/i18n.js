@@ -159,6 +159,7 @@ const DICT = {
   'set.key.help': ['sk_test_… または sk_live_…。OSのキーチェーンに保存され、二度と表示されません。', 'sk_test_… or sk_live_…. Kept in the OS keyring and never shown again.'],
   'set.key.verify': ['確認して保存', 'Verify & save'],
   'set.key.verifying': ['確認中…', 'Verifying…'],
+  'alarm.journal': ['台帳の記録が EasyQR POS の外で変更されています。責任者に連絡してください。', 'The ledger was changed outside EasyQR POS. Tell the shift lead.'],
   'set.key.saved': ['キーを確認して保存しました', 'Key verified and saved'],
   'set.key.restart': ['キーを確認して保存しました。アプリを再起動すると新しいモードで動作します（DEMO・テスト・本番の取引は別々に記録されます）。', 'Key verified and saved. Restart the app to switch modes (DEMO, test and live sales are kept in separate ledgers).'],
   'set.key.overlap': ['以前のキー（…{last4}）は {until} まで有効です。それまでに作成したQRコードも引き続き確認します。',

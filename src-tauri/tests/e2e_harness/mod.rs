@@ -61,7 +61,15 @@ pub struct App {
 impl App {
     /// Starts the app with extra environment (e.g. a key and an API base).
     pub async fn start(name: &'static str, env: &[(&str, String)]) -> App {
-        let data_dir = tempfile::tempdir().unwrap();
+        App::start_in(name, env, tempfile::tempdir().unwrap()).await
+    }
+
+    /// Starts the app on an existing data folder (a restart).
+    pub async fn start_in(
+        name: &'static str,
+        env: &[(&str, String)],
+        data_dir: tempfile::TempDir,
+    ) -> App {
         let port = free_port();
         let native = free_port();
         let mut cmd = Command::new("tauri-driver");
