@@ -318,7 +318,7 @@ async fn a_ledger_altered_while_the_app_was_closed_raises_the_alarm() {
         let c = rusqlite::Connection::open(&db).unwrap();
         c.execute("UPDATE attempts SET amount = 128", []).unwrap();
         drop(c);
-        let mut app = App::start_in("journal", &[], data).await;
+        let mut app = App::start_in("journal-restart", &[], data).await;
         let alarm = app
             .wait_for("#alarm:not([hidden])", "the ledger alarm")
             .await;
