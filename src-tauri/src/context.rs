@@ -48,6 +48,8 @@ pub enum StartError {
         "EasyQR POS is already running on this computer (data folder {0}); use the open window"
     )]
     AlreadyRunning(String),
+    #[error("easyqr-cli is changing payments in the ledger {0} (charge, cancel or recover); let it finish, then start EasyQR POS")]
+    LedgerBusy(String),
     #[error("{0}")]
     Config(String),
     #[error(transparent)]
@@ -178,9 +180,7 @@ impl AppContext {
             .map_err(|e| StartError::Config(format!("{}: {e}", ledger_dir.display())))?;
         let ledger_path = ledger_dir.join("ledger.sqlite3");
         let ledger_lock = WriterLock::acquire(&ledger_path).map_err(|e| match e {
-            LedgerError::Locked { .. } => {
-                StartError::AlreadyRunning(ledger_dir.display().to_string())
-            }
+            LedgerError::Locked { .. } => StartError::LedgerBusy(ledger_dir.display().to_string()),
             other => StartError::Ledger(other),
         })?;
         let ledger = Arc::new(Ledger::open(&ledger_path)?);

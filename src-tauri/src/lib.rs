@@ -8,6 +8,7 @@ pub mod context;
 pub mod customer;
 mod error;
 mod logging;
+mod single;
 mod windows;
 
 use std::process::ExitCode;
@@ -28,11 +29,21 @@ pub fn run() -> ExitCode {
 
     let ctx = match tauri::async_runtime::block_on(AppContext::start()) {
         Ok(ctx) => Arc::new(ctx),
+        Err(StartError::AlreadyRunning(dir)) => {
+            let woke = single::wake_running_app(std::path::Path::new(&dir));
+            tracing::warn!(woke, "EasyQR POS is already running on this data folder");
+            if woke {
+                eprintln!("EasyQR POS is already running (data folder {dir}); its window was brought to the front");
+            } else {
+                eprintln!("EasyQR POS is already running (data folder {dir}); use the open window");
+            }
+            return ExitCode::from(EXIT_ALREADY_RUNNING);
+        }
         Err(e) => {
             tracing::error!(error = %e, "EasyQR POS cannot start");
             eprintln!("EasyQR POS cannot start: {e}");
             return ExitCode::from(match e {
-                StartError::AlreadyRunning(_) => EXIT_ALREADY_RUNNING,
+                StartError::LedgerBusy(_) => EXIT_ALREADY_RUNNING,
                 _ => 1,
             });
         }
@@ -66,6 +77,7 @@ pub fn run() -> ExitCode {
             let monitor = setup_ctx.settings().customer_monitor;
             windows::open_customer(&handle, monitor)?;
             bridge::forward(handle.clone(), setup_ctx.clone(), &setup_ctx.engine());
+            single::listen(handle.clone(), &setup_ctx.data_dir);
             bridge::watch_connectivity(handle, setup_ctx.clone());
             Ok(())
         })

@@ -329,3 +329,34 @@ async fn a_ledger_altered_while_the_app_was_closed_raises_the_alarm() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_second_launch_on_the_same_data_is_refused_and_wakes_the_first() {
+    if !enabled() {
+        return;
+    }
+    let _one = SERIAL.lock().await;
+    scenario("single", async {
+        let app = App::start("single", &[]).await;
+        let dir = app.data_dir.path().to_owned();
+        let second = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(BIN)
+                .env("EASYQR_DATA_DIR", &dir)
+                .env_remove("ELEPAY_SECRET_KEY")
+                .env_remove("EASYQR_API_BASE")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(second.status.code(), Some(11));
+        let err = String::from_utf8_lossy(&second.stderr);
+        assert!(err.contains("already running"), "{err}");
+        assert!(err.contains("brought to the front"), "{err}");
+        // The first one carries on.
+        let info = app.invoke("app_info", json!({})).await.unwrap();
+        assert_eq!(info["mode"], "demo");
+        drop(app.close().await);
+    })
+    .await;
+}
