@@ -15,19 +15,7 @@ struct Env {
 }
 
 async fn env() -> Env {
-    let sim = elepay_sim::start(
-        elepay_sim::SimConfig {
-            secret_keys: vec![KEY.into()],
-            clock: elepay_sim::ClockConfig {
-                start_ms: None,
-                scale: 0.0,
-            },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = elepay_sim::start_frozen(KEY).await.unwrap();
     Env {
         sim,
         dir: tempfile::tempdir().unwrap(),

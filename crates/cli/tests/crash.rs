@@ -82,19 +82,7 @@ async fn sigkill_at_random_instants_loses_nothing() {
     println!("crash harness: {trials} trials, seed {seed}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
 
-    let sim = elepay_sim::start(
-        elepay_sim::SimConfig {
-            secret_keys: vec![KEY.into()],
-            clock: elepay_sim::ClockConfig {
-                start_ms: None,
-                scale: 0.0,
-            },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = elepay_sim::start_frozen(KEY).await.unwrap();
     let control = sim.control();
     let base = sim.base_url();
     let dir = tempfile::tempdir().unwrap();

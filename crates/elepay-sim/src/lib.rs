@@ -158,6 +158,21 @@ fn validate_config(config: &SimConfig) -> Result<(), SimError> {
 
 /// Binds `addr` (port 0 allowed) and starts serving plus the background
 /// scheduler. Must be called inside a Tokio runtime.
+/// A simulator as tests and benchmarks want it: on a free loopback port,
+/// accepting `secret_key`, its clock frozen until the caller moves it (so
+/// nothing expires on its own and no timed work runs).
+pub async fn start_frozen(secret_key: &str) -> Result<RunningSim, SimError> {
+    let config = SimConfig {
+        secret_keys: vec![secret_key.to_owned()],
+        clock: ClockConfig {
+            start_ms: None,
+            scale: 0.0,
+        },
+        ..Default::default()
+    };
+    start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+}
+
 pub async fn start(config: SimConfig, addr: SocketAddr) -> Result<RunningSim, SimError> {
     validate_config(&config)?;
     let listener = TcpListener::bind(addr)

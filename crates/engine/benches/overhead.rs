@@ -75,21 +75,7 @@ fn main() {
 }
 
 async fn run() {
-    let sim = elepay_sim::start(
-        elepay_sim::SimConfig {
-            secret_keys: vec![KEY.into()],
-            // Frozen sim clock: codes never expire during the run, and the
-            // sim has no timed work to do.
-            clock: elepay_sim::ClockConfig {
-                start_ms: None,
-                scale: 0.0,
-            },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = elepay_sim::start_frozen(KEY).await.unwrap();
     // One client, cloned into the engine: both series share the connection
     // pool, so neither pays a TCP connect the other does not.
     let client = Client::new(

@@ -50,20 +50,7 @@ pub async fn world() -> World {
 }
 
 pub async fn world_with(cfg: EngineConfig) -> World {
-    let sim = elepay_sim::start(
-        elepay_sim::SimConfig {
-            secret_keys: vec![KEY.into()],
-            // Frozen: sim time moves only when a test advances it.
-            clock: elepay_sim::ClockConfig {
-                start_ms: None,
-                scale: 0.0,
-            },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = elepay_sim::start_frozen(KEY).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap());
     let engine = Engine::new(ledger.clone(), client_for(&sim), Arc::new(SystemClock), cfg).unwrap();
