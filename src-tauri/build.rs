@@ -4,6 +4,7 @@ fn main() {
     // customer display gets `customer_state` and nothing else.
     let commands = &[
         "app_info",
+        "subscribe_cashier",
         "charge",
         "retry",
         "cancel",

@@ -1,17 +1,17 @@
-//! Engine events to windows. Cashier events go to the cashier window; the
-//! customer display gets only the customer-safe view computed by
-//! [`crate::customer::CustomerScreen`]. Targeting is not relied on for
-//! confidentiality: no payload sent anywhere carries a secret.
+//! Engine events to windows. The cashier window gets its events over an IPC
+//! channel it opened with the cashier-only `subscribe_cashier` command, so
+//! no other window can hear them (an event `listen` cannot be scoped per
+//! event name). The customer display gets only the customer-safe view
+//! computed by [`crate::customer::CustomerScreen`], as the `customer` event.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use easyqr_engine::CashierEvent;
+use easyqr_engine::{CashierEvent, EngineEvent};
 use easyqr_ledger::AttemptState;
 use serde::Serialize;
-
-use easyqr_engine::{Engine, EngineEvent};
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -19,13 +19,76 @@ use crate::context::{AppContext, Connectivity};
 use crate::windows::WindowId;
 
 /// A cashier event plus, while pending, the QR for the thumbnail.
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CashierPayload<'a> {
+pub struct CashierPayload<'a> {
     #[serde(flatten)]
     event: &'a CashierEvent,
     #[serde(skip_serializing_if = "Option::is_none")]
     qr_svg: Option<String>,
+}
+
+/// What travels on the cashier channel, tagged by `kind`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum CashierMsg<'a> {
+    Attempt(CashierPayload<'a>),
+    Connectivity(&'a Connectivity),
+    /// The background ledger check found an edit made outside the app.
+    Journal {
+        problem: &'a str,
+    },
+}
+
+/// The channels opened by cashier windows. A window's channels are
+/// forgotten when its page (re)loads, since their JS ends are gone then.
+#[derive(Default)]
+pub struct CashierFeed {
+    channels: Mutex<Vec<(String, Channel<serde_json::Value>)>>,
+}
+
+impl std::fmt::Debug for CashierFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.channels.lock().map(|c| c.len()).unwrap_or(0);
+        f.debug_struct("CashierFeed").field("channels", &n).finish()
+    }
+}
+
+impl CashierFeed {
+    pub fn subscribe(&self, label: &str, channel: Channel<serde_json::Value>) {
+        self.channels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((label.to_owned(), channel));
+    }
+
+    /// Called when a window starts loading a page.
+    pub fn forget_window(&self, label: &str) {
+        self.channels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(l, _)| l != label);
+    }
+
+    pub fn send(&self, msg: &CashierMsg<'_>) {
+        let value = match serde_json::to_value(msg) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, "cashier message not serializable");
+                return;
+            }
+        };
+        self.channels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(label, ch)| match ch.send(value.clone()) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(window = %label, error = %e, "cashier channel gone");
+                    false
+                }
+            });
+    }
 }
 
 pub fn qr_svg(code_url: &str) -> Option<String> {
@@ -38,10 +101,9 @@ pub fn qr_svg(code_url: &str) -> Option<String> {
     }
 }
 
-/// Forwards one engine's events until it is gone (a settings change builds
-/// a new engine; the old one's watchers keep reporting here until done).
-pub fn forward(app: AppHandle, ctx: Arc<AppContext>, engine: &Engine) {
-    let mut rx = engine.subscribe();
+/// Forwards the engine's events for the life of the app.
+pub fn forward(app: AppHandle, ctx: Arc<AppContext>) {
+    let mut rx = ctx.engine().subscribe();
     tauri::async_runtime::spawn(async move {
         // QR per pending attempt, drawn once (countdown refreshes repeat).
         let mut qrs: HashMap<i64, Option<String>> = HashMap::new();
@@ -58,11 +120,10 @@ pub fn forward(app: AppHandle, ctx: Arc<AppContext>, engine: &Engine) {
                             None
                         }
                     };
-                    let payload = CashierPayload {
+                    ctx.feed.send(&CashierMsg::Attempt(CashierPayload {
                         event: &ev,
                         qr_svg: qr,
-                    };
-                    let _ = app.emit_to(WindowId::Cashier.label(), "cashier", &payload);
+                    }));
                 }
                 Ok(EngineEvent::Customer(ev)) => {
                     let now = ctx.engine().now_ms();
@@ -89,7 +150,7 @@ pub fn forward(app: AppHandle, ctx: Arc<AppContext>, engine: &Engine) {
 
 /// Watches whether elepay answers, and keeps the accepted-wallet list for
 /// the customer display fresh. Probes every 10 s, every 3 s while offline.
-pub fn watch_connectivity(app: AppHandle, ctx: Arc<AppContext>) {
+pub fn watch_connectivity(ctx: Arc<AppContext>) {
     tauri::async_runtime::spawn(async move {
         let mut last: Option<bool> = None;
         loop {
@@ -118,7 +179,7 @@ pub fn watch_connectivity(app: AppHandle, ctx: Arc<AppContext>) {
                     since_ms: engine.now_ms(),
                 };
                 *ctx.connectivity.lock().unwrap_or_else(|e| e.into_inner()) = status.clone();
-                let _ = app.emit_to(WindowId::Cashier.label(), "connectivity", &status);
+                ctx.feed.send(&CashierMsg::Connectivity(&status));
                 if !online {
                     tracing::warn!("elepay unreachable");
                 }

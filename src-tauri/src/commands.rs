@@ -9,7 +9,10 @@ use easyqr_app_core::settings::Settings;
 use easyqr_engine::CancelOutcome;
 use easyqr_ledger::Attempt;
 use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
+
+use crate::bridge::CashierMsg;
 
 use crate::context::{AppContext, Mode};
 use crate::customer::CustomerView;
@@ -34,10 +37,13 @@ pub struct AppInfo {
     connectivity: crate::context::Connectivity,
 }
 
+// Commands that may touch the keyring (D-Bus) or the disk are async, so
+// they run off the main thread and never freeze the windows.
+
 #[tauri::command]
-pub fn app_info(ctx: Ctx<'_>) -> AppInfo {
+pub async fn app_info(ctx: Ctx<'_>) -> Result<AppInfo, CommandError> {
     let s = ctx.settings();
-    AppInfo {
+    Ok(AppInfo {
         mode: ctx.mode,
         store_name: s.store_name,
         register_id: s.register_id,
@@ -45,18 +51,28 @@ pub fn app_info(ctx: Ctx<'_>) -> AppInfo {
         language: s.language,
         key: ctx.key_status(),
         simulator_url: ctx.simulator_url.as_ref().map(|u| u.to_string()),
-        journal_problem: ctx
-            .recovery
-            .journal
-            .as_ref()
-            .and_then(|j| j.first_bad.as_ref())
-            .map(|b| format!("journal row {}: {}", b.seq, b.reason)),
-        connectivity: ctx
-            .connectivity
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone(),
+        journal_problem: ctx.journal_problem(),
+        connectivity: ctx.connectivity(),
+    })
+}
+
+/// The cashier window's event feed: attempts, connectivity and ledger
+/// alarms arrive on `on_event`. A command (not a global event) so that
+/// only a window granted `allow-subscribe-cashier` can hear them.
+#[tauri::command]
+pub async fn subscribe_cashier(
+    window: tauri::Window,
+    ctx: Ctx<'_>,
+    on_event: Channel<serde_json::Value>,
+) -> Result<(), CommandError> {
+    ctx.feed.subscribe(window.label(), on_event);
+    // What may have happened before the window subscribed.
+    let connectivity = ctx.connectivity();
+    ctx.feed.send(&CashierMsg::Connectivity(&connectivity));
+    if let Some(problem) = ctx.journal_problem() {
+        ctx.feed.send(&CashierMsg::Journal { problem: &problem });
     }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,7 +178,7 @@ pub async fn cancel(ctx: Ctx<'_>, attempt_id: i64) -> Result<CancelView, Command
 }
 
 #[tauri::command]
-pub fn recent_attempts(
+pub async fn recent_attempts(
     ctx: Ctx<'_>,
     limit: u32,
     before_id: Option<i64>,
@@ -171,10 +187,10 @@ pub fn recent_attempts(
 }
 
 #[tauri::command]
-pub fn get_settings(ctx: Ctx<'_>) -> Settings {
+pub async fn get_settings(ctx: Ctx<'_>) -> Result<Settings, CommandError> {
     let mut s = ctx.settings();
     s.webhook.secret_count = ctx.webhook_secrets.count().unwrap_or(0);
-    s
+    Ok(s)
 }
 
 /// `settings.webhook.secrets`, when given and not empty, replaces the stored
@@ -199,15 +215,13 @@ pub async fn save_settings(
                 .collect()
         })
         .unwrap_or_default();
+    // An empty list means "keep the stored ones" (they are never sent back).
+    let secrets = (!secrets.is_empty()).then_some(secrets);
     let settings: Settings = serde_json::from_value(settings).map_err(|e| {
         CommandError::new("invalid_input", format!("settings: {e}")).field("settings")
     })?;
-    if !secrets.is_empty() {
-        ctx.replace_webhook_secrets(&secrets)?;
-    }
     let monitor_before = ctx.settings().customer_monitor;
-    let (saved, engine) = ctx.save_settings(settings).await?;
-    crate::bridge::forward(app.clone(), ctx.inner().clone(), &engine);
+    let saved = ctx.save_settings(settings, secrets).await?;
     // The display may show the store name: refresh it now.
     let view = {
         let now = ctx.engine().now_ms();
@@ -276,7 +290,11 @@ pub fn list_monitors(app: AppHandle) -> Vec<MonitorView> {
 
 /// DEMO: opens the pay page of a code as the customer's phone would.
 #[tauri::command]
-pub fn open_phone_view(app: AppHandle, ctx: Ctx<'_>, attempt_id: i64) -> Result<(), CommandError> {
+pub async fn open_phone_view(
+    app: AppHandle,
+    ctx: Ctx<'_>,
+    attempt_id: i64,
+) -> Result<(), CommandError> {
     if ctx.mode != Mode::Demo {
         return Err(CommandError::new(
             "demo_only",

@@ -13,10 +13,11 @@ use easyqr_app_core::secrets::{
 };
 use easyqr_app_core::settings::{EnvOverrides, Settings, SettingsStore};
 use easyqr_engine::webhook::{serve, ReceiverConfig, RunningReceiver};
-use easyqr_engine::{Engine, EngineConfig, RecoveryReport, SystemClock};
+use easyqr_engine::{Engine, EngineConfig, SystemClock};
 use easyqr_ledger::{Ledger, LedgerError, OrderPrefix, WriterLock};
 use serde::Serialize;
 
+use crate::bridge::{CashierFeed, CashierMsg};
 use crate::customer::CustomerScreen;
 use crate::error::CommandError;
 
@@ -69,20 +70,25 @@ pub struct AppContext {
     pub mode: Mode,
     pub data_dir: PathBuf,
     pub ledger: Arc<Ledger>,
+    ledger_path: PathBuf,
     pub api_base: url::Url,
     /// Where the DEMO simulator serves its pay pages.
     pub simulator_url: Option<url::Url>,
-    pub recovery: RecoveryReport,
     pub keys: KeyManager,
     pub webhook_secrets: WebhookSecrets,
     /// The key came from `ELEPAY_SECRET_KEY`; the stored one is not used.
     pub env_key: bool,
-    engine: RwLock<Engine>,
+    /// One engine for the life of the app; settings swap its config.
+    engine: Engine,
     settings_store: SettingsStore,
     settings: RwLock<Settings>,
     pub customer: Mutex<CustomerScreen>,
     pub connectivity: Mutex<Connectivity>,
-    receiver: Mutex<Option<RunningReceiver>>,
+    /// Set when the background check finds the ledger edited.
+    journal_problem: Mutex<Option<String>>,
+    pub feed: CashierFeed,
+    /// Async lock: a restart awaits the old receiver before rebinding.
+    receiver: tokio::sync::Mutex<Option<RunningReceiver>>,
     _sim: Option<elepay_sim::RunningSim>,
     _locks: (WriterLock, WriterLock),
 }
@@ -109,10 +115,10 @@ fn engine_config(s: &Settings) -> Result<EngineConfig, CommandError> {
 }
 
 impl AppContext {
-    /// Builds the context: locks, ledger, keys, simulator (DEMO), engine,
-    /// then restart recovery. Runs on the async runtime.
-    pub async fn start() -> Result<AppContext, StartError> {
-        let mut env = read_env()?;
+    /// Builds the context: locks, ledger, keys, simulator (DEMO), engine.
+    /// Restart recovery runs later, in the background
+    /// ([`AppContext::spawn_recovery`]), so the windows open at once.
+    pub async fn start(mut env: EnvOverrides) -> Result<AppContext, StartError> {
         let data_dir = data_dir(&env)?;
         std::fs::create_dir_all(&data_dir).map_err(|e| {
             StartError::Config(format!(
@@ -190,26 +196,19 @@ impl AppContext {
         let cfg = engine_config(&settings).map_err(|e| StartError::Config(e.message))?;
         let engine = Engine::new(ledger.clone(), client, Arc::new(SystemClock), cfg)
             .map_err(|e| StartError::Config(e.to_string()))?;
-        if mode == Mode::Demo {
-            retire_demo_codes(&ledger, engine.now_ms());
-        }
-        let recovery = engine
-            .recover()
-            .await
-            .map_err(|e| StartError::Config(e.to_string()))?;
         let store_name = settings.store_name.clone();
         let simulator_url = sim.as_ref().map(|s: &elepay_sim::RunningSim| s.base_url());
         let ctx = AppContext {
             mode,
             data_dir,
             ledger,
+            ledger_path,
             api_base,
             simulator_url,
-            recovery,
             keys,
             webhook_secrets,
             env_key: env_has_key,
-            engine: RwLock::new(engine),
+            engine,
             settings_store,
             settings: RwLock::new(settings),
             customer: Mutex::new(CustomerScreen::new(store_name, mode.as_str())),
@@ -217,7 +216,9 @@ impl AppContext {
                 online: true,
                 since_ms: 0,
             }),
-            receiver: Mutex::new(None),
+            journal_problem: Mutex::new(None),
+            feed: CashierFeed::default(),
+            receiver: tokio::sync::Mutex::new(None),
             _sim: sim,
             _locks: (app_lock, ledger_lock),
         };
@@ -226,8 +227,63 @@ impl AppContext {
     }
 
     pub fn engine(&self) -> Engine {
-        self.engine
-            .read()
+        self.engine.clone()
+    }
+
+    /// Restart recovery, after the windows are up and the bridge listens:
+    /// retire DEMO leftovers, resume watching pending codes and record
+    /// payments made while the app was down; then check the journal on a
+    /// read-only snapshot, which at a million payments takes seconds and
+    /// must not hold up the counter.
+    pub fn spawn_recovery(self: &Arc<Self>) {
+        let ctx = self.clone();
+        tauri::async_runtime::spawn(async move {
+            if ctx.mode == Mode::Demo {
+                retire_demo_codes(&ctx.ledger, ctx.engine.now_ms());
+            }
+            match ctx.engine.resume().await {
+                Ok(r) => tracing::info!(
+                    burned = r.burned.len(),
+                    resumed = r.resumed.len(),
+                    captured_while_down = r.captured.len(),
+                    "restart recovery done"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "restart recovery failed; pending codes are not watched")
+                }
+            }
+            let path = ctx.ledger_path.clone();
+            let problem =
+                match tokio::task::spawn_blocking(move || Ledger::verify_file(&path)).await {
+                    Ok(Ok(report)) => report
+                        .first_bad
+                        .map(|b| format!("journal row {}: {}", b.seq, b.reason)),
+                    Ok(Err(e)) => Some(format!("the ledger could not be checked: {e}")),
+                    Err(e) => Some(format!("the ledger check stopped: {e}")),
+                };
+            match problem {
+                Some(p) => {
+                    tracing::error!(problem = %p, "JOURNAL CHECK FAILED: the ledger was changed outside EasyQR POS");
+                    ctx.feed.send(&CashierMsg::Journal { problem: &p });
+                    *ctx.journal_problem
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(p);
+                }
+                None => tracing::info!("ledger journal verified"),
+            }
+        });
+    }
+
+    pub fn journal_problem(&self) -> Option<String> {
+        self.journal_problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn connectivity(&self) -> Connectivity {
+        self.connectivity
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
@@ -267,14 +323,20 @@ impl AppContext {
         })
     }
 
-    /// Validates, stores and applies new settings. Returns the engine that
-    /// replaced the old one (the caller bridges its events); payments the
-    /// old engine watches finish there.
+    /// Validates, stores and applies new settings, all or nothing: nothing
+    /// is written unless every field (and every new webhook signing secret)
+    /// is acceptable. `secrets`, when given, replaces the stored ones. The
+    /// engine keeps running; its config is swapped, so pending payments keep
+    /// their watchers and the windows their events.
     pub async fn save_settings(
         &self,
         mut new: Settings,
-    ) -> Result<(Settings, Engine), CommandError> {
-        new.webhook.secret_count = self.webhook_secrets.count().unwrap_or(0);
+        secrets: Option<Vec<String>>,
+    ) -> Result<Settings, CommandError> {
+        new.webhook.secret_count = match &secrets {
+            Some(list) => u32::try_from(list.len()).unwrap_or(u32::MAX),
+            None => self.webhook_secrets.count().unwrap_or(0),
+        };
         if let Err(errors) = new.validate() {
             let first = errors
                 .first()
@@ -288,35 +350,23 @@ impl AppContext {
             return Err(CommandError::new("invalid_input", message).field(first));
         }
         let cfg = engine_config(&new)?;
+        if let Some(list) = &secrets {
+            let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+            self.webhook_secrets
+                .replace_all(&refs)
+                .map_err(|e| CommandError::new(e.code(), e.to_string()).field("webhook.secrets"))?;
+        }
         self.settings_store
             .save(&new)
             .map_err(|e| CommandError::new("settings_not_saved", e.to_string()))?;
-        let old = self.engine();
-        let client = old.client_handle();
-        let engine = Engine::new(self.ledger.clone(), client, Arc::new(SystemClock), cfg)?;
-        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine.clone();
+        self.engine.set_config(cfg)?;
         self.customer
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .set_store_name(new.store_name.clone());
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = new.clone();
         self.restart_receiver().await;
-        Ok((new, engine))
-    }
-
-    /// Replaces the webhook signing secrets (several, so a dashboard switch
-    /// of the endpoint loses nothing).
-    pub fn replace_webhook_secrets(&self, secrets: &[String]) -> Result<(), CommandError> {
-        let fail = |e: String| CommandError::new("invalid_input", e).field("webhook.secrets");
-        self.webhook_secrets
-            .clear()
-            .map_err(|e| fail(e.to_string()))?;
-        for s in secrets {
-            self.webhook_secrets
-                .add(s)
-                .map_err(|e| fail(e.to_string()))?;
-        }
-        Ok(())
+        Ok(new)
     }
 
     /// Verifies a new secret key with elepay, stores it, and switches to it.
@@ -357,13 +407,12 @@ impl AppContext {
 
     /// (Re)starts the webhook receiver per the settings; off by default.
     pub async fn restart_receiver(&self) {
-        if let Some(old) = self
-            .receiver
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        let mut slot = self.receiver.lock().await;
+        if let Some(old) = slot.take() {
             old.task.abort();
+            // The port is free only once the aborted task has dropped its
+            // listener; rebinding earlier fails with "address in use".
+            let _ = old.task.await;
         }
         let s = self.settings();
         if !s.webhook.enabled {
@@ -383,7 +432,7 @@ impl AppContext {
         match serve(self.engine(), ReceiverConfig::new(addr, secrets)).await {
             Ok(r) => {
                 tracing::info!(addr = %r.local_addr, "webhook receiver listening");
-                *self.receiver.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                *slot = Some(r);
             }
             Err(e) => tracing::error!(error = %e, "webhook receiver could not start"),
         }

@@ -15,19 +15,40 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use context::{AppContext, StartError};
+use tauri::Manager;
 
 pub use windows::WindowId;
 
 /// Exit code when another instance already runs on this data folder.
 pub const EXIT_ALREADY_RUNNING: u8 = 11;
 
-pub fn run() -> ExitCode {
-    let _log = context::read_env()
-        .and_then(|env| context::data_dir(&env))
-        .ok()
-        .and_then(|dir| logging::init(&dir));
+/// Variables that hold a secret: read once, then removed from the process
+/// environment so that WebKit's web and network processes (which inherit
+/// it) never carry the key.
+const SECRET_ENV: &[&str] = &["ELEPAY_SECRET_KEY"];
 
-    let ctx = match tauri::async_runtime::block_on(AppContext::start()) {
+pub fn run() -> ExitCode {
+    // First thing, while this is the only thread: read the environment and
+    // scrub the secret from it before any thread or child process starts.
+    let env = context::read_env();
+    for name in SECRET_ENV {
+        std::env::remove_var(name);
+    }
+    let _log = env
+        .as_ref()
+        .ok()
+        .and_then(|env| context::data_dir(env).ok())
+        .and_then(|dir| logging::init(&dir));
+    let env = match env {
+        Ok(env) => env,
+        Err(e) => {
+            tracing::error!(error = %e, "EasyQR POS cannot start");
+            eprintln!("EasyQR POS cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+
+    let ctx = match tauri::async_runtime::block_on(AppContext::start(env)) {
         Ok(ctx) => Arc::new(ctx),
         Err(StartError::AlreadyRunning(dir)) => {
             let woke = single::wake_running_app(std::path::Path::new(&dir));
@@ -49,17 +70,13 @@ pub fn run() -> ExitCode {
         }
     };
     tracing::info!(mode = ?ctx.mode, data_dir = %ctx.data_dir.display(), "EasyQR POS starting");
-    if let Some(j) = &ctx.recovery.journal {
-        if let Some(bad) = &j.first_bad {
-            tracing::error!(seq = bad.seq, reason = %bad.reason, "JOURNAL CHECK FAILED at start");
-        }
-    }
 
     let setup_ctx = ctx.clone();
     let result = tauri::Builder::default()
         .manage(ctx)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            commands::subscribe_cashier,
             commands::charge,
             commands::retry,
             commands::cancel,
@@ -71,14 +88,24 @@ pub fn run() -> ExitCode {
             commands::open_phone_view,
             commands::customer_state,
         ])
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Started {
+                if let Some(ctx) = webview.try_state::<Arc<AppContext>>() {
+                    ctx.feed.forget_window(webview.label());
+                }
+            }
+        })
         .setup(move |app| {
             let handle = app.handle().clone();
             windows::open_cashier(&handle)?;
             let monitor = setup_ctx.settings().customer_monitor;
             windows::open_customer(&handle, monitor)?;
-            bridge::forward(handle.clone(), setup_ctx.clone(), &setup_ctx.engine());
-            single::listen(handle.clone(), &setup_ctx.data_dir);
-            bridge::watch_connectivity(handle, setup_ctx.clone());
+            bridge::forward(handle.clone(), setup_ctx.clone());
+            // After the bridge subscribed, so recovery's findings reach the
+            // windows.
+            setup_ctx.spawn_recovery();
+            single::listen(handle, &setup_ctx.data_dir);
+            bridge::watch_connectivity(setup_ctx.clone());
             Ok(())
         })
         .run(tauri::generate_context!());

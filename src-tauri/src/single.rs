@@ -43,6 +43,10 @@ pub fn listen(app: AppHandle, data_dir: &Path) {
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
+            // A peer that connects and says nothing must not stall the
+            // loop for every later launch.
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = conn.set_write_timeout(Some(Duration::from_secs(2)));
             let mut buf = [0u8; 5];
             if conn.read_exact(&mut buf).is_ok() && &buf == b"show\n" {
                 if let Some(w) = app.get_webview_window(WindowId::Cashier.label()) {

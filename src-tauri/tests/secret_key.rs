@@ -12,15 +12,68 @@ const KEY: &str = "sk_test_e2eSECRETvalue7Q4Z";
 /// A fragment that would show even if the key were cut or reformatted.
 const FRAGMENT: &str = "e2eSECRET";
 
-/// Records every event a window receives (command answers are collected
-/// by the test itself).
+/// Records every event a window receives, and every message of a cashier
+/// feed channel if the window may open one (command answers are collected
+/// by the test itself). `window.__feed` says whether the feed was granted.
 const CAPTURE: &str = r#"
     window.__captured = [];
-    for (const name of ['cashier', 'customer', 'connectivity']) {
+    for (const name of ['cashier', 'customer', 'connectivity', 'journal']) {
         window.__TAURI__.event.listen(name, (e) => window.__captured.push(JSON.stringify(e)));
     }
-    arguments[0](true);
+    const ch = new window.__TAURI__.core.Channel();
+    ch.onmessage = (m) => window.__captured.push(JSON.stringify(m));
+    window.__TAURI__.core.invoke('subscribe_cashier', { onEvent: ch })
+        .then(() => { window.__feed = 'granted'; arguments[0](true); })
+        .catch((e) => { window.__feed = String(e); arguments[0](true); });
 "#;
+
+/// The environment of every process the app started (WebKit's web and
+/// network processes), found through the app's own process by its unique
+/// data folder.
+fn children_environments(data_dir: &std::path::Path) -> Vec<(i32, Vec<u8>)> {
+    let marker = format!("EASYQR_DATA_DIR={}", data_dir.display());
+    let procs: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // "pid (comm) state ppid ...": comm may hold spaces.
+            let after = &stat[stat.rfind(')')? + 2..];
+            let ppid = after.split(' ').nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let app = procs
+        .iter()
+        .map(|(pid, _)| *pid)
+        .find(|pid| {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            exe.ends_with("easyqr-pos") && env.split(|b| *b == 0).any(|v| v == marker.as_bytes())
+        })
+        .expect("the app's process");
+    let mut family = vec![app];
+    let mut i = 0;
+    while i < family.len() {
+        let parent = family[i];
+        family.extend(
+            procs
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    family[1..]
+        .iter()
+        .map(|pid| {
+            (
+                *pid,
+                std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
 
 #[tokio::test]
 async fn the_secret_key_never_reaches_a_window_or_a_log() {
@@ -67,6 +120,17 @@ async fn the_secret_key_never_reaches_a_window_or_a_log() {
         sim.control().pay(&code, "linepay").unwrap();
         app.wait_for("#pay-active[data-status='paid']", "the cashier to say paid")
             .await;
+        // The key was in the app's environment at launch; none of the
+        // processes it started (WebKit's) inherited it.
+        let children = children_environments(app.data_dir.path());
+        assert!(!children.is_empty(), "the app runs WebKit child processes");
+        for (pid, env) in &children {
+            assert!(
+                !env.windows(FRAGMENT.len())
+                    .any(|w| w == FRAGMENT.as_bytes()),
+                "process {pid} started by the app inherited the key"
+            );
+        }
         for (cmd, args) in [
             ("get_settings", json!({})),
             ("recent_attempts", json!({ "limit": 10 })),
@@ -81,15 +145,45 @@ async fn the_secret_key_never_reaches_a_window_or_a_log() {
         }
         app.shot("secret-cashier").await;
 
+        let mut captured = Vec::new();
         for window in [app.cashier.clone(), app.customer.clone()] {
             app.client.switch_to_window(window).await.unwrap();
-            let captured = app
+            let text = app
                 .client
-                .execute("return window.__captured.join('\\n');", vec![])
+                .execute(
+                    "return [window.__feed, window.__captured.join('\\n')];",
+                    vec![],
+                )
                 .await
                 .unwrap();
-            seen.push_str(captured.as_str().unwrap());
+            let feed = text[0].as_str().unwrap().to_owned();
+            let events = text[1].as_str().unwrap().to_owned();
+            seen.push_str(&events);
             seen.push_str(&app.client.source().await.unwrap());
+            captured.push((feed, events));
+        }
+        let (cashier_feed, cashier_events) = &captured[0];
+        let (customer_feed, customer_events) = &captured[1];
+        assert_eq!(cashier_feed, "granted");
+        assert!(
+            cashier_events.contains("\"kind\":\"attempt\"") && cashier_events.contains("orderNo"),
+            "the cashier feed carried the payment: {cashier_events}"
+        );
+        // The customer window may not open the cashier feed, and no event
+        // it can listen to carries cashier detail.
+        assert!(
+            customer_feed.contains("not allowed"),
+            "customer window opened the cashier feed: {customer_feed}"
+        );
+        assert!(
+            customer_events.contains("\"screen\":\"paid\""),
+            "the customer capture worked: {customer_events}"
+        );
+        for detail in ["orderNo", "chargeId", "keyLast4", "\"kind\"", "online"] {
+            assert!(
+                !customer_events.contains(detail),
+                "the customer window heard cashier detail {detail}: {customer_events}"
+            );
         }
         assert!(
             seen.contains("linepay") || seen.contains("LINE Pay"),

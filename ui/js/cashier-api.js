@@ -1,7 +1,7 @@
 // The cashier window's commands and events (see ui/README.md for the types).
 // Only the cashier page imports this; the customer page never loads it.
 
-import { call, on } from './ipc.js';
+import { call, subscribe } from './ipc.js';
 
 export const api = {
   appInfo: () => call('app_info'),
@@ -20,10 +20,25 @@ export const api = {
   /** DEMO only: opens the simulator's pay page for this attempt. */
   openPhoneView: (attemptId) => call('open_phone_view', { attemptId }),
 
-  /** handler({ attempt, state, remainingMs?, note? }) */
-  onCashier: (handler) => on('cashier', handler),
+  /** handler({ attempt, state, remainingMs?, note?, qrSvg? }) */
+  onCashier: (handler) => feedHandler('attempt', handler),
   /** handler({ online, sinceMs }) */
-  onConnectivity: (handler) => on('connectivity', handler),
-  /** The cashier may also hear the customer event: it carries the QR as SVG. */
-  onCustomer: (handler) => on('customer', handler),
+  onConnectivity: (handler) => feedHandler('connectivity', handler),
+  /** handler({ problem }): the background ledger check found an outside edit. */
+  onJournalProblem: (handler) => feedHandler('journal', handler),
 };
+
+// One channel carries every cashier message, tagged by `kind`; it is opened
+// on the first handler and shared.
+const handlers = { attempt: new Set(), connectivity: new Set(), journal: new Set() };
+let feed;
+
+async function feedHandler(kind, handler) {
+  handlers[kind].add(handler);
+  feed ??= subscribe('subscribe_cashier', (msg) => {
+    const { kind: k, ...payload } = msg ?? {};
+    handlers[k]?.forEach((h) => h(payload));
+  });
+  await feed;
+  return () => handlers[kind].delete(handler);
+}

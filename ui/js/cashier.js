@@ -195,10 +195,14 @@ async function main() {
   renderKeyStatus(info.key ?? { set: false });
   setSimulatorUrl(info.mode === 'demo' ? info.simulatorUrl : null);
   if (info.connectivity) connectivity = info.connectivity;
-  if (info.journalProblem) {
+  const showAlarm = (problem) => {
     $('#alarm').hidden = false;
-    $('#alarm').textContent = `${t('alarm.journal')} (${info.journalProblem})`;
-  }
+    $('#alarm').textContent = `${t('alarm.journal')} (${problem})`;
+  };
+  if (info.journalProblem) showAlarm(info.journalProblem);
+  // The ledger check runs in the background after start; its finding may
+  // arrive after this window loaded.
+  await api.onJournalProblem(({ problem }) => showAlarm(problem));
 
   await api.onConnectivity((c) => {
     const changed = c.online !== connectivity.online;

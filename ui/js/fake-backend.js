@@ -61,7 +61,8 @@ export function createFakeBackend() {
   function update(a, changes, note) {
     Object.assign(a, changes, { updatedAt: now() });
     const remainingMs = a.state === 'pending' ? Math.max(0, a.expiresAt - now()) : undefined;
-    emit('cashier', { attempt: publicAttempt(a), state: a.state, remainingMs, note });
+    const qrSvg = a.state === 'pending' ? fakeQrSvg(a.codeId) : undefined;
+    emit('cashier-feed', { kind: 'attempt', attempt: publicAttempt(a), state: a.state, remainingMs, note, qrSvg });
     if (a.codeId && a.codeId === shownCode) {
       const screen = { captured: 'paid', closed: 'cancelled', expired: 'expired' }[a.state];
       if (screen) emit('customer', { screen, storeName: settings.storeName, amount: a.amount, codeId: a.codeId });
@@ -90,7 +91,7 @@ export function createFakeBackend() {
       remainingMs: expiryMs, wallets: WALLET_IDS,
     });
     if (autopayMs > 0) setTimeout(() => pay(a), autopayMs);
-    return { attempt: publicAttempt(a), codeUrl, remainingMs: expiryMs };
+    return { attempt: publicAttempt(a), codeUrl, remainingMs: expiryMs, qrSvg: fakeQrSvg(codeId) };
   }
 
   function pay(a, wallet = WALLET_IDS[a.id % WALLET_IDS.length]) {
@@ -254,7 +255,7 @@ export function createFakeBackend() {
       failed: async () => { nextChargeError = fail('outcome_unknown', 'create request timed out after 10 s'); await charge('1280'); },
       offline: async () => {
         nextChargeError = fail('offline', 'elepay unreachable');
-        emit('connectivity', { online: false, sinceMs: now() - 4 * 60_000 });
+        emit('cashier-feed', { kind: 'connectivity', online: false, sinceMs: now() - 4 * 60_000 });
         await charge('980');
       },
       toomuch: () => typeAmount('99999999'),

@@ -15,10 +15,18 @@ function backend() {
         fake: false,
         invoke: (cmd, args) => tauri.core.invoke(cmd, args),
         listen: (event, handler) => tauri.event.listen(event, (e) => handler(e.payload)),
+        // A channel opened by a command: only windows allowed that command
+        // receive what it carries (unlike a global event).
+        subscribe: (cmd, handler) => {
+          const channel = new tauri.core.Channel();
+          channel.onmessage = handler;
+          return tauri.core.invoke(cmd, { onEvent: channel });
+        },
       };
     }
     const { createFakeBackend } = await import('./fake-backend.js');
-    return { fake: true, ...createFakeBackend() };
+    const fake = createFakeBackend();
+    return { fake: true, subscribe: (_cmd, handler) => fake.listen('cashier-feed', handler), ...fake };
   })();
   return backendPromise;
 }
@@ -43,6 +51,16 @@ export async function call(cmd, args = {}) {
 export async function on(event, handler) {
   const b = await backend();
   return b.listen(event, handler);
+}
+
+/** Open a command channel; handler gets each message. */
+export async function subscribe(cmd, handler) {
+  const b = await backend();
+  try {
+    return await b.subscribe(cmd, handler);
+  } catch (err) {
+    throw normalizeError(err);
+  }
 }
 
 /** True when running on the dev-only fake backend (plain browser preview). */

@@ -16,7 +16,6 @@ const STATUS = {
 };
 
 const entries = new Map(); // attemptId → entry (see track)
-const qrByCode = new Map(); // codeId → SVG, learned from the customer event
 let activeId = null;
 let appMode = 'demo';
 let chargeInFlight = false;
@@ -215,7 +214,7 @@ function renderActive(e) {
   pill.className = `pill pill-${status}`;
   $('#pay-active').dataset.status = status;
 
-  const svg = e.qrSvg ?? qrByCode.get(a.codeId);
+  const svg = e.qrSvg;
   const img = $('#pay-qr');
   if (svg) {
     const url = svgDataUrl(svg);
@@ -316,11 +315,6 @@ export async function initPayments(opts) {
   await api.onCashier((ev) => {
     track({ ...ev.attempt, state: ev.state ?? ev.attempt.state }, { remainingMs: ev.remainingMs, note: ev.note, qrSvg: ev.qrSvg });
     render();
-  });
-  await api.onCustomer((view) => {
-    if (!view?.qrSvg || !view.codeId) return;
-    if (qrByCode.size > 20) qrByCode.delete(qrByCode.keys().next().value);
-    if (!qrByCode.has(view.codeId)) { qrByCode.set(view.codeId, view.qrSvg); render(); }
   });
 
   // After a reload or restart: pick up attempts that are still open.

@@ -124,7 +124,9 @@ struct Inner {
     ledger: Arc<Ledger>,
     client: RwLock<elepay::Client>,
     clock: Arc<dyn Clock>,
-    config: EngineConfig,
+    /// Swapped whole by a settings save; a running operation keeps the
+    /// snapshot it started with.
+    config: RwLock<Arc<EngineConfig>>,
     events: broadcast::Sender<EngineEvent>,
     watching: Mutex<HashSet<AttemptId>>,
 }
@@ -132,7 +134,7 @@ struct Inner {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("config", &self.inner.config)
+            .field("config", &self.config())
             .finish_non_exhaustive()
     }
 }
@@ -151,7 +153,7 @@ impl Engine {
                 ledger,
                 client: RwLock::new(client),
                 clock,
-                config,
+                config: RwLock::new(Arc::new(config)),
                 events,
                 watching: Mutex::new(HashSet::new()),
             }),
@@ -166,8 +168,22 @@ impl Engine {
         &self.inner.ledger
     }
 
-    pub fn config(&self) -> &EngineConfig {
-        &self.inner.config
+    /// The settings in force now (a snapshot).
+    pub fn config(&self) -> Arc<EngineConfig> {
+        self.inner
+            .config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Applies new settings to the next charge and the next poll. Watchers,
+    /// subscribers and the webhook receiver carry on, so nothing is lost and
+    /// nothing is polled twice.
+    pub fn set_config(&self, config: EngineConfig) -> Result<(), EngineError> {
+        config.validate()?;
+        *self.inner.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
+        Ok(())
     }
 
     /// Switches to another key (rotation). Codes made under the old key stay
@@ -205,7 +221,7 @@ impl Engine {
         amount: Amount,
         description: Option<&str>,
     ) -> Result<Checkout, EngineError> {
-        let cfg = &self.inner.config;
+        let cfg = self.config();
         let ledger = &self.inner.ledger;
         let shift = ledger.current_shift(&cfg.register_id)?;
         let now = self.now();
@@ -240,14 +256,14 @@ impl Engine {
     }
 
     fn fresh_order_no(&self) -> Result<OrderNo, EngineError> {
-        let cfg = &self.inner.config;
+        let cfg = self.config();
         let date = business_date(self.now(), cfg.utc_offset_minutes);
         Ok(self.inner.ledger.next_order_no(&cfg.order_prefix, &date)?)
     }
 
     /// Sends the create for a reserved attempt and commits the answer.
     async fn create(&self, reserved: Attempt) -> Result<Checkout, EngineError> {
-        let cfg = &self.inner.config;
+        let cfg = self.config();
         let sale_id = reserved.sale_id;
         let order_no = OrderNo::new(reserved.order_no.clone())?;
         self.emit_cashier(&reserved, None, None);
@@ -315,6 +331,18 @@ impl Engine {
                 let applied = self.record(reserved.id, &change, Some(remaining))?;
                 let attempt = applied.attempt().clone();
                 self.watch(attempt.id);
+                // A late capture of an earlier code may have landed while
+                // this one was being created.
+                let paid_elsewhere = self
+                    .inner
+                    .ledger
+                    .attempts_of_sale(sale_id)?
+                    .iter()
+                    .any(|s| s.id != attempt.id && s.state == AttemptState::Captured);
+                if paid_elsewhere {
+                    self.close_in_background(attempt.id);
+                    return Err(EngineError::AlreadyPaid { sale_id });
+                }
                 Ok(Checkout {
                     code_url: attempt.code_url.clone().unwrap_or_default(),
                     attempt,
@@ -510,8 +538,61 @@ impl Engine {
             if let Some(c) = customer {
                 let _ = self.inner.events.send(EngineEvent::Customer(c));
             }
+            if a.state == AttemptState::Captured {
+                self.settle_siblings(a);
+            }
         }
         Ok(applied)
+    }
+
+    /// A sale just got paid through `paid`. A late capture (a code recorded
+    /// as closed or expired that elepay then reports paid) can land while a
+    /// retry of the same sale is on screen: that code is closed so the
+    /// customer cannot pay twice, and the display shows the sale as paid.
+    /// Two captures of one sale are reported loudly: one must be refunded.
+    fn settle_siblings(&self, paid: &Attempt) {
+        let siblings = match self.inner.ledger.attempts_of_sale(paid.sale_id) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(sale = paid.sale_id, error = %e, "cannot read the sale's other attempts");
+                return;
+            }
+        };
+        for s in siblings.into_iter().filter(|s| s.id != paid.id) {
+            match s.state {
+                AttemptState::Captured => {
+                    let note = format!(
+                        "Sale {} was paid twice (orders {} and {}). Refund one of the two payments.",
+                        paid.sale_id, s.order_no, paid.order_no
+                    );
+                    tracing::error!(sale = paid.sale_id, first = %s.order_no, second = %paid.order_no, "SALE PAID TWICE; refund one");
+                    self.emit_cashier(paid, None, Some(note));
+                }
+                AttemptState::Pending => {
+                    tracing::warn!(sale = paid.sale_id, paid = %paid.order_no, open = %s.order_no, "sale paid through an earlier code; closing its open retry");
+                    let _ = self
+                        .inner
+                        .events
+                        .send(EngineEvent::Customer(CustomerEvent::Paid {
+                            code_id: s.code_id.clone().unwrap_or_default(),
+                            amount: s.amount,
+                        }));
+                    self.close_in_background(s.id);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Closes a code nobody should pay any more; the outcome (closed, or
+    /// paid after all) is recorded by `cancel` itself.
+    fn close_in_background(&self, id: AttemptId) {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = engine.cancel(id).await {
+                tracing::warn!(attempt = id, error = %e, "could not close the code of a sale paid elsewhere; still watched");
+            }
+        });
     }
 
     fn emit_cashier(&self, a: &Attempt, remaining_ms: Option<i64>, note: Option<String>) {
@@ -561,8 +642,7 @@ impl Engine {
     }
 
     async fn poll_until_final(&self, id: AttemptId) {
-        let interval = self.inner.config.poll_interval;
-        let mut delay = interval;
+        let mut delay = self.config().poll_interval;
         let mut failures: u32 = 0;
         let mut expiry_check_done = false;
         loop {
@@ -584,17 +664,14 @@ impl Engine {
                     }
                     failures = 0;
                     self.emit_cashier(&a, remaining, None);
+                    let interval = self.config().poll_interval;
                     delay = next_poll_delay(remaining, interval, &mut expiry_check_done);
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
                     let retry_after = e.api().and_then(|api| api.retry_after);
-                    delay = backoff(
-                        interval,
-                        self.inner.config.max_backoff,
-                        failures,
-                        retry_after,
-                    );
+                    let cfg = self.config();
+                    delay = backoff(cfg.poll_interval, cfg.max_backoff, failures, retry_after);
                     tracing::warn!(attempt = id, failures, ?delay, error = %e, "poll failed; backing off");
                 }
             }
@@ -621,7 +698,7 @@ impl Engine {
         if !event.event_type.is_payment_success() {
             return Ok(WebhookOutcome::Ignored("not a payment event"));
         }
-        if let Some(ours) = &self.inner.config.location_id {
+        if let Some(ours) = &self.config().location_id {
             if event.location_id() != Some(ours.as_str()) {
                 return Ok(WebhookOutcome::Ignored("another store's payment"));
             }
@@ -683,13 +760,21 @@ impl Engine {
     /// have been interrupted, resume watching pending codes and record
     /// payments that happened while the app was down.
     pub async fn recover(&self) -> Result<RecoveryReport, EngineError> {
-        let ledger = &self.inner.ledger;
-        let mut report = RecoveryReport::default();
-        let journal = ledger.verify()?;
+        let journal = self.inner.ledger.verify()?;
         if let Some(bad) = &journal.first_bad {
             tracing::error!(seq = bad.seq, reason = %bad.reason, "JOURNAL CHAIN BROKEN: the ledger was changed outside EasyQR POS");
         }
+        let mut report = self.resume().await?;
         report.journal = Some(journal);
+        Ok(report)
+    }
+
+    /// [`Engine::recover`] without the journal check, for a caller that
+    /// verifies on its own snapshot in the background
+    /// ([`Ledger::verify_file`]).
+    pub async fn resume(&self) -> Result<RecoveryReport, EngineError> {
+        let ledger = &self.inner.ledger;
+        let mut report = RecoveryReport::default();
         for a in ledger.unresolved_attempts()? {
             match a.state {
                 AttemptState::Reserved | AttemptState::Creating => {

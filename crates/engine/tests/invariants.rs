@@ -432,3 +432,45 @@ async fn a_paid_sale_cannot_be_charged_again() {
     assert_eq!(err.code(), "already_paid");
     assert_eq!(w.sim_codes().len(), 1, "no second code was created");
 }
+
+#[tokio::test]
+async fn new_settings_apply_to_the_next_charge_and_running_watchers_carry_on() {
+    let mut cfg = config();
+    cfg.poll_interval = Duration::from_secs(30);
+    let w = world_with(cfg).await;
+    let mut events = w.engine.subscribe();
+    let first = w.engine.charge(amount(500), None).await.unwrap();
+    assert_eq!(first.remaining_ms, 3 * 60_000);
+
+    let mut next = config();
+    next.expiry_minutes = 7;
+    next.poll_interval = Duration::from_millis(20);
+    w.engine.set_config(next).unwrap();
+    let second = w.engine.charge(amount(600), None).await.unwrap();
+    assert_eq!(second.remaining_ms, 7 * 60_000);
+
+    // Same engine: the first code is still watched, by one poller, and its
+    // payment reaches the same subscribers.
+    assert_eq!(w.engine.watching(), 2);
+    w.control
+        .pay(first.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    // The 30 s sleep already running finishes first; cancel-read it instead.
+    match w.engine.cancel(first.attempt.id).await.unwrap() {
+        CancelOutcome::PaidMeanwhile(a) => assert_eq!(a.state, AttemptState::Captured),
+        other => panic!("{other:?}"),
+    }
+    let mut saw_paid = false;
+    while let Ok(ev) = events.try_recv() {
+        if let EngineEvent::Customer(CustomerEvent::Paid { code_id, .. }) = ev {
+            saw_paid |= Some(code_id.as_str()) == first.attempt.code_id.as_deref();
+        }
+    }
+    assert!(saw_paid);
+
+    let mut bad = config();
+    bad.expiry_minutes = 2;
+    let e = w.engine.set_config(bad).unwrap_err();
+    assert!(e.to_string().contains("expiryMinutes"), "{e}");
+    assert_eq!(w.engine.config().expiry_minutes, 7);
+}

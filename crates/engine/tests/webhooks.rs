@@ -260,3 +260,99 @@ async fn a_webhook_finds_the_paid_code_among_retries_of_one_order_no() {
         AttemptState::Closed
     );
 }
+
+/// The ledger believes the first code is closed, a retry is on screen, and
+/// then elepay reports the first code paid after all (a late capture).
+async fn late_capture_with_a_retry_on_screen(
+    w: &World,
+) -> (easyqr_ledger::Attempt, easyqr_ledger::Attempt) {
+    let first = w.engine.charge(amount(1500), None).await.unwrap();
+    w.ledger
+        .apply(
+            first.attempt.id,
+            &easyqr_ledger::Change::Closed,
+            w.engine.now_ms(),
+        )
+        .unwrap();
+    // elepay still holds the first code, so its orderNo is refused once and
+    // retired; the next retry gets a fresh orderNo.
+    assert!(w.engine.retry(first.attempt.sale_id).await.is_err());
+    let retry = w.engine.retry(first.attempt.sale_id).await.unwrap();
+    assert_ne!(retry.attempt.order_no, first.attempt.order_no);
+    w.control
+        .pay(first.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    (first.attempt, retry.attempt)
+}
+
+async fn deliver(w: &World, id: &str, order_no: &str, amount: i64) -> WebhookOutcome {
+    let event =
+        elepay::webhook::Event::parse(&json_body(event_json(id, order_no, amount, "loc_store1")))
+            .unwrap();
+    w.engine.apply_webhook(&event).await.unwrap()
+}
+
+use easyqr_engine::{CustomerEvent, EngineEvent, WebhookOutcome};
+
+#[tokio::test]
+async fn a_late_capture_closes_the_retry_on_screen_and_shows_paid() {
+    let (w, _rx, _url) = setup().await;
+    let (first, retry) = late_capture_with_a_retry_on_screen(&w).await;
+    let mut events = w.engine.subscribe();
+    assert_eq!(
+        deliver(&w, "evt_late", &first.order_no, 1500).await,
+        WebhookOutcome::Applied(AttemptState::Captured)
+    );
+    // The open retry is closed at elepay, so nobody can pay the sale twice.
+    w.wait_state(retry.id, AttemptState::Closed).await;
+    let retry_code = retry.code_id.clone().unwrap();
+    let at_sim = w
+        .sim_codes()
+        .into_iter()
+        .find(|c| c["id"] == retry_code.as_str())
+        .unwrap();
+    assert_eq!(at_sim["status"], "closed");
+    // The display showing the retry's QR is told the sale is paid.
+    let mut paid_shown = false;
+    while let Ok(ev) = events.try_recv() {
+        if let EngineEvent::Customer(CustomerEvent::Paid { code_id, .. }) = ev {
+            paid_shown |= code_id == retry_code;
+        }
+    }
+    assert!(
+        paid_shown,
+        "the customer display was not told the sale is paid"
+    );
+    assert_eq!(
+        w.ledger.attempt(first.id).unwrap().state,
+        AttemptState::Captured
+    );
+}
+
+#[tokio::test]
+async fn a_sale_paid_twice_is_reported_to_the_cashier() {
+    let (w, _rx, _url) = setup().await;
+    let (first, retry) = late_capture_with_a_retry_on_screen(&w).await;
+    w.control
+        .pay(retry.code_id.as_deref().unwrap(), "linepay")
+        .unwrap();
+    assert_eq!(
+        deliver(&w, "evt_retry", &retry.order_no, 1500).await,
+        WebhookOutcome::Applied(AttemptState::Captured)
+    );
+    let mut events = w.engine.subscribe();
+    assert_eq!(
+        deliver(&w, "evt_first", &first.order_no, 1500).await,
+        WebhookOutcome::Applied(AttemptState::Captured)
+    );
+    let mut warned = false;
+    while let Ok(ev) = events.try_recv() {
+        if let EngineEvent::Cashier(c) = ev {
+            warned |= c
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("paid twice") && n.contains("Refund"));
+        }
+    }
+    assert!(warned, "the cashier was not told to refund one payment");
+}

@@ -406,6 +406,22 @@ fn a_state_edited_outside_the_journal_is_found() {
         "{}",
         bad.reason
     );
+    // The same finding from a separate read-only snapshot, while the main
+    // connection stays open for payments.
+    let path = _d.path().join("ledger.sqlite3");
+    let from_file = Ledger::verify_file(&path).unwrap();
+    assert_eq!(from_file.first_bad.unwrap().reason, bad.reason);
+}
+
+#[test]
+fn verify_file_reads_an_intact_ledger_without_taking_the_writer() {
+    let (d, l) = busy_ledger();
+    let report = Ledger::verify_file(&d.path().join("ledger.sqlite3")).unwrap();
+    assert!(report.is_intact());
+    assert!(report.rows > 0);
+    assert_eq!(report.rows, l.verify().unwrap().rows);
+    // The main connection can still write.
+    l.open_shift("R9", "after-verify", T0).unwrap();
 }
 
 #[test]

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -50,7 +51,7 @@ pub fn artifacts_dir() -> PathBuf {
 
 pub struct App {
     pub client: Client,
-    driver: Child,
+    driver: Driver,
     pub data_dir: tempfile::TempDir,
     pub cashier: fantoccini::wd::WindowHandle,
     pub customer: fantoccini::wd::WindowHandle,
@@ -88,9 +89,13 @@ impl App {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let driver = cmd
-            .spawn()
-            .expect("tauri-driver (cargo install tauri-driver)");
+        // Its own process group, so ending it also ends the WebKitWebDriver
+        // it starts (an orphaned one would hold the test's output open).
+        cmd.process_group(0);
+        let driver = Driver(
+            cmd.spawn()
+                .expect("tauri-driver (cargo install tauri-driver)"),
+        );
         let url = format!("http://127.0.0.1:{port}");
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
@@ -224,14 +229,27 @@ impl App {
     pub async fn close(self) -> tempfile::TempDir {
         let App {
             client,
-            mut driver,
+            driver,
             data_dir,
             ..
         } = self;
         let _ = client.close().await;
-        let _ = driver.kill();
-        let _ = driver.wait();
+        drop(driver);
         data_dir
+    }
+}
+
+/// tauri-driver and everything it started; ended on drop, so a failing
+/// test leaves no driver behind either.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The group id is the leader's pid (process_group(0) at spawn).
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
+        let _ = self.0.wait();
     }
 }
 

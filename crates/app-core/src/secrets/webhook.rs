@@ -92,12 +92,34 @@ impl WebhookSecrets {
         self.store.set(ENTRY, &json)
     }
 
-    /// Adds a secret (ignored if already present). Returns the new count.
-    pub fn add(&self, secret: &str) -> Result<u32, WebhookSecretError> {
+    fn checked(secret: &str) -> Result<&str, WebhookSecretError> {
         let s = secret.trim();
         if !(8..=256).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(WebhookSecretError::Invalid);
         }
+        Ok(s)
+    }
+
+    /// Replaces the whole list in one write, after checking every entry:
+    /// one bad secret leaves the stored list untouched.
+    pub fn replace_all(&self, secrets: &[&str]) -> Result<u32, WebhookSecretError> {
+        let mut list: Vec<Secret> = Vec::new();
+        for s in secrets {
+            let s = Self::checked(s)?;
+            if !list.iter().any(|x| x.expose() == s) {
+                list.push(Secret::new(s));
+            }
+        }
+        if list.len() > Self::MAX {
+            return Err(WebhookSecretError::TooMany { max: Self::MAX });
+        }
+        self.save(&list)?;
+        Ok(u32::try_from(list.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Adds a secret (ignored if already present). Returns the new count.
+    pub fn add(&self, secret: &str) -> Result<u32, WebhookSecretError> {
+        let s = Self::checked(secret)?;
         let mut list = self.list()?;
         if !list.iter().any(|x| x.expose() == s) {
             if list.len() >= Self::MAX {
@@ -132,6 +154,35 @@ impl WebhookSecrets {
 mod tests {
     use super::*;
     use crate::secrets::MemoryStore;
+
+    #[test]
+    fn replace_all_is_all_or_nothing() {
+        let w = WebhookSecrets::new(Arc::new(MemoryStore::default()));
+        w.add("whsec_keep_me").unwrap();
+        assert!(matches!(
+            w.replace_all(&["whsec_new_one", "bad"]),
+            Err(WebhookSecretError::Invalid)
+        ));
+        let kept: Vec<String> = w
+            .list()
+            .unwrap()
+            .iter()
+            .map(|s| s.expose().to_owned())
+            .collect();
+        assert_eq!(kept, ["whsec_keep_me"]);
+        assert_eq!(
+            w.replace_all(&["whsec_new_one", " whsec_new_one "])
+                .unwrap(),
+            1
+        );
+        let nine: Vec<String> = (0..9).map(|i| format!("whsec_{i:04}")).collect();
+        let nine: Vec<&str> = nine.iter().map(String::as_str).collect();
+        assert!(matches!(
+            w.replace_all(&nine),
+            Err(WebhookSecretError::TooMany { .. })
+        ));
+        assert_eq!(w.count().unwrap(), 1);
+    }
 
     #[test]
     fn add_remove_count() {
