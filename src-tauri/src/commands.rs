@@ -35,6 +35,9 @@ pub struct AppInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     journal_problem: Option<String>,
     connectivity: crate::context::Connectivity,
+    /// When the process started (epoch ms); the window marks when it became
+    /// usable, and the startup benchmark reads both.
+    launched_at_ms: i64,
 }
 
 // Commands that may touch the keyring (D-Bus) or the disk are async, so
@@ -53,6 +56,7 @@ pub async fn app_info(ctx: Ctx<'_>) -> Result<AppInfo, CommandError> {
         simulator_url: ctx.simulator_url.as_ref().map(|u| u.to_string()),
         journal_problem: ctx.journal_problem(),
         connectivity: ctx.connectivity(),
+        launched_at_ms: crate::LAUNCHED_AT_MS.get().copied().unwrap_or(0),
     })
 }
 

@@ -27,7 +27,15 @@ pub const EXIT_ALREADY_RUNNING: u8 = 11;
 /// it) never carry the key.
 const SECRET_ENV: &[&str] = &["ELEPAY_SECRET_KEY"];
 
+/// When this process reached `run` (epoch ms), for the startup benchmark.
+pub(crate) static LAUNCHED_AT_MS: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+
 pub fn run() -> ExitCode {
+    LAUNCHED_AT_MS.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    });
     // First thing, while this is the only thread: read the environment and
     // scrub the secret from it before any thread or child process starts.
     let env = context::read_env();

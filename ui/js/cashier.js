@@ -217,6 +217,10 @@ async function main() {
   payments.setMode(info.mode);
   renderHeader();
   document.body.classList.add('ready');
+  // When the register became usable, and when the process started (read
+  // by the startup benchmark).
+  document.body.dataset.readyAt = String(Date.now());
+  document.body.dataset.launchedAt = String(info.launchedAtMs ?? '');
 }
 
 main();

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use easyqr_engine::{CancelOutcome, Engine, EngineConfig, EngineError, EngineEvent, SystemClock};
-use easyqr_ledger::{Attempt, AttemptState, Ledger, OrderPrefix, WriterLock};
+use easyqr_ledger::{
+    parse_local_time, report_csv, Attempt, AttemptState, Ledger, LogFilter, OrderPrefix, WriterLock,
+};
 use serde_json::{json, Value};
 
 const AFTER_HELP: &str = "\
@@ -118,6 +120,100 @@ enum Command {
     },
     /// Check the journal's hash chain.
     VerifyJournal,
+    /// Open a shift on --register (one open shift per register).
+    ShiftOpen {
+        #[arg(long)]
+        cashier: String,
+    },
+    /// Close the open shift on --register; prints its Z report.
+    ShiftClose,
+    /// Shifts of --register, newest first.
+    Shifts {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// X report of the open shift, or the Z report of --shift.
+    Report {
+        #[arg(long)]
+        shift: Option<i64>,
+        /// Write it as CSV to this file ("-" for stdout) instead of JSON.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// The transaction log, newest first, with filters.
+    Log {
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// The transaction log as CSV (UTF-8 with BOM, for Excel), oldest first.
+    ExportLog {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// File to write ("-" for stdout).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Filters of `log` and `export-log`; they combine with AND.
+#[derive(clap::Args, Debug)]
+struct FilterArgs {
+    /// Rung up at or after this local time (YYYY-MM-DD or "YYYY-MM-DD HH:MM").
+    #[arg(long)]
+    from: Option<String>,
+    /// Rung up before this local time.
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long)]
+    shift: Option<i64>,
+    /// State (repeatable): reserved, creating, pending, captured, closed,
+    /// expired, burned, rejected.
+    #[arg(long = "status")]
+    states: Vec<String>,
+    /// Wallet (elepay paymentMethod), e.g. paypay.
+    #[arg(long)]
+    wallet: Option<String>,
+    #[arg(long)]
+    min_amount: Option<i64>,
+    #[arg(long)]
+    max_amount: Option<i64>,
+    /// Part of an orderNo.
+    #[arg(long)]
+    order_no: Option<String>,
+    /// Local time zone as minutes east of UTC (Japan: 540).
+    #[arg(long, default_value_t = 540, value_parser = clap::value_parser!(i32).range(-720..=840))]
+    utc_offset_minutes: i32,
+}
+
+impl FilterArgs {
+    fn to_filter(&self) -> Result<LogFilter, Fail> {
+        let time = |field, v: &Option<String>| {
+            v.as_deref()
+                .map(|s| parse_local_time(field, s, self.utc_offset_minutes))
+                .transpose()
+        };
+        let states = self
+            .states
+            .iter()
+            .map(|s| {
+                s.parse::<AttemptState>().map_err(|_| {
+                    Fail(2, format!("--status: one of reserved, creating, pending, captured, closed, expired, burned, rejected; not {s:?}"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(LogFilter {
+            from: time("from", &self.from)?,
+            to: time("to", &self.to)?,
+            shift_id: self.shift,
+            states,
+            wallet: self.wallet.clone(),
+            min_amount: self.min_amount,
+            max_amount: self.max_amount,
+            order_no: self.order_no.clone(),
+        })
+    }
 }
 
 /// A failure with its exit code and a message for stderr.
@@ -234,6 +330,8 @@ fn open_ledger(cli: &Cli) -> Result<(Arc<Ledger>, Option<WriterLock>), Fail> {
             | Command::Retry { .. }
             | Command::Cancel { .. }
             | Command::Recover { .. }
+            | Command::ShiftOpen { .. }
+            | Command::ShiftClose
     );
     let lock = if writes {
         Some(WriterLock::acquire(&path)?)
@@ -354,7 +452,100 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
             print(json!({ "journal": report }));
             Ok(if ok { 0 } else { 7 })
         }
+        Command::ShiftOpen { cashier } => {
+            let id = ledger.open_shift(&cli.register, cashier, now_ms())?;
+            print(json!({ "shift": ledger.shift(id)? }));
+            Ok(0)
+        }
+        Command::ShiftClose => {
+            let shift = ledger.close_shift(&cli.register, now_ms())?;
+            print(json!({ "report": ledger.shift_report(shift.id, now_ms())? }));
+            Ok(0)
+        }
+        Command::Shifts { limit } => {
+            for s in ledger.shifts(&cli.register, *limit, None)? {
+                print(json!({ "shift": s }));
+            }
+            Ok(0)
+        }
+        Command::Report { shift, csv } => {
+            let id = match shift {
+                Some(id) => *id,
+                None => ledger.current_shift(&cli.register)?.ok_or_else(|| {
+                    Fail(
+                        9,
+                        format!(
+                            "no open shift on register {}; pass --shift for a past one",
+                            cli.register
+                        ),
+                    )
+                })?,
+            };
+            let report = match ledger.shift_report(id, now_ms()) {
+                Err(easyqr_ledger::LedgerError::NotFound { .. }) => {
+                    return Err(Fail(9, format!("--shift: shift {id} does not exist")))
+                }
+                other => other?,
+            };
+            match csv {
+                Some(path) => write_out(path, |w| report_csv(&report, 540, w))?,
+                None => print(json!({ "report": report, "kind": report.kind() })),
+            }
+            Ok(0)
+        }
+        Command::Log { filter, limit } => {
+            for row in ledger.log(&filter.to_filter()?, *limit, None)? {
+                print(json!({ "row": row }));
+            }
+            Ok(0)
+        }
+        Command::ExportLog { filter, out } => {
+            let f = filter.to_filter()?;
+            let mut rows = 0;
+            write_out(out, |w| {
+                rows = ledger.export_log_csv(&f, filter.utc_offset_minutes, w)?;
+                Ok(())
+            })?;
+            if out.as_os_str() != "-" {
+                print(json!({ "rows": rows, "file": out }));
+            }
+            Ok(0)
+        }
     }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Runs `f` on a buffered writer to `path` ("-": stdout). A file is written
+/// beside its final name and renamed, so a failed export never leaves a
+/// half-written file that looks complete.
+fn write_out(
+    path: &std::path::Path,
+    f: impl FnOnce(&mut dyn std::io::Write) -> Result<(), easyqr_ledger::LedgerError>,
+) -> Result<(), Fail> {
+    use std::io::Write;
+    if path.as_os_str() == "-" {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        f(&mut out)?;
+        return out.flush().map_err(|e| Fail(1, format!("stdout: {e}")));
+    }
+    let io = |e: std::io::Error| Fail(2, format!("--out: cannot write {}: {e}", path.display()));
+    let tmp = path.with_extension("partial");
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let mut out = std::io::BufWriter::new(file);
+    let done = f(&mut out).map_err(Fail::from).and_then(|()| {
+        let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)
+    });
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path).map_err(io)
 }
 
 fn find(

@@ -314,3 +314,103 @@ async fn out_of_range_settings_are_refused_by_name() {
     }
     assert!(e.sim.control().codes().is_empty());
 }
+
+#[tokio::test]
+async fn a_shift_from_open_to_z_report_with_log_and_csv() {
+    let e = env().await;
+    let ok = |o: &Output| assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+    let o = e.run(None, &["shift-open", "--cashier", "佐藤"]).await;
+    ok(&o);
+    assert_eq!(lines(&o)[0]["shift"]["cashier"], "佐藤");
+    let o = e.run(None, &["shift-open", "--cashier", "鈴木"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("shift: one open shift per register"),
+        "{}",
+        stderr(&o)
+    );
+
+    // One paid sale in the shift.
+    let o = e
+        .run(Some(KEY), &["charge", "--amount", "1280", "--no-wait"])
+        .await;
+    ok(&o);
+    let shown = lines(&o).pop().unwrap();
+    e.sim
+        .control()
+        .pay(shown["codeId"].as_str().unwrap(), "paypay")
+        .unwrap();
+    ok(&e.run(Some(KEY), &["recover", "--wait"]).await);
+
+    let o = e.run(None, &["report"]).await;
+    ok(&o);
+    let x = &lines(&o)[0];
+    assert_eq!(x["kind"], "X");
+    assert_eq!(
+        x["report"]["paid"],
+        serde_json::json!({"count": 1, "amount": 1280})
+    );
+    assert_eq!(x["report"]["paidByWallet"][0][0], "paypay");
+    assert_eq!(x["report"]["firstOrderNo"], shown["orderNo"]);
+
+    let o = e
+        .run(None, &["log", "--status", "captured", "--wallet", "paypay"])
+        .await;
+    ok(&o);
+    let rows = lines(&o);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["row"]["orderNo"], shown["orderNo"]);
+
+    let csv = e.dir.path().join("log.csv");
+    let o = e
+        .run(None, &["export-log", "--out", csv.to_str().unwrap()])
+        .await;
+    ok(&o);
+    assert_eq!(lines(&o)[0]["rows"], 1);
+    let bytes = std::fs::read(&csv).unwrap();
+    assert!(bytes.starts_with("\u{feff}attempt_id,".as_bytes()));
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(text.matches("\r\n").count(), 2);
+    assert!(text.contains(",captured,1280,paypay,"), "{text}");
+
+    let o = e.run(None, &["shift-close"]).await;
+    ok(&o);
+    let z = &lines(&o)[0]["report"];
+    assert_eq!(z["shift"]["zNumber"], 1);
+    assert_eq!(z["netSales"], 1280);
+    let o = e.run(None, &["report", "--shift", "1", "--csv", "-"]).await;
+    ok(&o);
+    let zcsv = String::from_utf8(o.stdout).unwrap();
+    assert!(zcsv.starts_with('\u{feff}'), "{zcsv}");
+    assert!(
+        zcsv.contains("report,Z,\r\n") && zcsv.contains("z_number,1,\r\n"),
+        "{zcsv}"
+    );
+
+    // Mistakes: each names what to fix.
+    let o = e.run(None, &["report"]).await;
+    assert_eq!(o.status.code(), Some(9));
+    assert!(
+        stderr(&o).contains("no open shift on register R1"),
+        "{}",
+        stderr(&o)
+    );
+    for (args, want) in [
+        (&["log", "--from", "2026-02-30"][..], "from: a local date"),
+        (&["log", "--status", "paid"][..], "--status: one of"),
+        (
+            &["log", "--min-amount", "9", "--max-amount", "1"][..],
+            "maxAmount",
+        ),
+        (
+            &["report", "--shift", "99"][..],
+            "--shift: shift 99 does not exist",
+        ),
+    ] {
+        let o = e.run(None, args).await;
+        assert_ne!(o.status.code(), Some(0), "{args:?}");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+    let o = e.run(None, &["verify-journal"]).await;
+    ok(&o);
+}

@@ -11,11 +11,14 @@
 //! - the journal cannot be edited through SQL and [`Ledger::verify`] finds any
 //!   row changed or removed behind its back.
 
+mod export;
 mod journal;
 mod lock;
+mod log;
 mod order_no;
 mod replay;
 mod schema;
+mod shift;
 mod state;
 
 use std::path::Path;
@@ -25,10 +28,13 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 use serde::Serialize;
 use serde_json::json;
 
+pub use export::{local_time, parse_local_time, report_csv, LOG_COLUMNS};
 pub use journal::{BadRow, JournalReport};
 pub use lock::WriterLock;
+pub use log::{LogFilter, LogRow};
 pub use order_no::{business_date, OrderPrefix};
 pub use schema::SCHEMA_VERSION;
+pub use shift::{RefundTotals, Shift, ShiftReport};
 pub use state::AttemptState;
 
 pub type SaleId = i64;
@@ -294,59 +300,6 @@ impl Ledger {
         // A panic while holding the lock cannot leave SQLite half-written
         // (transactions roll back), so the connection stays usable.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    // ----- shifts (the minimum the engine needs; reports come later) -----
-
-    pub fn open_shift(
-        &self,
-        register_id: &str,
-        cashier: &str,
-        now: i64,
-    ) -> Result<ShiftId, LedgerError> {
-        let mut conn = self.conn();
-        let tx = write_tx(&mut conn)?;
-        let open: Option<ShiftId> = tx
-            .query_row(
-                "SELECT id FROM shifts WHERE register_id = ?1 AND closed_at IS NULL",
-                [register_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(id) = open {
-            return Err(LedgerError::Invalid {
-                field: "shift",
-                allowed: format!("one open shift per register; shift {id} is still open"),
-            });
-        }
-        tx.execute(
-            "INSERT INTO shifts (register_id, cashier, opened_at) VALUES (?1, ?2, ?3)",
-            params![register_id, cashier, now],
-        )?;
-        let id = tx.last_insert_rowid();
-        journal::append(
-            &tx,
-            journal::Entry {
-                at: now,
-                kind: "shift.opened",
-                sale_id: None,
-                attempt_id: None,
-                payload: json!({ "shiftId": id, "registerId": register_id, "cashier": cashier }),
-            },
-        )?;
-        tx.commit()?;
-        Ok(id)
-    }
-
-    pub fn current_shift(&self, register_id: &str) -> Result<Option<ShiftId>, LedgerError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT id FROM shifts WHERE register_id = ?1 AND closed_at IS NULL",
-                [register_id],
-                |r| r.get(0),
-            )
-            .optional()?)
     }
 
     // ----- sales and attempts -----
@@ -780,6 +733,7 @@ impl Ledger {
             report.first_bad = replay::check_sales(conn)?
                 .or(replay::check_attempts(conn)?)
                 .or(replay::check_refunds(conn)?)
+                .or(replay::check_shifts(conn)?)
                 .or(replay::check_totals(conn)?);
         }
         Ok(report)

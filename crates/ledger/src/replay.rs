@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::types::Value as Sql;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 
 use crate::journal::BadRow;
@@ -335,6 +335,101 @@ pub(crate) fn check_totals(conn: &Connection) -> Result<Option<BadRow>, LedgerEr
         bad(
             0,
             format!("the running totals of shift {shift} ({state}) differ from its attempts"),
+        )
+    }))
+}
+
+/// Shifts are few, so they are replayed in memory: register, cashier, open
+/// and close times and Z numbers must be what the journal says (a Z report
+/// is only worth its number if nobody can renumber or reopen it). Late
+/// captures must be payments of their shift confirmed after it closed.
+pub(crate) fn check_shifts(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
+    // id → (last seq, register, cashier, opened_at, closed_at, z_number)
+    let mut expected: BTreeMap<i64, (i64, Value, Value, Value, Value, Value)> = BTreeMap::new();
+    let mut journal = conn.prepare(
+        "SELECT seq, kind, at, payload FROM journal
+         WHERE kind IN ('shift.opened', 'shift.closed') ORDER BY seq",
+    )?;
+    let mut rows = journal.query([])?;
+    while let Some(r) = rows.next()? {
+        let (seq, kind, at): (i64, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let payload: String = r.get(3)?;
+        let p: Value = serde_json::from_str(&payload)
+            .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?;
+        let Some(id) = p["shiftId"].as_i64() else {
+            return Ok(bad(seq, "shift journal row without a shift id".into()));
+        };
+        if kind == "shift.opened" {
+            let fields = (
+                seq,
+                p["registerId"].clone(),
+                p["cashier"].clone(),
+                Value::from(at),
+                Value::Null,
+                Value::Null,
+            );
+            expected.insert(id, fields);
+        } else if let Some(e) = expected.get_mut(&id) {
+            e.0 = seq;
+            e.4 = p["closedAt"].clone();
+            e.5 = p["zNumber"].clone();
+        } else {
+            return Ok(bad(seq, format!("shift {id} closes before it was opened")));
+        }
+    }
+    let mut table = conn.prepare(
+        "SELECT id, register_id, cashier, opened_at, closed_at, z_number FROM shifts ORDER BY id",
+    )?;
+    let mut rows = table.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let Some((seq, register, cashier, opened, closed, z)) = expected.remove(&id) else {
+            return Ok(bad(0, format!("shift {id} has no journal row")));
+        };
+        let have = [
+            ("register_id", to_json(r.get(1)?), register),
+            ("cashier", to_json(r.get(2)?), cashier),
+            ("opened_at", to_json(r.get(3)?), opened),
+            ("closed_at", to_json(r.get(4)?), closed),
+            ("z_number", to_json(r.get(5)?), z),
+        ];
+        for (col, v, want) in have {
+            if v != want {
+                return Ok(bad(
+                    seq,
+                    format!(
+                        "shift {id} has {col} = {} but its journal says {}",
+                        show(&v),
+                        show(&want)
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some((id, (seq, ..))) = expected.into_iter().next() {
+        return Ok(bad(
+            seq,
+            format!("shift {id} is in the journal but its row was deleted"),
+        ));
+    }
+    let stray: Option<i64> = conn
+        .query_row(
+            "SELECT l.attempt_id FROM late_captures l
+             LEFT JOIN attempts a ON a.id = l.attempt_id
+             LEFT JOIN sales s ON s.id = a.sale_id
+             LEFT JOIN shifts sh ON sh.id = s.shift_id
+             WHERE a.state IS NOT 'captured' OR sh.id IS NOT l.shift_id
+                OR sh.closed_at IS NULL OR l.captured_at IS NOT a.updated_at
+                OR a.updated_at < sh.closed_at OR l.amount IS NOT a.amount
+             LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(stray.and_then(|a| {
+        bad(
+            0,
+            format!("attempt {a} is listed as paid after its shift closed, but it was not"),
         )
     }))
 }

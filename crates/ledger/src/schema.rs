@@ -10,6 +10,7 @@ use crate::LedgerError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_sale_rules_and_totals.sql"),
+    include_str!("../migrations/0003_shift_close_and_reports.sql"),
 ];
 
 pub(crate) fn prepare(conn: &Connection, path: &str) -> Result<(), LedgerError> {

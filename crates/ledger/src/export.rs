@@ -1,0 +1,255 @@
+//! CSV exports of the log and of a shift report, made for Japanese Excel:
+//! UTF-8 with a byte-order mark (without it Excel reads the file as
+//! Shift_JIS and garbles every Japanese character), CRLF line ends, times
+//! as local "YYYY-MM-DD HH:MM:SS" (which Excel reads as a date), and cells
+//! that could start a formula defused with a leading apostrophe.
+//! Columns are documented in README.md ("CSV exports").
+
+use std::io::Write;
+
+use crate::log::{log_row, LogFilter, LOG_EXTRA};
+use crate::order_no::{civil_from_days, days_from_civil};
+use crate::{Ledger, LedgerError, ShiftReport, StateTotal};
+
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// Header of the log CSV, in column order.
+pub const LOG_COLUMNS: &[&str] = &[
+    "attempt_id",
+    "sale_id",
+    "shift_id",
+    "order_no",
+    "status",
+    "amount_jpy",
+    "wallet",
+    "refunded_jpy",
+    "late",
+    "rung_up_at",
+    "paid_at",
+    "charge_id",
+    "code_id",
+    "error_code",
+    "description",
+];
+
+/// Local wall-clock time at a fixed UTC offset.
+pub fn local_time(ms: i64, utc_offset_minutes: i32) -> String {
+    let local = ms + i64::from(utc_offset_minutes) * 60_000;
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400_000));
+    let secs = local.rem_euclid(86_400_000) / 1000;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Parses a local "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM" at a fixed
+/// UTC offset into epoch ms. `field` names the input in the error.
+pub fn parse_local_time(
+    field: &'static str,
+    s: &str,
+    utc_offset_minutes: i32,
+) -> Result<i64, LedgerError> {
+    let invalid = || LedgerError::Invalid {
+        field,
+        allowed: format!("a local date YYYY-MM-DD or date and time YYYY-MM-DD HH:MM, not {s:?}"),
+    };
+    let s = s.trim();
+    let (date, time) = match s.split_once([' ', 'T']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let num = |v: &str, lo: i64, hi: i64| -> Result<i64, LedgerError> {
+        v.parse::<i64>()
+            .ok()
+            .filter(|n| (lo..=hi).contains(n) && v.chars().all(|c| c.is_ascii_digit()))
+            .ok_or_else(invalid)
+    };
+    let mut parts = date.split('-');
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid());
+    };
+    let (y, m, d) = (num(y, 1970, 9999)?, num(m, 1, 12)?, num(d, 1, 31)?);
+    let days = days_from_civil(y, m as u32, d as u32);
+    // Refuse 2026-02-30 rather than rolling it into March.
+    if civil_from_days(days) != (y, m as u32, d as u32) {
+        return Err(invalid());
+    }
+    let mut ms = days * 86_400_000;
+    if let Some(t) = time {
+        let (h, mi) = t.split_once(':').ok_or_else(invalid)?;
+        ms += num(h, 0, 23)? * 3_600_000 + num(mi, 0, 59)? * 60_000;
+    }
+    Ok(ms - i64::from(utc_offset_minutes) * 60_000)
+}
+
+/// One CSV cell: quoted when needed, formula-looking text defused.
+fn cell(out: &mut Vec<u8>, v: &str) {
+    let risky = v.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky || v.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        if risky {
+            out.push(b'\'');
+        }
+        out.extend_from_slice(v.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(v.as_bytes());
+    }
+}
+
+fn line(out: &mut Vec<u8>, cells: &[String]) {
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        cell(out, c);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+fn io_err(e: std::io::Error) -> LedgerError {
+    LedgerError::Io {
+        path: "CSV output".into(),
+        reason: e.to_string(),
+    }
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl Ledger {
+    /// Writes the log rows the filter selects, oldest first, as CSV.
+    /// Streams from one read; returns the number of rows written.
+    pub fn export_log_csv(
+        &self,
+        filter: &LogFilter,
+        utc_offset_minutes: i32,
+        out: &mut (impl Write + ?Sized),
+    ) -> Result<u64, LedgerError> {
+        let (cond, p) = filter.to_sql()?;
+        let sql = format!(
+            "SELECT {}, {LOG_EXTRA} FROM attempts a JOIN sales s ON s.id = a.sale_id
+             WHERE {cond} ORDER BY a.id",
+            crate::ATTEMPT_COLS
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(p))?;
+        let mut buf = Vec::with_capacity(64 * 1024);
+        buf.extend_from_slice(BOM);
+        line(
+            &mut buf,
+            &LOG_COLUMNS
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>(),
+        );
+        let time = |ms: Option<i64>| opt(ms.map(|t| local_time(t, utc_offset_minutes)));
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            let row = log_row(r)?;
+            let a = &row.attempt;
+            line(
+                &mut buf,
+                &[
+                    a.id.to_string(),
+                    a.sale_id.to_string(),
+                    opt(a.shift_id),
+                    a.order_no.clone(),
+                    a.state.as_str().to_owned(),
+                    a.amount.to_string(),
+                    opt(a.payment_method.as_deref()),
+                    row.refunded.to_string(),
+                    if row.late { "yes" } else { "" }.to_owned(),
+                    time(Some(a.created_at)),
+                    // When elepay says it was paid; our own record otherwise.
+                    time(
+                        a.paid_time
+                            .or((a.state == crate::AttemptState::Captured).then_some(a.updated_at)),
+                    ),
+                    opt(a.charge_id.as_deref()),
+                    opt(a.code_id.as_deref()),
+                    opt(a.error_code.as_deref()),
+                    opt(row.description.as_deref()),
+                ],
+            );
+            n += 1;
+            if buf.len() >= 60 * 1024 {
+                out.write_all(&buf).map_err(io_err)?;
+                buf.clear();
+            }
+        }
+        out.write_all(&buf).map_err(io_err)?;
+        out.flush().map_err(io_err)?;
+        Ok(n)
+    }
+}
+
+/// A shift report as a two-column CSV (item, value), amounts in yen.
+pub fn report_csv(
+    report: &ShiftReport,
+    utc_offset_minutes: i32,
+    out: &mut (impl Write + ?Sized),
+) -> Result<(), LedgerError> {
+    let mut buf = Vec::new();
+    buf.extend_from_slice(BOM);
+    let time = |ms: Option<i64>| opt(ms.map(|t| local_time(t, utc_offset_minutes)));
+    let s = &report.shift;
+    let mut rows: Vec<[String; 3]> = vec![
+        ["report".into(), report.kind().into(), String::new()],
+        ["z_number".into(), opt(s.z_number), String::new()],
+        ["shift_id".into(), s.id.to_string(), String::new()],
+        ["register".into(), s.register_id.clone(), String::new()],
+        ["cashier".into(), s.cashier.clone(), String::new()],
+        ["opened_at".into(), time(Some(s.opened_at)), String::new()],
+        ["closed_at".into(), time(s.closed_at), String::new()],
+        ["printed_at".into(), time(Some(report.at)), String::new()],
+        [
+            "first_order_no".into(),
+            opt(report.first_order_no.as_deref()),
+            String::new(),
+        ],
+        [
+            "last_order_no".into(),
+            opt(report.last_order_no.as_deref()),
+            String::new(),
+        ],
+    ];
+    let mut total = |name: &str, t: StateTotal| {
+        rows.push([name.to_owned(), t.count.to_string(), t.amount.to_string()]);
+    };
+    total("paid", report.paid);
+    total("paid_late", report.late);
+    total("cancelled", report.cancelled);
+    total("expired", report.expired);
+    total("burned", report.burned);
+    total("rejected", report.rejected);
+    total("unresolved", report.unresolved);
+    for (wallet, t) in &report.paid_by_wallet {
+        let name = if wallet.is_empty() { "unknown" } else { wallet };
+        total(&format!("paid_by_wallet:{name}"), *t);
+    }
+    total("refunded", report.refunds.refunded);
+    total("refund_in_progress", report.refunds.in_progress);
+    total("refund_failed", report.refunds.failed);
+    rows.push([
+        "net_sales_jpy".into(),
+        String::new(),
+        report.net_sales.to_string(),
+    ]);
+    line(
+        &mut buf,
+        &["item".into(), "value".into(), "amount_jpy".into()],
+    );
+    for r in &rows {
+        line(&mut buf, r);
+    }
+    out.write_all(&buf).map_err(io_err)?;
+    out.flush().map_err(io_err)
+}

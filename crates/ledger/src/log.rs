@@ -1,0 +1,184 @@
+//! The transaction log as the shift lead reviews it: attempts with their
+//! refunds and lateness, filtered and paged newest first.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::Row;
+use serde::{Deserialize, Serialize};
+
+use crate::{attempt_from_row, Attempt, AttemptId, AttemptState, Ledger, LedgerError, ShiftId};
+
+/// Which attempts to list. Every field is optional; they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogFilter {
+    /// Rung up at or after (epoch ms).
+    pub from: Option<i64>,
+    /// Rung up before (epoch ms).
+    pub to: Option<i64>,
+    pub shift_id: Option<ShiftId>,
+    /// Any of these states; empty means all.
+    #[serde(default)]
+    pub states: Vec<AttemptState>,
+    /// elepay's paymentMethod, e.g. "paypay".
+    pub wallet: Option<String>,
+    pub min_amount: Option<i64>,
+    pub max_amount: Option<i64>,
+    /// Part of an orderNo (e.g. its last digits).
+    pub order_no: Option<String>,
+}
+
+/// One attempt as the log shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogRow {
+    #[serde(flatten)]
+    pub attempt: Attempt,
+    pub description: Option<String>,
+    /// Refunds confirmed or in progress (failed ones are not counted).
+    pub refunded: i64,
+    /// Paid after its shift had closed.
+    pub late: bool,
+}
+
+impl LogRow {
+    /// What can still be refunded.
+    pub fn refundable(&self) -> i64 {
+        if self.attempt.state == AttemptState::Captured {
+            self.attempt.amount - self.refunded
+        } else {
+            0
+        }
+    }
+}
+
+impl LogFilter {
+    /// Checks the filter and turns it into SQL conditions and parameters.
+    pub(crate) fn to_sql(&self) -> Result<(String, Vec<Sql>), LedgerError> {
+        let invalid = |field: &'static str, allowed: &str| LedgerError::Invalid {
+            field,
+            allowed: allowed.to_owned(),
+        };
+        if let (Some(f), Some(t)) = (self.from, self.to) {
+            if f > t {
+                return Err(invalid("to", "a time at or after `from`"));
+            }
+        }
+        for (field, v) in [
+            ("minAmount", self.min_amount),
+            ("maxAmount", self.max_amount),
+        ] {
+            if v.is_some_and(|v| !(0..=elepay::Amount::MAX).contains(&v)) {
+                return Err(invalid(
+                    field,
+                    &format!("whole yen from 0 to {}", elepay::Amount::MAX),
+                ));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (self.min_amount, self.max_amount) {
+            if lo > hi {
+                return Err(invalid("maxAmount", "an amount at or above `minAmount`"));
+            }
+        }
+        if let Some(q) = &self.order_no {
+            if q.is_empty()
+                || q.len() > 50
+                || !q.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(invalid(
+                    "orderNo",
+                    "1 to 50 letters, digits or hyphens (part of an orderNo)",
+                ));
+            }
+        }
+        if let Some(w) = &self.wallet {
+            if w.is_empty() || w.len() > 40 || !w.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(invalid("wallet", "a payment method name such as paypay"));
+            }
+        }
+        let mut cond = Vec::new();
+        let mut p: Vec<Sql> = Vec::new();
+        let mut add = |sql: &str, v: Sql| {
+            p.push(v);
+            cond.push(sql.replace('?', &format!("?{}", p.len())));
+        };
+        if let Some(v) = self.from {
+            add("s.created_at >= ?", Sql::Integer(v));
+        }
+        if let Some(v) = self.to {
+            add("s.created_at < ?", Sql::Integer(v));
+        }
+        if let Some(v) = self.shift_id {
+            add("s.shift_id = ?", Sql::Integer(v));
+        }
+        if let Some(v) = &self.wallet {
+            add("a.payment_method = ?", Sql::Text(v.clone()));
+        }
+        if let Some(v) = self.min_amount {
+            add("a.amount >= ?", Sql::Integer(v));
+        }
+        if let Some(v) = self.max_amount {
+            add("a.amount <= ?", Sql::Integer(v));
+        }
+        if let Some(v) = &self.order_no {
+            add(
+                "instr(a.order_no, ?) > 0",
+                Sql::Text(v.to_ascii_uppercase()),
+            );
+        }
+        if !self.states.is_empty() {
+            let list = self
+                .states
+                .iter()
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect::<Vec<_>>()
+                .join(",");
+            cond.push(format!("a.state IN ({list})"));
+        }
+        let sql = if cond.is_empty() {
+            "1".to_owned()
+        } else {
+            cond.join(" AND ")
+        };
+        Ok((sql, p))
+    }
+}
+
+/// Columns after the attempt's own (see [`log_row`]).
+pub(crate) const LOG_EXTRA: &str = "s.description,
+    (SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.attempt_id = a.id AND r.status != 'failed'),
+    EXISTS (SELECT 1 FROM late_captures l WHERE l.attempt_id = a.id)";
+
+pub(crate) fn log_row(r: &Row<'_>) -> rusqlite::Result<LogRow> {
+    Ok(LogRow {
+        attempt: attempt_from_row(r)?,
+        description: r.get(16)?,
+        refunded: r.get(17)?,
+        late: r.get(18)?,
+    })
+}
+
+impl Ledger {
+    /// A page of the log, newest first; pass the last row's id as
+    /// `before_id` for the next page.
+    pub fn log(
+        &self,
+        filter: &LogFilter,
+        limit: u32,
+        before_id: Option<AttemptId>,
+    ) -> Result<Vec<LogRow>, LedgerError> {
+        let (cond, mut p) = filter.to_sql()?;
+        p.push(Sql::Integer(before_id.unwrap_or(i64::MAX)));
+        let before = p.len();
+        p.push(Sql::Integer(i64::from(limit.min(1000))));
+        let sql = format!(
+            "SELECT {}, {LOG_EXTRA} FROM attempts a JOIN sales s ON s.id = a.sale_id
+             WHERE {cond} AND a.id < ?{before} ORDER BY a.id DESC LIMIT ?{}",
+            crate::ATTEMPT_COLS,
+            before + 1
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(p), log_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
