@@ -38,6 +38,8 @@ pub enum CashierMsg<'a> {
     Journal {
         problem: &'a str,
     },
+    /// A refund was requested or changed.
+    Refund(&'a easyqr_ledger::Refund),
 }
 
 /// The channels opened by cashier windows. A window's channels are
@@ -125,6 +127,7 @@ pub fn forward(app: AppHandle, ctx: Arc<AppContext>) {
                         qr_svg: qr,
                     }));
                 }
+                Ok(EngineEvent::Refund(r)) => ctx.feed.send(&CashierMsg::Refund(&r)),
                 Ok(EngineEvent::Customer(ev)) => {
                     let now = ctx.engine().now_ms();
                     let view = ctx

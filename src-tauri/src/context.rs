@@ -252,6 +252,11 @@ impl AppContext {
                     tracing::error!(error = %e, "restart recovery failed; pending codes are not watched")
                 }
             }
+            match ctx.engine.resume_refunds() {
+                Ok(n) if n > 0 => tracing::info!(refunds = n, "following unfinished refunds"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "cannot follow unfinished refunds"),
+            }
             let path = ctx.ledger_path.clone();
             let problem =
                 match tokio::task::spawn_blocking(move || Ledger::verify_file(&path)).await {

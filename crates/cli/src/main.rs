@@ -18,7 +18,8 @@ use serde_json::{json, Value};
 const AFTER_HELP: &str = "\
 Environment:
   ELEPAY_SECRET_KEY   the elepay secret key (sk_test_… or sk_live_…); needed by
-                      charge, retry, cancel and recover. Never pass it as a flag.
+                      charge, retry, cancel, refund and recover. Never pass it
+                      as a flag.
   EASYQR_DATA_DIR     default for --data-dir
   EASYQR_API_BASE     default for --api-base
   RUST_LOG            log filter for stderr (default: warn)
@@ -30,6 +31,7 @@ Exit codes:
   3  the payment was cancelled (code closed)
   4  the code expired unpaid
   5  outcome unknown: the attempt was burned; retry uses a new order number
+     (refund: no answer; it is looked up, never sent twice)
   6  elepay refused the request
   7  the journal chain is broken (verify-journal, recover)
   8  cancel could not be confirmed; the code is still watched
@@ -37,7 +39,8 @@ Exit codes:
   10 cancel: the customer paid before the cancel took effect (recorded as paid)
   11 another EasyQR POS (the app, or easyqr-cli charge/retry/cancel/recover)
      is using this data folder; only one may change payments at a time
-  12 recover --wait gave up: codes still unresolved after the longest expiry
+  12 recover --wait or refund gave up waiting: codes still unresolved after the
+     longest expiry, or a refund not yet confirmed
      (elepay unreachable?); they are resolved at the next recover
   (cancel exits 0 when the code was closed, 4 when it had already expired)";
 
@@ -120,6 +123,21 @@ enum Command {
     },
     /// Check the journal's hash chain.
     VerifyJournal,
+    /// Refund all or part of a paid order; waits until elepay says refunded.
+    Refund {
+        #[arg(long, conflicts_with = "attempt", required_unless_present = "attempt")]
+        order_no: Option<String>,
+        #[arg(long)]
+        attempt: Option<i64>,
+        /// Amount in whole yen (at most what is left to refund).
+        #[arg(long)]
+        amount: i64,
+        #[arg(long)]
+        reason: Option<String>,
+        /// Return once elepay accepted it instead of waiting for "refunded".
+        #[arg(long)]
+        no_wait: bool,
+    },
     /// Open a shift on --register (one open shift per register).
     ShiftOpen {
         #[arg(long)]
@@ -235,9 +253,12 @@ impl From<EngineError> for Fail {
             EngineError::OutcomeUnknown { .. } | EngineError::OrderNoInUse { .. } => 5,
             EngineError::Rejected { .. } => 6,
             EngineError::CancelUnconfirmed(_) => 8,
+            EngineError::RefundUnknown { .. } => 5,
+            EngineError::RefundRefused { .. } => 6,
             EngineError::Invalid(_) | EngineError::NotCancellable { .. } => 2,
             EngineError::AlreadyPaid { .. } | EngineError::SaleBusy { .. } => 2,
             EngineError::Ledger(easyqr_ledger::LedgerError::Locked { .. }) => 11,
+            EngineError::Ledger(easyqr_ledger::LedgerError::Invalid { .. }) => 2,
             EngineError::Ledger(_) => 1,
         };
         Fail(code, e.to_string())
@@ -330,6 +351,7 @@ fn open_ledger(cli: &Cli) -> Result<(Arc<Ledger>, Option<WriterLock>), Fail> {
             | Command::Retry { .. }
             | Command::Cancel { .. }
             | Command::Recover { .. }
+            | Command::Refund { .. }
             | Command::ShiftOpen { .. }
             | Command::ShiftClose
     );
@@ -422,6 +444,7 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
         Command::Recover { wait } => {
             let engine = engine(&cli, ledger.clone())?;
             let report = engine.recover().await?;
+            engine.resume_refunds()?;
             let intact = report.journal.as_ref().is_none_or(|j| j.is_intact());
             print(json!({ "recovery": report }));
             if *wait {
@@ -451,6 +474,42 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
             let ok = report.is_intact();
             print(json!({ "journal": report }));
             Ok(if ok { 0 } else { 7 })
+        }
+        Command::Refund {
+            order_no,
+            attempt,
+            amount,
+            reason,
+            no_wait,
+        } => {
+            let amount = elepay::Amount::new(*amount).map_err(|e| Fail(2, e.to_string()))?;
+            let paid = find(&ledger, order_no.as_deref(), *attempt)?
+                .into_iter()
+                .find(|a| a.state == AttemptState::Captured)
+                .ok_or_else(|| Fail(9, "no paid payment for that order".into()))?;
+            let engine = engine(&cli, ledger.clone())?;
+            let mut r = engine.refund(paid.id, amount, reason.as_deref()).await?;
+            print(json!({ "refund": r }));
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+            while !*no_wait && r.status == easyqr_ledger::RefundState::Pending {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(Fail(
+                        12,
+                        "elepay has not confirmed the refund yet; it is followed at the next recover".into(),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(cli.poll_ms.min(200))).await;
+                let now = ledger.refund(r.id)?;
+                if now != r {
+                    r = now;
+                    print(json!({ "refund": r }));
+                }
+            }
+            Ok(if r.status == easyqr_ledger::RefundState::Failed {
+                6
+            } else {
+                0
+            })
         }
         Command::ShiftOpen { cashier } => {
             let id = ledger.open_shift(&cli.register, cashier, now_ms())?;

@@ -414,3 +414,71 @@ async fn a_shift_from_open_to_z_report_with_log_and_csv() {
     let o = e.run(None, &["verify-journal"]).await;
     ok(&o);
 }
+
+#[tokio::test]
+async fn refund_waits_for_elepay_and_refuses_more_than_is_left() {
+    let e = env().await;
+    let o = e
+        .run(Some(KEY), &["charge", "--amount", "1280", "--no-wait"])
+        .await;
+    let order = lines(&o).pop().unwrap();
+    e.sim
+        .control()
+        .pay(order["codeId"].as_str().unwrap(), "paypay")
+        .unwrap();
+    assert_eq!(
+        e.run(Some(KEY), &["recover", "--wait"]).await.status.code(),
+        Some(0)
+    );
+    let order_no = order["orderNo"].as_str().unwrap().to_owned();
+
+    let mut child = e
+        .cmd(Some(KEY))
+        .args([
+            "refund",
+            "--order-no",
+            &order_no,
+            "--amount",
+            "1000",
+            "--reason",
+            "返品",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let control = e.sim.control();
+    let stdout = child.stdout.take().unwrap();
+    let (seen, status) = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            if v["refund"]["status"] == "pending" {
+                // elepay completes it a little later.
+                control.advance_clock(3_000).unwrap();
+            }
+            seen.push(v["refund"]["status"].as_str().unwrap().to_owned());
+        }
+        (seen, child.wait().unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(seen, ["pending", "refunded"]);
+
+    let o = e
+        .run(
+            Some(KEY),
+            &["refund", "--order-no", &order_no, "--amount", "281"],
+        )
+        .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("amount: at most the refundable remainder ¥280"),
+        "{}",
+        stderr(&o)
+    );
+    let o = e.run(None, &["log", "--order-no", &order_no]).await;
+    assert_eq!(lines(&o)[0]["row"]["refunded"], 1000);
+}

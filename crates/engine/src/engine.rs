@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use easyqr_ledger::{
     business_date, Applied, Attempt, AttemptId, AttemptState, Change, JournalReport, Ledger,
-    LedgerError, SaleId,
+    LedgerError, Refund, SaleId,
 };
 use elepay::webhook::Event;
 use elepay::{Amount, CodeReq, CodeStatus, OrderNo};
@@ -58,6 +58,12 @@ pub enum EngineError {
     },
     #[error("could not confirm the cancel with elepay ({0}); the code is still being watched")]
     CancelUnconfirmed(String),
+    #[error("elepay refused the refund ({code}): {message}")]
+    RefundRefused { code: String, message: String },
+    /// The refund request got no answer. It is never re-sent blindly: it is
+    /// looked up at elepay until found (then followed) or known not made.
+    #[error("no answer from elepay about the refund ({reason}); it is being checked, do not refund again until it shows refunded or failed")]
+    RefundUnknown { refund: Box<Refund>, reason: String },
 }
 
 impl EngineError {
@@ -73,6 +79,8 @@ impl EngineError {
             EngineError::SaleBusy { .. } => "sale_busy",
             EngineError::NotCancellable { .. } => "not_cancellable",
             EngineError::CancelUnconfirmed(_) => "cancel_unconfirmed",
+            EngineError::RefundRefused { .. } => "refund_refused",
+            EngineError::RefundUnknown { .. } => "refund_unknown",
         }
     }
 }
@@ -129,6 +137,9 @@ struct Inner {
     config: RwLock<Arc<EngineConfig>>,
     events: broadcast::Sender<EngineEvent>,
     watching: Mutex<HashSet<AttemptId>>,
+    /// One refund request at a time: a refund still waiting for elepay's
+    /// answer must never be taken for a lost one by a second request.
+    pub(crate) refunding: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -156,6 +167,7 @@ impl Engine {
                 config: RwLock::new(Arc::new(config)),
                 events,
                 watching: Mutex::new(HashSet::new()),
+                refunding: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -596,16 +608,21 @@ impl Engine {
     }
 
     fn emit_cashier(&self, a: &Attempt, remaining_ms: Option<i64>, note: Option<String>) {
+        self.send_event(EngineEvent::Cashier(Box::new(CashierEvent {
+            state: a.state,
+            attempt: a.clone(),
+            remaining_ms,
+            note,
+        })));
+    }
+
+    pub(crate) async fn refund_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.refunding.lock().await
+    }
+
+    pub(crate) fn send_event(&self, ev: EngineEvent) {
         // No receivers is fine (headless use); the ledger is the record.
-        let _ = self
-            .inner
-            .events
-            .send(EngineEvent::Cashier(Box::new(CashierEvent {
-                state: a.state,
-                attempt: a.clone(),
-                remaining_ms,
-                note,
-            })));
+        let _ = self.inner.events.send(ev);
     }
 
     /// Starts polling an attempt unless it is already watched.

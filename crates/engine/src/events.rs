@@ -2,7 +2,7 @@
 //! detail) and the customer display (amount, QR, countdown, outcome; by
 //! construction nothing that could carry a key or internal ids).
 
-use easyqr_ledger::{Attempt, AttemptState};
+use easyqr_ledger::{Attempt, AttemptState, Refund};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -10,6 +10,8 @@ use serde::Serialize;
 pub enum EngineEvent {
     Cashier(Box<CashierEvent>),
     Customer(CustomerEvent),
+    /// A refund was requested or changed (cashier only).
+    Refund(Refund),
 }
 
 /// A state change of one attempt, or a countdown refresh.

@@ -6,6 +6,7 @@ mod clock;
 mod config;
 mod engine;
 mod events;
+mod refund;
 pub mod webhook;
 
 pub use clock::{Clock, ManualClock, SystemClock};

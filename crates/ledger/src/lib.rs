@@ -630,6 +630,21 @@ impl Ledger {
         Ok(r)
     }
 
+    /// Refunds elepay has not finished (requested with no answer yet, or
+    /// pending), oldest first: what a restart must follow up.
+    pub fn unsettled_refunds(&self) -> Result<Vec<Refund>, LedgerError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {REFUND_COLS} FROM refunds WHERE status IN ('requested', 'pending') ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([], refund_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn refund(&self, id: i64) -> Result<Refund, LedgerError> {
+        load_refund(&self.conn(), id)
+    }
+
     pub fn refunds_of(&self, attempt_id: AttemptId) -> Result<Vec<Refund>, LedgerError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(

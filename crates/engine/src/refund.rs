@@ -1,0 +1,212 @@
+//! Refunds of paid attempts: recorded before the request leaves, sent once
+//! (a repeated refund would pay the customer twice), then followed until
+//! elepay says `refunded`. A refund whose request got no answer is matched
+//! by the id we put in its metadata, never sent again blindly.
+
+use std::time::Duration;
+
+use easyqr_ledger::{AttemptId, LedgerError, Refund, RefundState};
+use elepay::{Amount, RefundDto, RefundReq, RefundStatus};
+
+use crate::engine::{Engine, EngineError};
+use crate::events::EngineEvent;
+
+/// Metadata key carrying our refund row id, for matching after a lost answer.
+const REFUND_KEY: &str = "easyqrRefund";
+
+impl Engine {
+    /// Refunds `amount` of a paid attempt, counted in the register's open
+    /// shift. The ledger refuses more than the refundable remainder (refunds
+    /// still in progress count against it).
+    pub async fn refund(
+        &self,
+        attempt_id: AttemptId,
+        amount: Amount,
+        reason: Option<&str>,
+    ) -> Result<Refund, EngineError> {
+        let _turn = self.refund_turn().await;
+        let ledger = self.ledger();
+        let a = ledger.attempt(attempt_id)?;
+        let Some(charge_id) = a.charge_id.clone() else {
+            return Err(EngineError::Ledger(LedgerError::Invalid {
+                field: "attempt",
+                allowed: format!(
+                    "a payment whose elepay charge id is known; {} has none yet (run reconciliation first)",
+                    a.order_no
+                ),
+            }));
+        };
+        if let Some(reason) = reason {
+            if reason.chars().count() > 200 || reason.chars().any(char::is_control) {
+                return Err(EngineError::Ledger(LedgerError::Invalid {
+                    field: "reason",
+                    allowed: "at most 200 characters, no control characters".into(),
+                }));
+            }
+        }
+        // A refund with no answer yet must be settled before another is
+        // sent, or the remainder could be paid out twice.
+        for r in ledger.refunds_of(attempt_id)? {
+            if r.status == RefundState::Requested {
+                self.settle_refund(&r, &charge_id).await?;
+            }
+        }
+        let cfg = self.config();
+        let shift = ledger.current_shift(&cfg.register_id)?;
+        let r = ledger.request_refund(attempt_id, amount, reason, shift, self.now_ms())?;
+        self.emit_refund(&r);
+        let req = RefundReq {
+            amount,
+            currency: Some("JPY".into()),
+            metadata: Some(
+                [
+                    (REFUND_KEY.to_owned(), r.id.to_string()),
+                    ("register".to_owned(), cfg.register_id.clone()),
+                ]
+                .into(),
+            ),
+            reason: reason.map(str::to_owned),
+        };
+        match self.client_handle().create_refund(&charge_id, &req).await {
+            Ok(dto) => {
+                let r = self.record_refund(r.id, &dto)?;
+                if r.status == RefundState::Pending {
+                    self.watch_refund(r.id, charge_id);
+                }
+                Ok(r)
+            }
+            Err(e) if e.write_may_have_happened() => {
+                tracing::warn!(refund = r.id, error = %e, "refund outcome unknown; checking with elepay");
+                self.watch_refund(r.id, charge_id);
+                Err(EngineError::RefundUnknown {
+                    refund: Box::new(r),
+                    reason: e.to_string(),
+                })
+            }
+            Err(e) => {
+                let failed =
+                    ledger.update_refund(r.id, None, RefundState::Failed, self.now_ms())?;
+                self.emit_refund(&failed);
+                let message = match &e {
+                    elepay::Error::Api { api, .. } => {
+                        api.message.clone().unwrap_or_else(|| e.to_string())
+                    }
+                    other => other.to_string(),
+                };
+                Err(EngineError::RefundRefused {
+                    code: e.code().to_owned(),
+                    message,
+                })
+            }
+        }
+    }
+
+    /// Follows every refund a restart left unfinished.
+    pub fn resume_refunds(&self) -> Result<usize, EngineError> {
+        let ledger = self.ledger();
+        let open = ledger.unsettled_refunds()?;
+        let n = open.len();
+        for r in open {
+            match ledger.attempt(r.attempt_id)?.charge_id {
+                Some(charge) => self.watch_refund(r.id, charge),
+                None => tracing::error!(refund = r.id, "refund of a payment without a charge id"),
+            }
+        }
+        Ok(n)
+    }
+
+    fn record_refund(&self, id: i64, dto: &RefundDto) -> Result<Refund, EngineError> {
+        let status = match dto.status {
+            RefundStatus::Refunded => RefundState::Refunded,
+            // Pending, and anything newer elepay may add: keep following.
+            _ => RefundState::Pending,
+        };
+        let r = self
+            .ledger()
+            .update_refund(id, Some(&dto.id), status, self.now_ms())?;
+        self.emit_refund(&r);
+        Ok(r)
+    }
+
+    /// One look at elepay for a refund: its status if we know its id, or a
+    /// search of the charge's refunds by our metadata if the create's answer
+    /// was lost. Not found there means it was never made: recorded as failed.
+    async fn settle_refund(&self, r: &Refund, charge_id: &str) -> Result<Refund, EngineError> {
+        let client = self.client_handle();
+        let remote = match &r.refund_id {
+            Some(rid) => Some(client.retrieve_refund(charge_id, rid).await),
+            None => match client.list_refunds(charge_id).await {
+                Ok(list) => list
+                    .refunds
+                    .into_iter()
+                    .find(|d| {
+                        d.metadata
+                            .as_ref()
+                            .and_then(|m| m.get(REFUND_KEY))
+                            .is_some_and(|v| *v == r.id.to_string())
+                    })
+                    .map(Ok),
+                Err(e) => Some(Err(e)),
+            },
+        };
+        match remote {
+            Some(Ok(dto)) => self.record_refund(r.id, &dto),
+            Some(Err(e)) => Err(EngineError::RefundUnknown {
+                refund: Box::new(r.clone()),
+                reason: e.to_string(),
+            }),
+            None => {
+                tracing::warn!(refund = r.id, "elepay has no such refund; it was not made");
+                let failed =
+                    self.ledger()
+                        .update_refund(r.id, None, RefundState::Failed, self.now_ms())?;
+                self.emit_refund(&failed);
+                Ok(failed)
+            }
+        }
+    }
+
+    /// Polls a refund until elepay reports it refunded (or, for one whose
+    /// create got no answer, until it is found or known not to exist).
+    fn watch_refund(&self, id: i64, charge_id: String) {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let mut failures: u32 = 0;
+            loop {
+                let cfg = engine.config();
+                let delay = if failures == 0 {
+                    cfg.poll_interval
+                } else {
+                    cfg.poll_interval
+                        .saturating_mul(1 << failures.min(6))
+                        .min(cfg.max_backoff)
+                };
+                tokio::time::sleep(delay.max(Duration::from_millis(1))).await;
+                let r = match engine.ledger().refund(id) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!(refund = id, error = %e, "cannot read refund; stop following");
+                        return;
+                    }
+                };
+                if matches!(r.status, RefundState::Refunded | RefundState::Failed) {
+                    return;
+                }
+                match engine.settle_refund(&r, &charge_id).await {
+                    Ok(r) if matches!(r.status, RefundState::Refunded | RefundState::Failed) => {
+                        return
+                    }
+                    Ok(_) => failures = 0,
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        tracing::warn!(refund = id, failures, error = %e, "refund check failed; backing off");
+                    }
+                }
+            }
+        });
+    }
+
+    fn emit_refund(&self, r: &Refund) {
+        self.send_event(EngineEvent::Refund(r.clone()));
+    }
+}

@@ -1,0 +1,197 @@
+//! Refunds against the real simulator: sent once, followed until refunded,
+//! limited to what is left, and never sent twice when an answer is lost.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use easyqr_engine::EngineError;
+use easyqr_ledger::{Attempt, AttemptState, LedgerError, RefundState};
+use elepay_sim::FaultKind;
+
+async fn paid(w: &World, yen: i64) -> Attempt {
+    let c = w.engine.charge(amount(yen), None).await.unwrap();
+    w.control
+        .pay(c.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    w.wait_state(c.attempt.id, AttemptState::Captured).await
+}
+
+async fn wait_refund(w: &World, id: i64, status: RefundState) {
+    for _ in 0..500 {
+        if w.ledger.refund(id).unwrap().status == status {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "refund {id} never became {status:?}: {:?}",
+        w.ledger.refund(id).unwrap()
+    );
+}
+
+async fn sim_refunds(w: &World, charge: &str) -> Vec<elepay::RefundDto> {
+    client_for(&w.sim)
+        .list_refunds(charge)
+        .await
+        .unwrap()
+        .refunds
+}
+
+#[tokio::test]
+async fn a_refund_is_followed_until_refunded_and_counts_in_the_shift_it_was_made_in() {
+    let w = world().await;
+    let first = w
+        .ledger
+        .open_shift("R1", "佐藤", w.engine.now_ms())
+        .unwrap();
+    let a = paid(&w, 1280).await;
+    w.ledger.close_shift("R1", w.engine.now_ms()).unwrap();
+    let second = w
+        .ledger
+        .open_shift("R1", "鈴木", w.engine.now_ms())
+        .unwrap();
+
+    let r = w
+        .engine
+        .refund(a.id, amount(1280), Some("返品"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status,
+        RefundState::Pending,
+        "elepay completes refunds later"
+    );
+    assert!(r.refund_id.is_some());
+    assert_eq!(r.shift_id, Some(second));
+    // elepay finishes it; the watcher notices.
+    w.control.advance_clock(3_000).unwrap();
+    wait_refund(&w, r.id, RefundState::Refunded).await;
+
+    let z = w.ledger.shift_report(first, w.engine.now_ms()).unwrap();
+    assert_eq!(
+        (z.paid.amount, z.refunds.refunded.amount, z.net_sales),
+        (1280, 0, 1280)
+    );
+    let x = w.ledger.shift_report(second, w.engine.now_ms()).unwrap();
+    assert_eq!(
+        (
+            x.refunds.refunded.count,
+            x.refunds.refunded.amount,
+            x.net_sales
+        ),
+        (1, 1280, -1280)
+    );
+    let remote = sim_refunds(&w, a.charge_id.as_deref().unwrap()).await;
+    assert_eq!(remote.len(), 1);
+    assert_eq!(remote[0].reason.as_deref(), Some("返品"));
+    assert!(w.ledger.verify().unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn partial_refunds_stop_at_the_remainder_before_anything_is_sent() {
+    let w = world().await;
+    let a = paid(&w, 1280).await;
+    w.engine.refund(a.id, amount(1000), None).await.unwrap();
+    match w.engine.refund(a.id, amount(300), None).await {
+        Err(EngineError::Ledger(LedgerError::Invalid { field, allowed })) => {
+            assert_eq!(field, "amount");
+            assert!(allowed.contains("¥280"), "{allowed}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let r = w.engine.refund(a.id, amount(280), None).await.unwrap();
+    assert_eq!(r.amount, 280);
+    assert_eq!(
+        sim_refunds(&w, a.charge_id.as_deref().unwrap()).await.len(),
+        2
+    );
+    // An unpaid code cannot be refunded.
+    let c = w.engine.charge(amount(500), None).await.unwrap();
+    match w.engine.refund(c.attempt.id, amount(500), None).await {
+        Err(EngineError::Ledger(LedgerError::Invalid { field, .. })) => {
+            assert_eq!(field, "attempt")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_looked_up_never_sent_twice() {
+    let w = world().await;
+    let a = paid(&w, 1280).await;
+    let charge = a.charge_id.clone().unwrap();
+    // elepay makes the refund, the answer never arrives.
+    w.fault("createRefund", FaultKind::DropAfterCommit, 1);
+    let refund = match w.engine.refund(a.id, amount(1280), None).await {
+        Err(EngineError::RefundUnknown { refund, .. }) => refund,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(refund.status, RefundState::Requested);
+    // Found by our id in its metadata, then followed to the end.
+    wait_refund(&w, refund.id, RefundState::Pending).await;
+    w.control.advance_clock(3_000).unwrap();
+    wait_refund(&w, refund.id, RefundState::Refunded).await;
+    assert_eq!(sim_refunds(&w, &charge).await.len(), 1, "sent once");
+    // Nothing left to refund: refused locally.
+    assert!(w.engine.refund(a.id, amount(1), None).await.is_err());
+    assert_eq!(sim_refunds(&w, &charge).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_refund_elepay_refuses_is_recorded_as_failed_and_frees_the_amount() {
+    let w = world().await;
+    let a = paid(&w, 1280).await;
+    let charge = a.charge_id.clone().unwrap();
+    // Refunded in the elepay dashboard, behind the register's back.
+    w.control.admin_refund(&charge, 1280).unwrap();
+    match w.engine.refund(a.id, amount(1280), None).await {
+        Err(EngineError::RefundRefused { code, .. }) => assert_eq!(code, "M006000"),
+        other => panic!("{other:?}"),
+    }
+    let local = w.ledger.refunds_of(a.id).unwrap();
+    assert_eq!(local.len(), 1);
+    assert_eq!(local[0].status, RefundState::Failed);
+    assert!(w.ledger.verify().unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn a_restart_follows_refunds_left_unfinished() {
+    let w = world().await;
+    let a = paid(&w, 1280).await;
+    let charge = a.charge_id.clone().unwrap();
+    let now = w.engine.now_ms();
+    // Left by a run that crashed: one refund sent and pending at elepay, one
+    // recorded as requested whose request never reached elepay.
+    let sent = w
+        .ledger
+        .request_refund(a.id, amount(500), None, None, now)
+        .unwrap();
+    let dto = client_for(&w.sim)
+        .create_refund(
+            &charge,
+            &elepay::RefundReq {
+                amount: amount(500),
+                currency: None,
+                metadata: Some([("easyqrRefund".to_owned(), sent.id.to_string())].into()),
+                reason: None,
+            },
+        )
+        .await
+        .unwrap();
+    w.ledger
+        .update_refund(sent.id, Some(&dto.id), RefundState::Pending, now)
+        .unwrap();
+    let lost = w
+        .ledger
+        .request_refund(a.id, amount(100), None, None, now)
+        .unwrap();
+
+    assert_eq!(w.engine.resume_refunds().unwrap(), 2);
+    wait_refund(&w, lost.id, RefundState::Failed).await;
+    w.control.advance_clock(3_000).unwrap();
+    wait_refund(&w, sent.id, RefundState::Refunded).await;
+    assert_eq!(sim_refunds(&w, &charge).await.len(), 1, "nothing re-sent");
+}
