@@ -42,6 +42,7 @@ Exit codes:
   12 recover --wait or refund gave up waiting: codes still unresolved after the
      longest expiry, or a refund not yet confirmed
      (elepay unreachable?); they are resolved at the next recover
+  13 reconcile: the ledger and elepay differ (each difference is printed)
   (cancel exits 0 when the code was closed, 4 when it had already expired)";
 
 #[derive(Parser, Debug)]
@@ -158,6 +159,12 @@ enum Command {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
+    /// Compare a shift (default: the open one) with elepay's charges;
+    /// payments elepay has that the ledger missed are recorded.
+    Reconcile {
+        #[arg(long)]
+        shift: Option<i64>,
+    },
     /// The transaction log, newest first, with filters.
     Log {
         #[command(flatten)]
@@ -254,6 +261,7 @@ impl From<EngineError> for Fail {
             EngineError::Rejected { .. } => 6,
             EngineError::CancelUnconfirmed(_) => 8,
             EngineError::RefundUnknown { .. } => 5,
+            EngineError::ReconcileFailed(_) => 1,
             EngineError::RefundRefused { .. } => 6,
             EngineError::Invalid(_) | EngineError::NotCancellable { .. } => 2,
             EngineError::AlreadyPaid { .. } | EngineError::SaleBusy { .. } => 2,
@@ -352,6 +360,7 @@ fn open_ledger(cli: &Cli) -> Result<(Arc<Ledger>, Option<WriterLock>), Fail> {
             | Command::Cancel { .. }
             | Command::Recover { .. }
             | Command::Refund { .. }
+            | Command::Reconcile { .. }
             | Command::ShiftOpen { .. }
             | Command::ShiftClose
     );
@@ -527,19 +536,22 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
             }
             Ok(0)
         }
+        Command::Reconcile { shift } => {
+            let id = shift_or_current(&ledger, &cli.register, *shift)?;
+            ledger
+                .shift(id)
+                .map_err(|_| Fail(9, format!("--shift: shift {id} does not exist")))?;
+            let engine = engine(&cli, ledger)?;
+            let report = engine.reconcile(id).await?;
+            for d in &report.differences {
+                print(json!({ "difference": d }));
+            }
+            let clean = report.is_clean();
+            print(json!({ "reconciliation": report }));
+            Ok(if clean { 0 } else { 13 })
+        }
         Command::Report { shift, csv } => {
-            let id = match shift {
-                Some(id) => *id,
-                None => ledger.current_shift(&cli.register)?.ok_or_else(|| {
-                    Fail(
-                        9,
-                        format!(
-                            "no open shift on register {}; pass --shift for a past one",
-                            cli.register
-                        ),
-                    )
-                })?,
-            };
+            let id = shift_or_current(&ledger, &cli.register, *shift)?;
             let report = match ledger.shift_report(id, now_ms()) {
                 Err(easyqr_ledger::LedgerError::NotFound { .. }) => {
                     return Err(Fail(9, format!("--shift: shift {id} does not exist")))
@@ -570,6 +582,19 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
             }
             Ok(0)
         }
+    }
+}
+
+/// `--shift`, or the register's open shift.
+fn shift_or_current(ledger: &Ledger, register: &str, shift: Option<i64>) -> Result<i64, Fail> {
+    match shift {
+        Some(id) => Ok(id),
+        None => ledger.current_shift(register)?.ok_or_else(|| {
+            Fail(
+                9,
+                format!("no open shift on register {register}; pass --shift for a past one"),
+            )
+        }),
     }
 }
 

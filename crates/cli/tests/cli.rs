@@ -353,6 +353,29 @@ async fn a_shift_from_open_to_z_report_with_log_and_csv() {
     assert_eq!(x["report"]["paidByWallet"][0][0], "paypay");
     assert_eq!(x["report"]["firstOrderNo"], shown["orderNo"]);
 
+    let o = e.run(Some(KEY), &["reconcile"]).await;
+    ok(&o);
+    assert_eq!(lines(&o)[0]["reconciliation"]["elepayCharges"], 1);
+    // Refunded in the elepay dashboard: reconciliation says so, exit 13.
+    let charge = lines(
+        &e.run(
+            None,
+            &["status", "--order-no", shown["orderNo"].as_str().unwrap()],
+        )
+        .await,
+    )[0]["chargeId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    e.sim.control().admin_refund(&charge, 100).unwrap();
+    let o = e.run(Some(KEY), &["reconcile"]).await;
+    assert_eq!(o.status.code(), Some(13), "{}", stderr(&o));
+    let d = &lines(&o)[0]["difference"];
+    assert_eq!(
+        (d["kind"].as_str(), d["elepayRefunded"].as_i64()),
+        (Some("refundMismatch"), Some(100))
+    );
+
     let o = e
         .run(None, &["log", "--status", "captured", "--wallet", "paypay"])
         .await;
@@ -377,7 +400,10 @@ async fn a_shift_from_open_to_z_report_with_log_and_csv() {
     ok(&o);
     let z = &lines(&o)[0]["report"];
     assert_eq!(z["shift"]["zNumber"], 1);
-    assert_eq!(z["netSales"], 1280);
+    assert_eq!(
+        z["netSales"], 1280,
+        "a dashboard refund is listed, not booked"
+    );
     let o = e.run(None, &["report", "--shift", "1", "--csv", "-"]).await;
     ok(&o);
     let zcsv = String::from_utf8(o.stdout).unwrap();

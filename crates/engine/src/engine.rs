@@ -58,6 +58,10 @@ pub enum EngineError {
     },
     #[error("could not confirm the cancel with elepay ({0}); the code is still being watched")]
     CancelUnconfirmed(String),
+    #[error(
+        "could not read elepay's charges for reconciliation ({0}); nothing was changed, try again"
+    )]
+    ReconcileFailed(String),
     #[error("elepay refused the refund ({code}): {message}")]
     RefundRefused { code: String, message: String },
     /// The refund request got no answer. It is never re-sent blindly: it is
@@ -79,6 +83,7 @@ impl EngineError {
             EngineError::SaleBusy { .. } => "sale_busy",
             EngineError::NotCancellable { .. } => "not_cancellable",
             EngineError::CancelUnconfirmed(_) => "cancel_unconfirmed",
+            EngineError::ReconcileFailed(_) => "reconcile_failed",
             EngineError::RefundRefused { .. } => "refund_refused",
             EngineError::RefundUnknown { .. } => "refund_unknown",
         }
@@ -494,7 +499,7 @@ impl Engine {
     }
 
     /// Commits a change, then announces it.
-    fn record(
+    pub(crate) fn record(
         &self,
         id: AttemptId,
         change: &Change,

@@ -6,6 +6,7 @@ mod clock;
 mod config;
 mod engine;
 mod events;
+mod reconcile;
 mod refund;
 pub mod webhook;
 
@@ -13,3 +14,4 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::EngineConfig;
 pub use engine::{CancelOutcome, Checkout, Engine, EngineError, RecoveryReport, WebhookOutcome};
 pub use events::{CashierEvent, CustomerEvent, EngineEvent};
+pub use reconcile::{Difference, Reconciliation};

@@ -82,9 +82,10 @@ impl AttemptState {
         )
     }
 
-    /// Legal moves. Closed/expired → captured exists because a payment the
-    /// server reports is never dropped, even if it contradicts what we
-    /// recorded earlier; the journal shows the correction.
+    /// Legal moves. Closed/expired/burned → captured exist because a
+    /// payment the server reports is never dropped, even if it contradicts
+    /// what we recorded earlier (a burned create may have made a code that
+    /// got paid; reconciliation finds it); the journal shows the correction.
     pub fn can_move_to(self, to: AttemptState) -> bool {
         use AttemptState::*;
         matches!(
@@ -100,6 +101,7 @@ impl AttemptState {
                 | (Pending, Expired)
                 | (Closed, Captured)
                 | (Expired, Captured)
+                | (Burned, Captured)
         )
     }
 }

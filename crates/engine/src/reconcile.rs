@@ -1,0 +1,251 @@
+//! Reconciliation of a shift's ledger with elepay's charges for the shift
+//! window. Differences are listed for the shift lead; the one the register
+//! can settle itself, a payment elepay has that the ledger does not know
+//! (a burned create that became a paid code, a capture missed while the
+//! register was off), is recorded once elepay confirms the charge.
+
+use std::collections::HashMap;
+
+use easyqr_ledger::{AttemptState, Change, LogFilter, ShiftId};
+use elepay::{ChargeDateField, ChargeDto, ListChargesParams};
+use serde::Serialize;
+
+use crate::engine::{Engine, EngineError};
+
+/// Codes live at most 30 minutes, so a payment rung up in a shift lands at
+/// most this long after it closes.
+const AFTER_CLOSE_MS: i64 = 31 * 60_000;
+
+/// One thing the ledger and elepay disagree on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Difference {
+    /// Paid at elepay, unknown to the ledger. `recorded` when the register
+    /// had the attempt and has now recorded the payment.
+    PaidOnlyAtElepay {
+        charge_id: String,
+        order_no: String,
+        amount: i64,
+        recorded: bool,
+    },
+    /// Paid in the ledger, but elepay lists no such charge in the window.
+    MissingAtElepay {
+        order_no: String,
+        charge_id: Option<String>,
+        amount: i64,
+    },
+    AmountMismatch {
+        order_no: String,
+        charge_id: String,
+        local: i64,
+        elepay: i64,
+    },
+    /// elepay's refunds differ from ours (e.g. refunded in the dashboard).
+    RefundMismatch {
+        order_no: String,
+        charge_id: String,
+        status: String,
+        local_refunded: i64,
+        elepay_refunded: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reconciliation {
+    pub shift_id: ShiftId,
+    /// The window asked of elepay (epoch ms).
+    pub from: i64,
+    pub to: i64,
+    /// Charges of this register elepay listed in the window.
+    pub elepay_charges: usize,
+    /// Paid attempts of the shift in the ledger.
+    pub ledger_paid: usize,
+    pub differences: Vec<Difference>,
+}
+
+impl Reconciliation {
+    pub fn is_clean(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+impl Engine {
+    /// Compares the shift's paid attempts with every page of `GET /charges`
+    /// for the shift window, counting only this register's orders (by its
+    /// orderNo prefix: one elepay app serves every register and store).
+    pub async fn reconcile(&self, shift_id: ShiftId) -> Result<Reconciliation, EngineError> {
+        let ledger = self.ledger();
+        let shift = ledger.shift(shift_id)?;
+        let now = self.now_ms();
+        let from = shift.opened_at - 60_000;
+        let to = shift.closed_at.map_or(now, |c| c + AFTER_CLOSE_MS).min(now) + 1;
+        let prefix = format!("{}-", self.config().order_prefix.as_str());
+        let client = self.client_handle();
+        let remote: Vec<ChargeDto> = client
+            .list_all_charges(&ListChargesParams {
+                from: Some(from),
+                to: Some(to),
+                date_field: Some(ChargeDateField::CreateTime),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| EngineError::ReconcileFailed(e.to_string()))?
+            .into_iter()
+            .filter(|c| {
+                c.order_no
+                    .as_deref()
+                    .is_some_and(|o| o.starts_with(&prefix))
+            })
+            .collect();
+
+        // The shift's paid attempts, by charge id and by orderNo.
+        let filter = LogFilter {
+            shift_id: Some(shift_id),
+            states: vec![AttemptState::Captured],
+            ..Default::default()
+        };
+        let mut local = Vec::new();
+        let mut before = None;
+        loop {
+            let page = ledger.log(&filter, 1000, before)?;
+            before = page.last().map(|r| r.attempt.id);
+            let done = page.len() < 1000;
+            local.extend(page);
+            if done {
+                break;
+            }
+        }
+        let ledger_paid = local.len();
+        let mut by_charge: HashMap<&str, usize> = HashMap::new();
+        let mut by_order: HashMap<&str, usize> = HashMap::new();
+        for (i, r) in local.iter().enumerate() {
+            if let Some(c) = r.attempt.charge_id.as_deref() {
+                by_charge.insert(c, i);
+            }
+            by_order.insert(r.attempt.order_no.as_str(), i);
+        }
+        let mut matched = vec![false; local.len()];
+        let mut differences = Vec::new();
+        for c in &remote {
+            let order_no = c.order_no.clone().unwrap_or_default();
+            let hit = by_charge
+                .get(c.id.as_str())
+                .or_else(|| by_order.get(order_no.as_str()))
+                .copied();
+            let Some(i) = hit else {
+                if c.status.is_paid() {
+                    let recorded = self.record_missed_payment(c).await?;
+                    differences.push(Difference::PaidOnlyAtElepay {
+                        charge_id: c.id.clone(),
+                        order_no,
+                        amount: c.amount,
+                        recorded,
+                    });
+                }
+                continue;
+            };
+            matched[i] = true;
+            let row = &local[i];
+            if row.attempt.amount != c.amount {
+                differences.push(Difference::AmountMismatch {
+                    order_no: order_no.clone(),
+                    charge_id: c.id.clone(),
+                    local: row.attempt.amount,
+                    elepay: c.amount,
+                });
+            }
+            let elepay_refunded: i64 = c.refunds.as_ref().map_or(0, |r| {
+                r.data.iter().map(|d| d.amount).sum::<i64>().max(r.amount)
+            });
+            let status = c.status.as_str().to_owned();
+            if elepay_refunded != row.refunded || !c.status.is_paid() {
+                differences.push(Difference::RefundMismatch {
+                    order_no,
+                    charge_id: c.id.clone(),
+                    status,
+                    local_refunded: row.refunded,
+                    elepay_refunded,
+                });
+            }
+        }
+        for (i, r) in local.iter().enumerate() {
+            if !matched[i] {
+                differences.push(Difference::MissingAtElepay {
+                    order_no: r.attempt.order_no.clone(),
+                    charge_id: r.attempt.charge_id.clone(),
+                    amount: r.attempt.amount,
+                });
+            }
+        }
+        let report = Reconciliation {
+            shift_id,
+            from,
+            to,
+            elepay_charges: remote.len(),
+            ledger_paid,
+            differences,
+        };
+        if !report.is_clean() {
+            tracing::warn!(
+                shift = shift_id,
+                differences = report.differences.len(),
+                "reconciliation found differences"
+            );
+        }
+        Ok(report)
+    }
+
+    /// A charge elepay lists as paid that the ledger has not recorded. If
+    /// one of our attempts carries its orderNo (expired, burned or closed
+    /// locally), elepay is asked once more and the payment is recorded on
+    /// that attempt. Returns whether it was recorded.
+    async fn record_missed_payment(&self, c: &ChargeDto) -> Result<bool, EngineError> {
+        let Some(order_no) = c.order_no.as_deref() else {
+            return Ok(false);
+        };
+        let candidates = self.ledger().attempts_by_order_no(order_no)?;
+        let Some(a) = candidates
+            .iter()
+            .rev()
+            .find(|a| a.state != AttemptState::Captured && a.amount == c.amount)
+        else {
+            return Ok(false);
+        };
+        let confirmed = self
+            .client_handle()
+            .retrieve_charge(&c.id)
+            .await
+            .map_err(|e| EngineError::ReconcileFailed(e.to_string()))?;
+        if !confirmed.status.is_paid()
+            || confirmed.order_no.as_deref() != Some(order_no)
+            || confirmed.amount != a.amount
+        {
+            return Ok(false);
+        }
+        let change = Change::Captured {
+            charge_id: Some(confirmed.id.clone()),
+            payment_method: confirmed.payment_method.as_ref().map(|m| m.0.clone()),
+            paid_time: confirmed.paid_time,
+            source: "reconciliation".into(),
+        };
+        match self.record(a.id, &change, None) {
+            Ok(_) => {
+                tracing::warn!(
+                    order_no,
+                    attempt = a.id,
+                    "payment found by reconciliation recorded"
+                );
+                Ok(true)
+            }
+            Err(e) => {
+                tracing::error!(order_no, error = %e, "payment found by reconciliation not recorded");
+                Ok(false)
+            }
+        }
+    }
+}

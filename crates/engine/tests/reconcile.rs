@@ -1,0 +1,148 @@
+//! Reconciliation of a shift against the simulator's `GET /charges`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use easyqr_engine::{Difference, EngineError};
+use easyqr_ledger::{AttemptState, Change};
+use elepay_sim::FaultKind;
+
+async fn pay_one(w: &World, yen: i64) -> easyqr_ledger::Attempt {
+    let c = w.engine.charge(amount(yen), None).await.unwrap();
+    w.control
+        .pay(c.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    w.wait_state(c.attempt.id, AttemptState::Captured).await
+}
+
+#[tokio::test]
+async fn a_matching_shift_is_clean_across_every_page() {
+    let w = world().await;
+    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    // More than one page of 100 charges.
+    for i in 0..105 {
+        pay_one(&w, 100 + i).await;
+    }
+    let r = w.engine.reconcile(shift).await.unwrap();
+    assert_eq!((r.elepay_charges, r.ledger_paid), (105, 105));
+    assert!(r.is_clean(), "{:?}", r.differences);
+}
+
+#[tokio::test]
+async fn a_paid_code_the_register_never_saw_is_recorded_once_confirmed() {
+    let w = world().await;
+    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    pay_one(&w, 500).await;
+    // The create reached elepay, its answer did not: the attempt is burned
+    // and never shown, but the code exists and gets paid anyway (a phone
+    // that somehow had the URL).
+    w.fault("createCode", FaultKind::DropAfterCommit, 1);
+    let burned = match w.engine.charge(amount(1280), None).await {
+        Err(EngineError::OutcomeUnknown { attempt, .. }) => attempt,
+        other => panic!("{other:?}"),
+    };
+    let orphan = w
+        .sim_codes()
+        .into_iter()
+        .find(|c| c["orderNo"] == burned.order_no.as_str())
+        .unwrap();
+    w.control
+        .pay(orphan["id"].as_str().unwrap(), "linepay")
+        .unwrap();
+
+    let r = w.engine.reconcile(shift).await.unwrap();
+    assert_eq!(r.differences.len(), 1, "{:?}", r.differences);
+    match &r.differences[0] {
+        Difference::PaidOnlyAtElepay {
+            order_no,
+            amount,
+            recorded,
+            ..
+        } => {
+            assert_eq!(
+                (order_no.as_str(), *amount, *recorded),
+                (burned.order_no.as_str(), 1280, true)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let now = w.ledger.attempt(burned.id).unwrap();
+    assert_eq!(now.state, AttemptState::Captured);
+    assert_eq!(now.payment_method.as_deref(), Some("linepay"));
+    let x = w.ledger.shift_report(shift, w.engine.now_ms()).unwrap();
+    assert_eq!((x.paid.count, x.paid.amount), (2, 1780));
+    // Recorded exactly once: the next run is clean.
+    assert!(w.engine.reconcile(shift).await.unwrap().is_clean());
+    assert_eq!(w.journal_moves_to(burned.id, "captured"), 1);
+    assert!(w.ledger.verify().unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn dashboard_refunds_local_ghosts_and_other_registers() {
+    let w = world().await;
+    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    let refunded = pay_one(&w, 1280).await;
+    w.control
+        .admin_refund(refunded.charge_id.as_deref().unwrap(), 280)
+        .unwrap();
+    // Paid in the ledger with a charge elepay does not have.
+    let ghost = {
+        let c = w.engine.charge(amount(700), None).await.unwrap();
+        w.ledger
+            .apply(
+                c.attempt.id,
+                &Change::Captured {
+                    charge_id: Some("cha_not_at_elepay".into()),
+                    payment_method: Some("paypay".into()),
+                    paid_time: None,
+                    source: "test".into(),
+                },
+                w.engine.now_ms(),
+            )
+            .unwrap();
+        c.attempt
+    };
+    // Another register of the same elepay app (its own prefix) is not ours.
+    let other = client_for(&w.sim)
+        .create_code(&elepay::CodeReq::new(
+            amount(990),
+            elepay::OrderNo::new("S01R2-20261128-0001").unwrap(),
+        ))
+        .await
+        .unwrap();
+    w.control.pay(&other.id, "paypay").unwrap();
+
+    let r = w.engine.reconcile(shift).await.unwrap();
+    assert_eq!(r.elepay_charges, 1, "only this register's orders count");
+    let mut kinds: Vec<String> = r
+        .differences
+        .iter()
+        .map(|d| match d {
+            Difference::RefundMismatch {
+                order_no,
+                local_refunded,
+                elepay_refunded,
+                ..
+            } => {
+                format!("refund {order_no} {local_refunded} {elepay_refunded}")
+            }
+            Difference::MissingAtElepay {
+                order_no,
+                charge_id,
+                ..
+            } => {
+                format!("missing {order_no} {}", charge_id.as_deref().unwrap_or(""))
+            }
+            other => format!("{other:?}"),
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            format!("missing {} cha_not_at_elepay", ghost.order_no),
+            format!("refund {} 0 280", refunded.order_no),
+        ]
+    );
+}
