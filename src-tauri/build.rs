@@ -15,6 +15,14 @@ fn main() {
         "list_monitors",
         "open_phone_view",
         "customer_state",
+        "shift_status",
+        "open_shift",
+        "close_shift",
+        "shift_report",
+        "transaction_log",
+        "refund",
+        "reconcile",
+        "export_csv",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -42,6 +42,9 @@ impl From<easyqr_engine::EngineError> for CommandError {
         use easyqr_engine::EngineError as E;
         let field = match &e {
             E::Invalid(v) => Some(v.field.clone()),
+            E::Ledger(easyqr_ledger::LedgerError::Invalid { field, .. }) => {
+                Some((*field).to_owned())
+            }
             _ => None,
         };
         let attempt = match &e {

@@ -2,6 +2,7 @@
 //! owns the ledger, engine and (in DEMO mode) the embedded simulator;
 //! commands call into it; [`bridge`] carries engine events to the windows.
 
+mod books;
 mod bridge;
 mod commands;
 pub mod context;
@@ -95,6 +96,14 @@ pub fn run() -> ExitCode {
             commands::list_monitors,
             commands::open_phone_view,
             commands::customer_state,
+            books::shift_status,
+            books::open_shift,
+            books::close_shift,
+            books::shift_report,
+            books::transaction_log,
+            books::refund,
+            books::reconcile,
+            books::export_csv,
         ])
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {

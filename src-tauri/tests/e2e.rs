@@ -26,6 +26,22 @@ async fn newest_attempt(app: &mut App) -> Value {
     list[0].clone()
 }
 
+/// Switches the cashier window to a tab by clicking it.
+async fn tab(app: &App, name: &str) {
+    app.client
+        .find(fantoccini::Locator::Css(&format!("#tab-{name}")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Keys go to the page again, not to the tab button.
+    app.client
+        .execute("document.activeElement?.blur();", vec![])
+        .await
+        .unwrap();
+}
+
 /// Rings up ¥1,280 with the keyboard and waits for the QR.
 async fn charge_1280(app: &mut App) -> Value {
     app.in_cashier().await;
@@ -356,6 +372,133 @@ async fn a_second_launch_on_the_same_data_is_refused_and_wakes_the_first() {
         // The first one carries on.
         let info = app.invoke("app_info", json!({})).await.unwrap();
         assert_eq!(info["mode"], "demo");
+        drop(app.close().await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_shift_from_opening_to_z_report_with_a_refund() {
+    if !enabled() {
+        return;
+    }
+    let _one = SERIAL.lock().await;
+    scenario("a_shift_from_opening_to_z_report_with_a_refund", async {
+        let mut app = App::start("shift", &[]).await;
+        // Shift tab (F3): no shift yet; open one by name.
+        tab(&app, "shift").await;
+        app.wait_for("#shift-open:not([hidden])", "the open-shift form")
+            .await
+            .click()
+            .await
+            .unwrap();
+        let name = app.wait_for("#shift-cashier", "the cashier name").await;
+        name.click().await.unwrap();
+        name.send_keys("佐藤\u{E007}").await.unwrap();
+        app.wait_for("#report[data-kind='X']", "the X report").await;
+        app.shot("shift-open").await;
+
+        // A sale on the register (F1), paid by the customer.
+        tab(&app, "register").await;
+        let a = charge_1280(&mut app).await;
+        pay_as_customer(a["codeUrl"].as_str().unwrap(), "paypay").await;
+        app.wait_for("#pay-active[data-status='paid']", "the cashier to say paid")
+            .await;
+
+        // Transactions (F2): the payment, refunded in part from the list.
+        tab(&app, "transactions").await;
+        app.wait_for(".tx-refund", "the refund button")
+            .await
+            .click()
+            .await
+            .unwrap();
+        let amount = app
+            .wait_for("#refund[open] #refund-amount", "the refund dialog")
+            .await;
+        assert_eq!(amount.prop("value").await.unwrap().as_deref(), Some("1280"));
+        amount.clear().await.unwrap();
+        amount.send_keys("280").await.unwrap();
+        app.shot("refund-dialog").await;
+        app.client
+            .find(fantoccini::Locator::Css("#refund-ok"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // The list reloads with the refund in it.
+        let mut refunded = String::new();
+        for _ in 0..100 {
+            // Read in the page: the list is re-rendered under our feet.
+            refunded = app
+                .client
+                .execute(
+                    "return document.querySelector('#tx-body tr td:nth-child(6)')?.textContent ?? '';",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if !refunded.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(refunded, "¥280");
+        app.shot("transactions").await;
+
+        // Shift (F3): reconcile, then close with a Z report.
+        tab(&app, "shift").await;
+        app.wait_for("#shift-actions:not([hidden])", "the shift actions")
+            .await;
+        app.client
+            .find(fantoccini::Locator::Css("#shift-reconcile"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        app.wait_for("#recon:not([hidden])", "the reconciliation result")
+            .await;
+        app.client
+            .find(fantoccini::Locator::Css("#shift-close"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        app.wait_for("#confirm[open]", "the close confirmation")
+            .await;
+        app.keys("\u{E007}").await;
+        app.wait_for("#report[data-kind='Z']", "the Z report").await;
+        let title = app
+            .client
+            .find(fantoccini::Locator::Css("#report-title"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(title.contains("No.1") || title.contains("no. 1"), "{title}");
+        let body = app
+            .client
+            .find(fantoccini::Locator::Css("#report-body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("¥1,280"), "paid: {body}");
+        assert!(
+            body.contains("¥1,000"),
+            "net sales after the ¥280 refund: {body}"
+        );
+        app.shot("shift-z-report").await;
+        let z = app.invoke("shift_status", json!({})).await.unwrap();
+        assert!(z["open"].is_null());
+        assert_eq!(z["past"][0]["zNumber"], 1);
         drop(app.close().await);
     })
     .await;

@@ -17,6 +17,18 @@ export const api = {
   /** → KeyStatus; the key is verified with a harmless API call first. */
   setKey: (key) => call('set_key', { key }),
   listMonitors: () => call('list_monitors'),
+  /** → { open: ShiftReport | null, past: Shift[] } */
+  shiftStatus: () => call('shift_status'),
+  openShift: (cashier) => call('open_shift', { cashier }),
+  /** → the Z report */
+  closeShift: () => call('close_shift'),
+  shiftReport: (shiftId) => call('shift_report', { shiftId }),
+  /** filter: LogFilter (ui/README.md) → LogRow[] newest first */
+  transactionLog: (filter, limit, beforeId) => call('transaction_log', beforeId == null ? { filter, limit } : { filter, limit, beforeId }),
+  refund: (attemptId, amount, reason) => call('refund', reason ? { attemptId, amount, reason } : { attemptId, amount }),
+  reconcile: (shiftId) => call('reconcile', { shiftId }),
+  /** { what: 'log', filter } | { what: 'report', shiftId } → saved file path */
+  exportCsv: (exp) => call('export_csv', { export: exp }),
   /** DEMO only: opens the simulator's pay page for this attempt. */
   openPhoneView: (attemptId) => call('open_phone_view', { attemptId }),
 

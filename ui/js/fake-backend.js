@@ -115,6 +115,20 @@ export function createFakeBackend() {
     }
   }, 1000);
 
+  // Shift preview state (browser preview only).
+  let shift = null;
+  const zero = { count: 0, amount: 0 };
+  function previewReport(s) {
+    const paid = attempts.filter((a) => a.state === 'captured');
+    const total = { count: paid.length, amount: paid.reduce((n, a) => n + a.amount, 0) };
+    return {
+      shift: s, at: Date.now(), paid: total, cancelled: zero, expired: zero, burned: zero, rejected: zero,
+      unresolved: zero, paidByWallet: paid.length ? [['paypay', total]] : [],
+      refunds: { refunded: zero, inProgress: zero, failed: zero }, netSales: total.amount, late: zero,
+      firstOrderNo: null, lastOrderNo: null,
+    };
+  }
+
   const commands = {
     app_info: () => ({
       mode, storeName: settings.storeName, registerId: settings.registerId, version: '0.1.0 (preview)',
@@ -149,6 +163,25 @@ export function createFakeBackend() {
     recent_attempts: ({ limit, beforeId }) => attempts
       .filter((a) => beforeId == null || a.id < beforeId)
       .sort((x, y) => y.id - x.id).slice(0, limit).map(publicAttempt),
+    // Transactions and Shift tabs: enough to preview the screens.
+    transaction_log: ({ limit, beforeId }) => attempts
+      .filter((a) => beforeId == null || a.id < beforeId)
+      .sort((x, y) => y.id - x.id).slice(0, limit)
+      .map((a) => ({ ...publicAttempt(a), refunded: 0, late: false, description: null })),
+    shift_status: () => ({ open: shift && previewReport(shift), past: [] }),
+    open_shift: ({ cashier }) => {
+      shift = { id: 1, registerId: 'R1', cashier, openedAt: Date.now(), closedAt: null, zNumber: null };
+      return previewReport(shift);
+    },
+    close_shift: () => {
+      const closed = { ...shift, closedAt: Date.now(), zNumber: 1 };
+      shift = null;
+      return previewReport(closed);
+    },
+    shift_report: () => previewReport(shift),
+    refund: ({ attemptId, amount }) => ({ id: 1, attemptId, amount, status: 'pending' }),
+    reconcile: () => ({ shiftId: 1, elepayCharges: 0, ledgerPaid: 0, differences: [] }),
+    export_csv: () => '/home/cashier/Downloads/easyqr-log.csv',
     get_settings: () => settings,
     save_settings: async ({ settings: s }) => {
       await sleep(300);

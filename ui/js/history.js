@@ -1,8 +1,10 @@
-// Transactions and Shift tabs: for now, views over recent_attempts.
+// Transactions and Shift tabs: the filtered log with refunds, and shifts
+// with X/Z reports, reconciliation, CSV export and printing.
 
-import { $, el } from './dom.js';
+import { $, el, announce } from './dom.js';
 import { t, errorText } from './i18n.js';
-import { yen, hhmmss, walletName } from './format.js';
+import { yen, hhmmss, dateTime, walletName, asciiDigits } from './format.js';
+import { confirmDialog } from './dialog.js';
 import { api } from './cashier-api.js';
 
 const PAGE = 50;
@@ -11,18 +13,56 @@ const STATUS = {
   closed: 'cancelled', expired: 'expired', burned: 'failed', rejected: 'failed',
 };
 let rows = [];
+let report = null;
+let refunding = null;
 
-function row(a) {
-  const status = STATUS[a.state] ?? 'creating';
-  const reason = `tx.reason.${a.errorCode}`;
-  const note = !a.errorCode ? '' : t(reason) === reason ? a.errorCode : t(reason);
-  return el('tr', {},
-    el('td', {}, el('time', {}, hhmmss(a.paidTime ?? a.createdAt))),
-    el('td', { class: 'mono' }, a.orderNo),
-    el('td', { class: 'num amount' }, yen(a.amount)),
-    el('td', {}, el('span', { class: `pill pill-${status}` }, t(`pay.state.${status}`))),
-    el('td', {}, walletName(a.paymentMethod)),
-    el('td', { class: 'note' }, note));
+function showError(target, err) {
+  const { title, detail } = errorText(err);
+  target.textContent = `${title} ${detail ?? ''}`.trim();
+  target.classList.add('error');
+}
+
+function showInfo(target, text) {
+  target.textContent = text;
+  target.classList.remove('error');
+}
+
+// ----- Transactions -----
+
+function filter() {
+  const f = {};
+  const order = $('#f-order').value.trim();
+  if (order) f.orderNo = order;
+  const status = $('#f-status').value;
+  if (status) f.states = status.split(',');
+  const wallet = $('#f-wallet').value.trim();
+  if (wallet) f.wallet = wallet;
+  for (const [id, key] of [['#f-min', 'minAmount'], ['#f-max', 'maxAmount']]) {
+    const v = asciiDigits($(id).value).replace(/[,¥\s]/g, '');
+    if (v) f[key] = Number.isInteger(Number(v)) ? Number(v) : -1; // the backend names the field
+  }
+  const shift = $('#f-shift').value;
+  if (shift) f.shiftId = Number(shift);
+  return f;
+}
+
+function row(r) {
+  const status = STATUS[r.state] ?? 'creating';
+  const reason = `tx.reason.${r.errorCode}`;
+  const note = !r.errorCode ? '' : t(reason) === reason ? r.errorCode : t(reason);
+  const left = r.state === 'captured' ? r.amount - r.refunded : 0;
+  return el('tr', { dataset: { attempt: r.id } },
+    el('td', {}, el('time', {}, hhmmss(r.paidTime ?? r.createdAt))),
+    el('td', { class: 'mono' }, r.orderNo),
+    el('td', { class: 'num amount' }, yen(r.amount)),
+    el('td', {}, el('span', { class: `pill pill-${status}` }, t(`pay.state.${status}`)),
+      r.late ? el('span', { class: 'tag-late' }, t('tx.late')) : null),
+    el('td', {}, walletName(r.paymentMethod)),
+    el('td', { class: 'num' }, r.refunded ? yen(r.refunded) : ''),
+    el('td', { class: 'note' }, note),
+    el('td', {}, left > 0
+      ? el('button', { type: 'button', class: 'btn-small tx-refund', onclick: () => openRefund(r) }, t('tx.refund'))
+      : null));
 }
 
 function renderTransactions() {
@@ -34,45 +74,216 @@ async function load(older) {
   const status = $('#tx-status');
   try {
     const beforeId = older && rows.length ? rows[rows.length - 1].id : undefined;
-    const page = await api.recentAttempts(PAGE, beforeId);
+    const page = await api.transactionLog(filter(), PAGE, beforeId);
     rows = older ? rows.concat(page) : page;
     $('#tx-more').hidden = page.length < PAGE;
-    status.textContent = '';
+    showInfo(status, '');
     renderTransactions();
   } catch (err) {
+    showError(status, err);
+  }
+}
+
+async function exportLog() {
+  try {
+    const path = await api.exportCsv({ what: 'log', filter: filter() });
+    showInfo($('#tx-status'), t('tx.exported', { path }));
+  } catch (err) {
+    showError($('#tx-status'), err);
+  }
+}
+
+function openRefund(r) {
+  refunding = r;
+  const left = r.amount - r.refunded;
+  $('#refund-what').textContent = t('refund.what', { orderNo: r.orderNo, amount: yen(r.amount), left: yen(left) });
+  $('#refund-amount').value = String(left);
+  $('#refund-reason').value = '';
+  $('#refund-error').textContent = '';
+  $('#refund').showModal();
+  $('#refund-amount').select();
+}
+
+async function submitRefund(e) {
+  e.preventDefault();
+  const r = refunding;
+  if (!r) return;
+  const left = r.amount - r.refunded;
+  const amount = Number(asciiDigits($('#refund-amount').value).replace(/[,¥\s]/g, ''));
+  if (!Number.isInteger(amount) || amount < 1 || amount > left) {
+    $('#refund-error').textContent = t('refund.badAmount', { left: yen(left) });
+    return;
+  }
+  $('#refund-ok').disabled = true;
+  try {
+    const done = await api.refund(r.id, amount, $('#refund-reason').value.trim() || undefined);
+    $('#refund').close();
+    refunding = null;
+    const text = t('refund.sent', { orderNo: r.orderNo, amount: yen(amount), status: t(`refund.status.${done.status}`) });
+    showInfo($('#tx-status'), text);
+    announce(text);
+    await load(false);
+  } catch (err) {
     const { title, detail } = errorText(err);
-    status.textContent = `${title} ${detail}`;
+    $('#refund-error').textContent = `${title} ${detail ?? ''}`.trim();
+  } finally {
+    $('#refund-ok').disabled = false;
   }
 }
 
 export const openTransactions = () => load(false);
 
+// ----- Shift -----
+
+function reportRows(rep) {
+  const line = (label, total, cls) => el('tr', { class: cls },
+    el('td', {}, label),
+    el('td', { class: 'num' }, total.count == null ? '' : String(total.count)),
+    el('td', { class: 'num' }, yen(total.amount)));
+  const out = [line(t('report.paid'), rep.paid)];
+  if (rep.late.count) out.push(line(t('report.late'), rep.late));
+  for (const [wallet, total] of rep.paidByWallet) {
+    out.push(line(t('report.wallet', { wallet: walletName(wallet) || '—' }), total));
+  }
+  out.push(line(t('report.cancelled'), rep.cancelled), line(t('report.expired'), rep.expired));
+  if (rep.burned.count) out.push(line(t('report.burned'), rep.burned));
+  if (rep.rejected.count) out.push(line(t('report.rejected'), rep.rejected));
+  if (rep.unresolved.count) out.push(line(t('report.unresolved'), rep.unresolved));
+  out.push(line(t('report.refunded'), rep.refunds.refunded));
+  if (rep.refunds.inProgress.count) out.push(line(t('report.refundPending'), rep.refunds.inProgress));
+  if (rep.refunds.failed.count) out.push(line(t('report.refundFailed'), rep.refunds.failed));
+  out.push(line(t('report.net'), { amount: rep.netSales }, 'total'));
+  return out;
+}
+
+function renderReport(rep) {
+  report = rep;
+  const box = $('#report');
+  box.hidden = !rep;
+  if (!rep) return;
+  const s = rep.shift;
+  box.dataset.kind = s.closedAt == null ? 'X' : 'Z';
+  $('#report-title').textContent = s.closedAt == null
+    ? t('report.x', { id: s.id })
+    : t('report.z', { id: s.id, z: s.zNumber });
+  const meta = t('report.meta', {
+    register: s.registerId, cashier: s.cashier, opened: dateTime(s.openedAt),
+    closed: s.closedAt == null ? t('report.now') : dateTime(s.closedAt),
+  });
+  const orders = rep.firstOrderNo ? ` · ${t('report.orders', { first: rep.firstOrderNo, last: rep.lastOrderNo })}` : '';
+  $('#report-meta').textContent = meta + orders;
+  $('#report-body').replaceChildren(...reportRows(rep));
+}
+
+function renderPast(past) {
+  $('#shift-past').replaceChildren(...past.map((s) => el('tr', {},
+    el('td', {}, `Z ${s.zNumber}`),
+    el('td', {}, s.cashier),
+    el('td', {}, `${dateTime(s.openedAt)} – ${dateTime(s.closedAt)}`),
+    el('td', {}, el('button', {
+      type: 'button', class: 'btn-small',
+      onclick: async () => {
+        try { renderReport(await api.shiftReport(s.id)); $('#recon').hidden = true; } catch (err) { showError($('#shift-status'), err); }
+      },
+    }, t('shift.show'))))));
+  const select = $('#f-shift');
+  const keep = select.value;
+  select.replaceChildren(el('option', { value: '' }, t('tx.f.all')),
+    ...past.map((s) => el('option', { value: String(s.id) }, `Z ${s.zNumber} · ${s.cashier}`)));
+  select.value = keep;
+}
+
 export async function openShift() {
-  let recent = [];
+  const status = $('#shift-status');
   try {
-    recent = await api.recentAttempts(200);
+    const st = await api.shiftStatus();
+    const open = st.open;
+    $('#shift-open').hidden = !!open;
+    $('#shift-actions').hidden = !open;
+    showInfo(status, open ? t('shift.opened', { id: open.shift.id, cashier: open.shift.cashier }) : t('shift.none'));
+    if (open || !report || report.shift.closedAt == null) renderReport(open);
+    renderPast(st.past);
   } catch (err) {
-    $('#shift-basis').textContent = errorText(err).title;
-    return;
+    showError(status, err);
   }
-  const today = new Date().setHours(0, 0, 0, 0);
-  const paid = recent.filter((a) => a.state === 'captured' && (a.paidTime ?? a.createdAt) >= today);
-  const byWallet = new Map();
-  for (const a of paid) {
-    const w = walletName(a.paymentMethod) || '—';
-    const cur = byWallet.get(w) ?? { count: 0, amount: 0 };
-    byWallet.set(w, { count: cur.count + 1, amount: cur.amount + a.amount });
+}
+
+async function openNewShift(e) {
+  e.preventDefault();
+  try {
+    await api.openShift($('#shift-cashier').value);
+    $('#recon').hidden = true;
+    await openShift();
+  } catch (err) {
+    showError($('#shift-status'), err);
   }
-  $('#shift-count').textContent = String(paid.length);
-  $('#shift-total').textContent = yen(paid.reduce((s, a) => s + a.amount, 0));
-  $('#shift-wallets').replaceChildren(...[...byWallet].sort((x, y) => y[1].amount - x[1].amount).map(([w, v]) =>
-    el('tr', {}, el('td', {}, w), el('td', { class: 'num' }, String(v.count)), el('td', { class: 'num amount' }, yen(v.amount)))));
-  $('#shift-basis').textContent = t('shift.basis', { n: recent.length });
+}
+
+async function closeShift() {
+  const ok = await confirmDialog({
+    title: t('shift.closeConfirm.title'), body: t('shift.closeConfirm.body'),
+    yes: t('shift.closeConfirm.yes'), no: t('shift.closeConfirm.no'), danger: true,
+  });
+  if (!ok) return;
+  try {
+    const z = await api.closeShift();
+    renderReport(z);
+    await openShift();
+    announce(t('report.z', { id: z.shift.id, z: z.shift.zNumber }));
+  } catch (err) {
+    showError($('#shift-status'), err);
+  }
+}
+
+async function reconcile() {
+  const shiftId = report?.shift.id;
+  if (shiftId == null) return;
+  const box = $('#recon');
+  $('#shift-reconcile').disabled = true;
+  try {
+    const r = await api.reconcile(shiftId);
+    box.hidden = false;
+    const counts = { remote: r.elepayCharges, local: r.ledgerPaid, n: r.differences.length };
+    $('#recon-summary').textContent = r.differences.length ? t('shift.recon.some', counts) : t('shift.recon.clean', counts);
+    $('#recon-list').replaceChildren(...r.differences.map((d) => el('li', {},
+      t(`recon.${d.kind}`, {
+        orderNo: d.orderNo, amount: yen(d.amount), local: yen(d.local ?? d.localRefunded),
+        elepay: yen(d.elepay ?? d.elepayRefunded), status: d.status ?? '',
+      }) + (d.recorded ? t('recon.recorded') : ''))));
+    if (r.differences.some((d) => d.recorded)) await openShift();
+  } catch (err) {
+    showError($('#shift-status'), err);
+  } finally {
+    $('#shift-reconcile').disabled = false;
+  }
+}
+
+async function exportReport() {
+  if (!report) return;
+  try {
+    const path = await api.exportCsv({ what: 'report', shiftId: report.shift.id });
+    showInfo($('#shift-status'), t('tx.exported', { path }));
+  } catch (err) {
+    showError($('#shift-status'), err);
+  }
 }
 
 export function initHistory() {
   $('#tx-refresh').addEventListener('click', () => load(false));
   $('#tx-more').addEventListener('click', () => load(true));
+  $('#tx-filter').addEventListener('submit', (e) => { e.preventDefault(); load(false); });
+  $('#tx-export').addEventListener('click', exportLog);
+  $('#refund-form').addEventListener('submit', submitRefund);
+  $('#refund-cancel').addEventListener('click', () => { $('#refund').close(); refunding = null; });
+  $('#shift-open').addEventListener('submit', openNewShift);
+  $('#shift-x').addEventListener('click', openShift);
+  $('#shift-close').addEventListener('click', closeShift);
+  $('#shift-reconcile').addEventListener('click', reconcile);
+  $('#report-print').addEventListener('click', () => window.print());
+  $('#report-export').addEventListener('click', exportReport);
 }
 
-export const relabelHistory = renderTransactions;
+export function relabelHistory() {
+  renderTransactions();
+  if (report) renderReport(report);
+}
