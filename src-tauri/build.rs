@@ -20,6 +20,7 @@ fn main() {
         "close_shift",
         "shift_report",
         "transaction_log",
+        "sale_timeline",
         "refund",
         "reconcile",
         "export_csv",

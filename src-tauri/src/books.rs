@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use easyqr_engine::Reconciliation;
-use easyqr_ledger::{report_csv, LogFilter, LogRow, Refund, Shift, ShiftReport};
+use easyqr_ledger::{report_csv, LogFilter, LogRow, Refund, Shift, ShiftReport, TimelineEntry};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, State};
 
@@ -73,6 +73,12 @@ pub async fn transaction_log(
     before_id: Option<i64>,
 ) -> Result<Vec<LogRow>, CommandError> {
     Ok(ctx.engine().ledger().log(&filter, limit, before_id)?)
+}
+
+/// A sale's history from the journal, oldest first.
+#[tauri::command]
+pub async fn sale_timeline(ctx: Ctx<'_>, sale_id: i64) -> Result<Vec<TimelineEntry>, CommandError> {
+    Ok(ctx.engine().ledger().sale_timeline(sale_id)?)
 }
 
 #[tauri::command]

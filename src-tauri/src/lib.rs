@@ -101,6 +101,7 @@ pub fn run() -> ExitCode {
             books::close_shift,
             books::shift_report,
             books::transaction_log,
+            books::sale_timeline,
             books::refund,
             books::reconcile,
             books::export_csv,

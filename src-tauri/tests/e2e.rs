@@ -448,6 +448,35 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
         }
         assert_eq!(refunded, "¥280");
         app.shot("transactions").await;
+        // The sale's history from the journal, with the refund in it.
+        app.wait_for(".tx-details", "the order number link")
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.wait_for("#tx-timeline li[data-kind='refund.requested']", "the refund in the sale's history")
+            .await;
+        let steps = app
+            .client
+            .execute(
+                "return [...document.querySelectorAll('#tx-timeline li')].map(li => li.dataset.kind);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        // elepay completes the refund a few seconds later (pending, then
+        // refunded), so one or two refund.changed rows end the list.
+        let steps: Vec<String> = serde_json::from_value(steps).unwrap();
+        assert_eq!(
+            steps[..6],
+            ["sale.created", "attempt.reserved", "attempt.changed", "attempt.changed", "attempt.changed", "refund.requested"]
+        );
+        assert!(
+            (7..=8).contains(&steps.len()) && steps[6..].iter().all(|k| k == "refund.changed"),
+            "{steps:?}"
+        );
+        assert!(app.wait_for("#tx-receipt", "the receipt button").await.is_displayed().await.unwrap());
+        app.shot("transaction-details").await;
 
         // Shift (F3): reconcile, then close with a Z report.
         tab(&app, "shift").await;
@@ -473,6 +502,9 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
             .await;
         app.keys("\u{E007}").await;
         app.wait_for("#report[data-kind='Z']", "the Z report").await;
+        // Reconciled at close: the ledger matches the simulator.
+        app.wait_for("#recon:not([hidden]) #recon-summary", "reconciliation at close")
+            .await;
         let title = app
             .client
             .find(fantoccini::Locator::Css("#report-title"))

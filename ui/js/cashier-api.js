@@ -25,6 +25,8 @@ export const api = {
   shiftReport: (shiftId) => call('shift_report', { shiftId }),
   /** filter: LogFilter (ui/README.md) → LogRow[] newest first */
   transactionLog: (filter, limit, beforeId) => call('transaction_log', beforeId == null ? { filter, limit } : { filter, limit, beforeId }),
+  /** → TimelineEntry[] (journal rows of the sale, oldest first) */
+  saleTimeline: (saleId) => call('sale_timeline', { saleId }),
   refund: (attemptId, amount, reason) => call('refund', reason ? { attemptId, amount, reason } : { attemptId, amount }),
   reconcile: (shiftId) => call('reconcile', { shiftId }),
   /** { what: 'log', filter } | { what: 'report', shiftId } → saved file path */
@@ -38,11 +40,13 @@ export const api = {
   onConnectivity: (handler) => feedHandler('connectivity', handler),
   /** handler({ problem }): the background ledger check found an outside edit. */
   onJournalProblem: (handler) => feedHandler('journal', handler),
+  /** handler(Refund): a refund was requested or elepay's answer changed it. */
+  onRefund: (handler) => feedHandler('refund', handler),
 };
 
 // One channel carries every cashier message, tagged by `kind`; it is opened
 // on the first handler and shared.
-const handlers = { attempt: new Set(), connectivity: new Set(), journal: new Set() };
+const handlers = { attempt: new Set(), connectivity: new Set(), journal: new Set(), refund: new Set() };
 let feed;
 
 async function feedHandler(kind, handler) {

@@ -15,6 +15,8 @@ const STATUS = {
 let rows = [];
 let report = null;
 let refunding = null;
+let detailFor = null; // attempt id whose history is open
+const timelines = new Map(); // saleId → TimelineEntry[]
 
 function showError(target, err) {
   const { title, detail } = errorText(err);
@@ -53,7 +55,10 @@ function row(r) {
   const left = r.state === 'captured' ? r.amount - r.refunded : 0;
   return el('tr', { dataset: { attempt: r.id } },
     el('td', {}, el('time', {}, hhmmss(r.paidTime ?? r.createdAt))),
-    el('td', { class: 'mono' }, r.orderNo),
+    el('td', { class: 'mono' }, el('button', {
+      type: 'button', class: 'link tx-details', 'aria-expanded': String(detailFor === r.id),
+      onclick: () => toggleDetails(r),
+    }, r.orderNo)),
     el('td', { class: 'num amount' }, yen(r.amount)),
     el('td', {}, el('span', { class: `pill pill-${status}` }, t(`pay.state.${status}`)),
       r.late ? el('span', { class: 'tag-late' }, t('tx.late')) : null),
@@ -65,8 +70,69 @@ function row(r) {
       : null));
 }
 
+function timelineText(e) {
+  const p = e.payload ?? {};
+  switch (e.kind) {
+    case 'sale.created': return t('tl.sale', { amount: yen(p.amount) });
+    case 'attempt.reserved': return t('tl.reserved', { orderNo: p.orderNo });
+    case 'attempt.changed': {
+      const parts = [t(`tl.to.${p.to}`)];
+      if (p.paymentMethod) parts.push(walletName(p.paymentMethod));
+      if (p.source) parts.push(t('tl.via', { source: p.source }));
+      if (p.reason || p.message) parts.push(p.reason ?? p.message);
+      return parts.join(' · ');
+    }
+    case 'refund.requested':
+      return t('tl.refundRequested', { amount: yen(p.amount) }) + (p.reason ? ` · ${p.reason}` : '');
+    case 'refund.changed': return t('tl.refundChanged', { status: t(`refund.status.${p.status}`) });
+    default: return e.kind;
+  }
+}
+
+function detailRow(r) {
+  const entries = timelines.get(r.saleId) ?? [];
+  return el('tr', { class: 'detail' }, el('td', { colspan: '8' },
+    el('strong', {}, t('tx.details', { orderNo: r.orderNo })),
+    el('ol', { class: 'timeline-list', id: 'tx-timeline' }, entries.map((e) =>
+      el('li', { dataset: { kind: e.kind } }, el('time', {}, hhmmss(e.at)), timelineText(e)))),
+    r.state === 'captured'
+      ? el('button', { type: 'button', class: 'btn-small', id: 'tx-receipt', onclick: () => printReceipt(r) }, t('tx.receipt'))
+      : null));
+}
+
+async function toggleDetails(r) {
+  if (detailFor === r.id) {
+    detailFor = null;
+    renderTransactions();
+    return;
+  }
+  try {
+    timelines.set(r.saleId, await api.saleTimeline(r.saleId));
+    detailFor = r.id;
+    renderTransactions();
+  } catch (err) {
+    showError($('#tx-status'), err);
+  }
+}
+
+function printReceipt(r) {
+  $('#rc-store').textContent = $('#store-name').textContent;
+  $('#rc-amount').textContent = yen(r.amount);
+  const line = (k, v) => el('tr', {}, el('td', {}, k), el('td', {}, v));
+  $('#rc-body').replaceChildren(
+    line(t('rc.date'), dateTime(r.paidTime ?? r.updatedAt)),
+    line(t('tx.orderNo'), r.orderNo),
+    line(t('tx.wallet'), walletName(r.paymentMethod)),
+    r.chargeId ? line(t('rc.charge'), r.chargeId) : null,
+    r.refunded ? line(t('rc.refunded'), `−${yen(r.refunded)}`) : null,
+  );
+  document.body.classList.add('print-receipt');
+  window.addEventListener('afterprint', () => document.body.classList.remove('print-receipt'), { once: true });
+  window.print();
+}
+
 function renderTransactions() {
-  $('#tx-body').replaceChildren(...rows.map(row));
+  $('#tx-body').replaceChildren(...rows.flatMap((r) => (detailFor === r.id ? [row(r), detailRow(r)] : [row(r)])));
   $('#tx-empty').hidden = rows.length > 0;
 }
 
@@ -230,6 +296,8 @@ async function closeShift() {
     renderReport(z);
     await openShift();
     announce(t('report.z', { id: z.shift.id, z: z.shift.zNumber }));
+    // Reconcile at close too; a failure here does not undo the close.
+    await reconcile();
   } catch (err) {
     showError($('#shift-status'), err);
   }
@@ -281,6 +349,13 @@ export function initHistory() {
   $('#shift-reconcile').addEventListener('click', reconcile);
   $('#report-print').addEventListener('click', () => window.print());
   $('#report-export').addEventListener('click', exportReport);
+  // elepay finishing a refund shows up in an open list at once.
+  api.onRefund(async (r) => {
+    if ($('#panel-transactions').hidden || !rows.some((row) => row.id === r.attemptId)) return;
+    const open = rows.find((row) => row.id === detailFor);
+    if (open) timelines.set(open.saleId, await api.saleTimeline(open.saleId).catch(() => timelines.get(open.saleId)));
+    await load(false);
+  });
 }
 
 export function relabelHistory() {

@@ -31,7 +31,7 @@ use serde_json::json;
 pub use export::{local_time, parse_local_time, report_csv, LOG_COLUMNS};
 pub use journal::{BadRow, JournalReport};
 pub use lock::WriterLock;
-pub use log::{LogFilter, LogRow};
+pub use log::{LogFilter, LogRow, TimelineEntry};
 pub use order_no::{business_date, OrderPrefix};
 pub use schema::SCHEMA_VERSION;
 pub use shift::{RefundTotals, Shift, ShiftReport};

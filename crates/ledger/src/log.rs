@@ -27,6 +27,21 @@ pub struct LogFilter {
     pub order_no: Option<String>,
 }
 
+/// One journal row of a sale, for its detail timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    pub seq: i64,
+    pub at: i64,
+    /// `sale.created`, `attempt.reserved`, `attempt.changed`,
+    /// `refund.requested`, `refund.changed`.
+    pub kind: String,
+    pub attempt_id: Option<AttemptId>,
+    /// What changed, as journaled (e.g. `to`, `orderNo`, `paymentMethod`,
+    /// `source`, `reason`, `amount`, `status`).
+    pub payload: serde_json::Value,
+}
+
 /// One attempt as the log shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -158,6 +173,36 @@ pub(crate) fn log_row(r: &Row<'_>) -> rusqlite::Result<LogRow> {
 }
 
 impl Ledger {
+    /// Everything the journal recorded about a sale, oldest first: the
+    /// detail timeline of the log screen.
+    pub fn sale_timeline(&self, sale_id: crate::SaleId) -> Result<Vec<TimelineEntry>, LedgerError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, at, kind, attempt_id, payload FROM journal WHERE sale_id = ?1 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([sale_id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let payload: String = r.get(4)?;
+            out.push(TimelineEntry {
+                seq,
+                at: r.get(1)?,
+                kind: r.get(2)?,
+                attempt_id: r.get(3)?,
+                payload: serde_json::from_str(&payload)
+                    .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?,
+            });
+        }
+        if out.is_empty() {
+            return Err(LedgerError::NotFound {
+                what: "sale",
+                id: sale_id.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
     /// A page of the log, newest first; pass the last row's id as
     /// `before_id` for the next page.
     pub fn log(

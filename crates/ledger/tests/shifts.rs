@@ -252,6 +252,39 @@ fn reports_count_outcomes_wallets_refunds_and_late_payments() {
         )
         .unwrap();
     assert!(log[0].late);
+    // The sale's timeline, from the journal: rung up, reserved, creating,
+    // pending, then paid after the close.
+    let steps: Vec<String> = l
+        .sale_timeline(late.sale_id)
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!("{} {}", e.kind, e.payload["to"].as_str().unwrap_or(""))
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "sale.created",
+            "attempt.reserved reserved",
+            "attempt.changed creating",
+            "attempt.changed pending",
+            "attempt.changed captured"
+        ]
+    );
+    let refunds = l
+        .sale_timeline(a.sale_id)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind.starts_with("refund"))
+        .count();
+    assert_eq!(refunds, 8, "4 refunds, each requested and answered");
+    assert!(matches!(
+        l.sale_timeline(9999),
+        Err(LedgerError::NotFound { .. })
+    ));
     let first = l
         .log(
             &LogFilter {
