@@ -426,6 +426,10 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
             .click()
             .await
             .unwrap();
+        // Refunds are confirmed once more, naming the amount.
+        let confirm = app.wait_for("#confirm[open] #confirm-title", "the refund confirmation").await;
+        assert!(confirm.text().await.unwrap().contains("¥280"));
+        app.keys("\u{E007}").await;
         // The list reloads with the refund in it.
         let mut refunded = String::new();
         for _ in 0..100 {
@@ -477,6 +481,24 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
         );
         assert!(app.wait_for("#tx-receipt", "the receipt button").await.is_displayed().await.unwrap());
         app.shot("transaction-details").await;
+        // A time range before the sale lists nothing; clearing it lists it again.
+        app.client
+            .execute(
+                "document.querySelector('#f-to').value = '2020-01-01T00:00'; document.querySelector('#tx-filter').requestSubmit();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        app.wait_for("#tx-empty:not([hidden])", "an empty list for an earlier time range")
+            .await;
+        app.client
+            .execute(
+                "document.querySelector('#f-to').value = ''; document.querySelector('#tx-filter').requestSubmit();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        app.wait_for("#tx-empty[hidden]", "the sale listed again").await;
 
         // Shift (F3): reconcile, then close with a Z report.
         tab(&app, "shift").await;

@@ -33,6 +33,11 @@ function showInfo(target, text) {
 
 function filter() {
   const f = {};
+  // datetime-local is the register's local time; the backend takes epoch ms.
+  for (const [id, key] of [['#f-from', 'from'], ['#f-to', 'to']]) {
+    const v = $(id).value;
+    if (v) f[key] = new Date(v).getTime();
+  }
   const order = $('#f-order').value.trim();
   if (order) f.orderNo = order;
   const status = $('#f-status').value;
@@ -180,10 +185,19 @@ async function submitRefund(e) {
     $('#refund-error').textContent = t('refund.badAmount', { left: yen(left) });
     return;
   }
+  $('#refund').close();
+  const sure = await confirmDialog({
+    title: t('refund.confirm.title', { amount: yen(amount) }),
+    body: t('refund.confirm.body', { orderNo: r.orderNo, wallet: walletName(r.paymentMethod) || '—' }),
+    yes: t('refund.confirm.yes'), no: t('refund.confirm.no'), danger: true,
+  });
+  if (!sure) {
+    $('#refund').showModal();
+    return;
+  }
   $('#refund-ok').disabled = true;
   try {
     const done = await api.refund(r.id, amount, $('#refund-reason').value.trim() || undefined);
-    $('#refund').close();
     refunding = null;
     const text = t('refund.sent', { orderNo: r.orderNo, amount: yen(amount), status: t(`refund.status.${done.status}`) });
     showInfo($('#tx-status'), text);
@@ -191,6 +205,7 @@ async function submitRefund(e) {
     await load(false);
   } catch (err) {
     const { title, detail } = errorText(err);
+    $('#refund').showModal();
     $('#refund-error').textContent = `${title} ${detail ?? ''}`.trim();
   } finally {
     $('#refund-ok').disabled = false;
