@@ -146,3 +146,27 @@ async fn dashboard_refunds_local_ghosts_and_other_registers() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_amount_that_differs_from_elepay_is_reported() {
+    let w = world().await;
+    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    let a = pay_one(&w, 1280).await;
+    // The ledger row says something else than elepay (an edit behind the
+    // journal's back, which verify also reports).
+    w.ledger.with_connection(|c| {
+        c.execute("UPDATE attempts SET amount = 1000 WHERE id = ?1", [a.id])
+            .unwrap()
+    });
+    let r = w.engine.reconcile(shift).await.unwrap();
+    assert_eq!(
+        r.differences,
+        [Difference::AmountMismatch {
+            order_no: a.order_no.clone(),
+            charge_id: a.charge_id.clone().unwrap(),
+            local: 1000,
+            elepay: 1280,
+        }]
+    );
+    assert!(!w.ledger.verify().unwrap().is_intact());
+}
