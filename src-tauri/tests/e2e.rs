@@ -553,6 +553,20 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
         let z = app.invoke("shift_status", json!({})).await.unwrap();
         assert!(z["open"].is_null());
         assert_eq!(z["past"][0]["zNumber"], 1);
+        // The Z report and the log as CSV files for Excel.
+        for (export, want) in [
+            (json!({ "what": "report", "shiftId": z["past"][0]["id"] }), "report,Z,\r\n"),
+            (json!({ "what": "log", "filter": {} }), ",captured,1280,paypay,280,"),
+        ] {
+            let path = app
+                .invoke("export_csv", json!({ "export": export }))
+                .await
+                .unwrap();
+            let bytes = std::fs::read(path.as_str().unwrap()).unwrap();
+            assert!(bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 BOM");
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(text.contains(want), "{want:?} not in {text}");
+        }
         drop(app.close().await);
     })
     .await;
