@@ -481,6 +481,28 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
         );
         assert!(app.wait_for("#tx-receipt", "the receipt button").await.is_displayed().await.unwrap());
         app.shot("transaction-details").await;
+        // Print receipt: the receipt is filled in and the system print
+        // dialog is asked for (window.print is recorded here instead, since
+        // a modal GTK dialog would stop the test).
+        app.client
+            .execute(
+                "window.__printed = []; window.print = () => { window.__printed.push({ cls: document.body.className, text: document.querySelector('#receipt').innerText }); window.dispatchEvent(new Event('afterprint')); };",
+                vec![],
+            )
+            .await
+            .unwrap();
+        app.wait_for("#tx-receipt", "the receipt button").await.click().await.unwrap();
+        let printed = app
+            .client
+            .execute("return window.__printed;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(printed.as_array().unwrap().len(), 1, "{printed}");
+        assert!(printed[0]["cls"].as_str().unwrap().contains("print-receipt"));
+        let receipt = printed[0]["text"].as_str().unwrap();
+        for want in ["¥1,280", a["orderNo"].as_str().unwrap(), "PayPay", "−¥280"] {
+            assert!(receipt.contains(want), "{want} not on the receipt: {receipt}");
+        }
         // A time range before the sale lists nothing; clearing it lists it again.
         app.client
             .execute(
@@ -550,6 +572,19 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
             "net sales after the ¥280 refund: {body}"
         );
         app.shot("shift-z-report").await;
+        app.client
+            .find(fantoccini::Locator::Css("#report-print"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let printed = app
+            .client
+            .execute("return window.__printed.length;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(printed, json!(2), "the Z report asks for the print dialog too");
         let z = app.invoke("shift_status", json!({})).await.unwrap();
         assert!(z["open"].is_null());
         assert_eq!(z["past"][0]["zNumber"], 1);

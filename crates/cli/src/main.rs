@@ -158,6 +158,9 @@ enum Command {
         /// Write it as CSV to this file ("-" for stdout) instead of JSON.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Time zone of the CSV's times, minutes east of UTC (Japan: 540).
+        #[arg(long, default_value_t = 540, value_parser = clap::value_parser!(i32).range(-720..=840))]
+        utc_offset_minutes: i32,
     },
     /// Compare a shift (default: the open one) with elepay's charges;
     /// payments elepay has that the ledger missed are recorded.
@@ -550,7 +553,11 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
             print(json!({ "reconciliation": report }));
             Ok(if clean { 0 } else { 13 })
         }
-        Command::Report { shift, csv } => {
+        Command::Report {
+            shift,
+            csv,
+            utc_offset_minutes,
+        } => {
             let id = shift_or_current(&ledger, &cli.register, *shift)?;
             let report = match ledger.shift_report(id, now_ms()) {
                 Err(easyqr_ledger::LedgerError::NotFound { .. }) => {
@@ -559,7 +566,7 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
                 other => other?,
             };
             match csv {
-                Some(path) => write_out(path, |w| report_csv(&report, 540, w))?,
+                Some(path) => write_out(path, |w| report_csv(&report, *utc_offset_minutes, w))?,
                 None => print(json!({ "report": report, "kind": report.kind() })),
             }
             Ok(0)
