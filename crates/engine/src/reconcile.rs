@@ -138,7 +138,10 @@ impl Engine {
                 .or_else(|| by_order.get(order_no.as_str()))
                 .copied();
             let Some(i) = hit else {
-                if c.status.is_paid() {
+                // Windows of neighbouring shifts overlap (a code lives up to
+                // 30 minutes): a payment the ledger has in another shift is
+                // not a difference of this one.
+                if c.status.is_paid() && !self.paid_in_another_shift(c, shift_id)? {
                     let recorded = self.record_missed_payment(c).await?;
                     differences.push(Difference::PaidOnlyAtElepay {
                         charge_id: c.id.clone(),
@@ -198,6 +201,23 @@ impl Engine {
             );
         }
         Ok(report)
+    }
+
+    /// Whether the ledger holds this charge as paid in a shift other than
+    /// `shift_id`.
+    fn paid_in_another_shift(&self, c: &ChargeDto, shift_id: ShiftId) -> Result<bool, EngineError> {
+        let Some(order_no) = c.order_no.as_deref() else {
+            return Ok(false);
+        };
+        Ok(self
+            .ledger()
+            .attempts_by_order_no(order_no)?
+            .iter()
+            .any(|a| {
+                a.state == AttemptState::Captured
+                    && a.shift_id != Some(shift_id)
+                    && a.charge_id.as_deref().is_none_or(|id| id == c.id)
+            }))
     }
 
     /// A charge elepay lists as paid that the ledger has not recorded. If

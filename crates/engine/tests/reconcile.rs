@@ -170,3 +170,20 @@ async fn an_amount_that_differs_from_elepay_is_reported() {
     );
     assert!(!w.ledger.verify().unwrap().is_intact());
 }
+
+#[tokio::test]
+async fn back_to_back_shifts_do_not_claim_each_others_payments() {
+    let w = world().await;
+    let first = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    pay_one(&w, 500).await;
+    w.ledger.close_shift("R1", w.engine.now_ms()).unwrap();
+    let second = w.ledger.open_shift("R1", "b", w.engine.now_ms()).unwrap();
+    pay_one(&w, 700).await;
+    // Each shift's window reaches into the other's (the simulator's clock
+    // stands still, so both payments lie in both windows).
+    for shift in [first, second] {
+        let r = w.engine.reconcile(shift).await.unwrap();
+        assert_eq!((r.elepay_charges, r.ledger_paid), (2, 1));
+        assert!(r.is_clean(), "shift {shift}: {:?}", r.differences);
+    }
+}
