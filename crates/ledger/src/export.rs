@@ -89,7 +89,8 @@ pub fn parse_local_time(
 
 /// One CSV cell: quoted when needed, formula-looking text defused.
 fn cell(out: &mut Vec<u8>, v: &str) {
-    let risky = v.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    // A negative amount is a number, not a formula: left as is.
+    let risky = v.starts_with(['=', '+', '-', '@', '\t', '\r']) && v.parse::<i64>().is_err();
     if risky || v.contains([',', '"', '\n', '\r']) {
         out.push(b'"');
         if risky {

@@ -240,6 +240,11 @@ fn reports_count_outcomes_wallets_refunds_and_late_payments() {
     assert_eq!(x2.paid, total(0, 0));
     assert_eq!(x2.refunds.refunded, total(1, 10));
     assert_eq!(x2.net_sales, -10);
+    // A negative total stays a number in the CSV (not defused as a formula).
+    let mut csv = Vec::new();
+    report_csv(&x2, JST, &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("net_sales_jpy,,-10\r\n"), "{csv}");
 
     let log = l
         .log(
