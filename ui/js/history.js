@@ -204,6 +204,14 @@ async function submitRefund(e) {
     announce(text);
     await load(false);
   } catch (err) {
+    if (err?.code === 'refund_unknown') {
+      // elepay may have made it: never offer the same refund again; the
+      // list shows it as being checked and its amount stays reserved.
+      refunding = null;
+      showError($('#tx-status'), err);
+      await load(false);
+      return;
+    }
     const { title, detail } = errorText(err);
     $('#refund').showModal();
     $('#refund-error').textContent = `${title} ${detail ?? ''}`.trim();
@@ -306,13 +314,14 @@ async function closeShift() {
     yes: t('shift.closeConfirm.yes'), no: t('shift.closeConfirm.no'), danger: true,
   });
   if (!ok) return;
+  // Reconcile first: a payment it finds is then recorded while the shift is
+  // open (not as late) and is on the Z report. Offline, the close goes on.
+  await reconcile();
   try {
     const z = await api.closeShift();
     renderReport(z);
     await openShift();
     announce(t('report.z', { id: z.shift.id, z: z.shift.zNumber }));
-    // Reconcile at close too; a failure here does not undo the close.
-    await reconcile();
   } catch (err) {
     showError($('#shift-status'), err);
   }

@@ -260,6 +260,11 @@ const DICT = {
   'v.key': ['キーを入力してください', 'Enter the key'],
 
   // Errors from the backend (by code); the backend's own message is shown under these.
+  'err.refund_unknown': ['elepay から返金の応答がありません。返金されたか確認中です。もう一度返金しないでください（一覧に結果が表示されます）。',
+    'No answer from elepay about the refund. It is being checked; do not refund again (the list will show the result).'],
+  'err.refund_refused': ['elepay が返金を受け付けませんでした。', 'elepay refused the refund.'],
+  'err.reconcile_failed': ['elepay の取引一覧を読めませんでした。何も変更していません。後でもう一度照合してください。',
+    "Could not read elepay's payments. Nothing was changed; reconcile again later."],
   'err.invalid_input': ['入力内容を確認してください。', 'Check the field shown.'],
   'err.outcome_unknown': ['通信が途切れ、QRコードが作成されたか分かりません。このコードは表示も支払いもされません。「もう一度」で新しい注文番号のQRを作成してください。',
     'The connection dropped while creating the QR code, so its outcome is unknown. That code will never be shown or paid. Press Try again to make a new one with a new order number.'],

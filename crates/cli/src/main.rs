@@ -566,7 +566,9 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
                 other => other?,
             };
             match csv {
-                Some(path) => write_out(path, |w| report_csv(&report, *utc_offset_minutes, w))?,
+                Some(path) => write_out("--csv", path, |w| {
+                    report_csv(&report, *utc_offset_minutes, w)
+                })?,
                 None => print(json!({ "report": report, "kind": report.kind() })),
             }
             Ok(0)
@@ -580,7 +582,7 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
         Command::ExportLog { filter, out } => {
             let f = filter.to_filter()?;
             let mut rows = 0;
-            write_out(out, |w| {
+            write_out("--out", out, |w| {
                 rows = ledger.export_log_csv(&f, filter.utc_offset_minutes, w)?;
                 Ok(())
             })?;
@@ -615,6 +617,7 @@ fn now_ms() -> i64 {
 /// beside its final name and renamed, so a failed export never leaves a
 /// half-written file that looks complete.
 fn write_out(
+    option: &str,
     path: &std::path::Path,
     f: impl FnOnce(&mut dyn std::io::Write) -> Result<(), easyqr_ledger::LedgerError>,
 ) -> Result<(), Fail> {
@@ -624,7 +627,7 @@ fn write_out(
         f(&mut out)?;
         return out.flush().map_err(|e| Fail(1, format!("stdout: {e}")));
     }
-    let io = |e: std::io::Error| Fail(2, format!("--out: cannot write {}: {e}", path.display()));
+    let io = |e: std::io::Error| Fail(2, format!("{option}: cannot write {}: {e}", path.display()));
     let tmp = path.with_extension("partial");
     let file = std::fs::File::create(&tmp).map_err(io)?;
     let mut out = std::io::BufWriter::new(file);

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use easyqr_ledger::{AttemptState, Change, LogFilter, ShiftId};
-use elepay::{ChargeDateField, ChargeDto, ListChargesParams};
+use elepay::{ChargeDateField, ChargeDto, ListChargesParams, SortOrder};
 use serde::Serialize;
 
 use crate::engine::{Engine, EngineError};
@@ -68,6 +68,25 @@ pub struct Reconciliation {
     pub differences: Vec<Difference>,
 }
 
+/// Whether an orderNo is this register's: `{prefix}-{YYYYMMDD}-{seq}`.
+/// The whole shape is checked, since prefixes may contain hyphens
+/// (`S01` must not claim `S01-R2-20261128-0001`).
+fn is_ours(order_no: &str, prefix: &str) -> bool {
+    let Some(rest) = order_no
+        .strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix('-'))
+    else {
+        return false;
+    };
+    let Some((date, seq)) = rest.split_once('-') else {
+        return false;
+    };
+    date.len() == 8
+        && date.bytes().all(|b| b.is_ascii_digit())
+        && !seq.is_empty()
+        && seq.bytes().all(|b| b.is_ascii_digit())
+}
+
 impl Reconciliation {
     pub fn is_clean(&self) -> bool {
         self.differences.is_empty()
@@ -82,27 +101,6 @@ impl Engine {
         let ledger = self.ledger();
         let shift = ledger.shift(shift_id)?;
         let now = self.now_ms();
-        let from = shift.opened_at - 60_000;
-        let to = shift.closed_at.map_or(now, |c| c + AFTER_CLOSE_MS).min(now) + 1;
-        let prefix = format!("{}-", self.config().order_prefix.as_str());
-        let client = self.client_handle();
-        let remote: Vec<ChargeDto> = client
-            .list_all_charges(&ListChargesParams {
-                from: Some(from),
-                to: Some(to),
-                date_field: Some(ChargeDateField::CreateTime),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| EngineError::ReconcileFailed(e.to_string()))?
-            .into_iter()
-            .filter(|c| {
-                c.order_no
-                    .as_deref()
-                    .is_some_and(|o| o.starts_with(&prefix))
-            })
-            .collect();
-
         // The shift's paid attempts, by charge id and by orderNo.
         let filter = LogFilter {
             shift_id: Some(shift_id),
@@ -121,6 +119,39 @@ impl Engine {
             }
         }
         let ledger_paid = local.len();
+        // The window: from a minute before the opening (register clocks
+        // drift) to 31 minutes after the close or after the shift's latest
+        // code, whichever is later (a sale of the shift may be retried
+        // after the close).
+        let from = shift.opened_at - 60_000;
+        let latest = local
+            .iter()
+            .map(|r| r.attempt.created_at)
+            .chain(shift.closed_at)
+            .max()
+            .unwrap_or(now);
+        let to = shift
+            .closed_at
+            .map_or(now, |_| latest + AFTER_CLOSE_MS)
+            .min(now)
+            + 1;
+        let prefix = self.config().order_prefix.as_str().to_owned();
+        let remote: Vec<ChargeDto> = self
+            .client_handle()
+            .list_all_charges(&ListChargesParams {
+                from: Some(from),
+                to: Some(to),
+                date_field: Some(ChargeDateField::CreateTime),
+                // A fixed order, so offset paging cannot skip or repeat.
+                sort: Some(ChargeDateField::CreateTime),
+                order: Some(SortOrder::Asc),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| EngineError::ReconcileFailed(e.to_string()))?
+            .into_iter()
+            .filter(|c| c.order_no.as_deref().is_some_and(|o| is_ours(o, &prefix)))
+            .collect();
         let mut by_charge: HashMap<&str, usize> = HashMap::new();
         let mut by_order: HashMap<&str, usize> = HashMap::new();
         for (i, r) in local.iter().enumerate() {
@@ -133,10 +164,15 @@ impl Engine {
         let mut differences = Vec::new();
         for c in &remote {
             let order_no = c.order_no.clone().unwrap_or_default();
-            let hit = by_charge
-                .get(c.id.as_str())
-                .or_else(|| by_order.get(order_no.as_str()))
-                .copied();
+            // By charge id; by orderNo only for a row that has no charge id
+            // yet, and each row once: two charges for one orderNo (a late
+            // payment of an expired code and of its retry) are two payments.
+            let hit = by_charge.get(c.id.as_str()).copied().or_else(|| {
+                by_order
+                    .get(order_no.as_str())
+                    .copied()
+                    .filter(|&i| local[i].attempt.charge_id.is_none() && !matched[i])
+            });
             let Some(i) = hit else {
                 // Windows of neighbouring shifts overlap (a code lives up to
                 // 30 minutes): a payment the ledger has in another shift is
@@ -266,6 +302,24 @@ impl Engine {
                 tracing::error!(order_no, error = %e, "payment found by reconciliation not recorded");
                 Ok(false)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_this_registers_order_numbers_are_ours() {
+        assert!(super::is_ours("S01-20261128-0001", "S01"));
+        assert!(super::is_ours("S01-R2-20261128-12345", "S01-R2"));
+        for other in [
+            "S01-R2-20261128-0001",
+            "S010-20261128-0001",
+            "S01-2026112-0001",
+            "S01-20261128-",
+            "S01",
+        ] {
+            assert!(!super::is_ours(other, "S01"), "{other}");
         }
     }
 }

@@ -14,6 +14,10 @@ use crate::events::EngineEvent;
 /// Metadata key carrying our refund row id, for matching after a lost answer.
 const REFUND_KEY: &str = "easyqrRefund";
 
+/// A refund whose request got no answer and that elepay still does not
+/// list after this long is recorded as not made (its amount is freed).
+const NOT_MADE_AFTER_MS: i64 = 5 * 60_000;
+
 impl Engine {
     /// Refunds `amount` of a paid attempt, counted in the register's open
     /// shift. The ledger refuses more than the refundable remainder (refunds
@@ -48,7 +52,13 @@ impl Engine {
         // sent, or the remainder could be paid out twice.
         for r in ledger.refunds_of(attempt_id)? {
             if r.status == RefundState::Requested {
-                self.settle_refund(&r, &charge_id).await?;
+                let now = self.settle_refund(&r, &charge_id).await?;
+                if now.status == RefundState::Requested {
+                    return Err(EngineError::RefundUnknown {
+                        refund: Box::new(now),
+                        reason: "an earlier refund of this payment is still being checked".into(),
+                    });
+                }
             }
         }
         let cfg = self.config();
@@ -155,6 +165,9 @@ impl Engine {
                 refund: Box::new(r.clone()),
                 reason: e.to_string(),
             }),
+            // Not (yet) listed: elepay may still be processing the lost
+            // request. Only after a grace period is it taken as not made.
+            None if self.now_ms() - r.created_at < NOT_MADE_AFTER_MS => Ok(r.clone()),
             None => {
                 tracing::warn!(refund = r.id, "elepay has no such refund; it was not made");
                 let failed =

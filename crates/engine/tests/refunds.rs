@@ -184,13 +184,32 @@ async fn a_restart_follows_refunds_left_unfinished() {
     w.ledger
         .update_refund(sent.id, Some(&dto.id), RefundState::Pending, now)
         .unwrap();
+    // Asked for six minutes ago and still unknown to elepay: not made.
     let lost = w
         .ledger
-        .request_refund(a.id, amount(100), None, None, now)
+        .request_refund(a.id, amount(100), None, None, now - 6 * 60_000)
+        .unwrap();
+    // Asked for just now: elepay may still be working on it, so it stays
+    // "being checked" (and its amount stays reserved).
+    let recent = w
+        .ledger
+        .request_refund(a.id, amount(50), None, None, now)
         .unwrap();
 
-    assert_eq!(w.engine.resume_refunds().unwrap(), 2);
+    assert_eq!(w.engine.resume_refunds().unwrap(), 3);
     wait_refund(&w, lost.id, RefundState::Failed).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        w.ledger.refund(recent.id).unwrap().status,
+        RefundState::Requested
+    );
+    // And a new refund of that payment waits for it.
+    match w.engine.refund(a.id, amount(10), None).await {
+        Err(EngineError::RefundUnknown { reason, .. }) => {
+            assert!(reason.contains("still being checked"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
     w.control.advance_clock(3_000).unwrap();
     wait_refund(&w, sent.id, RefundState::Refunded).await;
     assert_eq!(sim_refunds(&w, &charge).await.len(), 1, "nothing re-sent");

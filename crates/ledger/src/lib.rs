@@ -606,6 +606,26 @@ impl Ledger {
         {
             return Ok(before);
         }
+        // Refunded is final, and only a request nobody answered may turn out
+        // failed: marking a refund elepay has as failed would free its
+        // amount for a second refund. (Failed → pending/refunded is allowed:
+        // elepay's word wins over a lookup that came too early.)
+        let allowed = match (before.status, status) {
+            (RefundState::Refunded, _) => false,
+            (_, RefundState::Failed) => before.status == RefundState::Requested,
+            (_, RefundState::Requested) => false,
+            _ => true,
+        };
+        if !allowed {
+            return Err(LedgerError::Invalid {
+                field: "status",
+                allowed: format!(
+                    "refund {id} is {}; it cannot become {}",
+                    before.status.as_str(),
+                    status.as_str()
+                ),
+            });
+        }
         tx.execute(
             "UPDATE refunds SET refund_id = coalesce(?1, refund_id), status = ?2, updated_at = ?3 WHERE id = ?4",
             params![refund_id, status.as_str(), now, id],

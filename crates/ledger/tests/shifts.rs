@@ -542,3 +542,37 @@ fn local_times_parse_back_and_bad_ones_name_the_field() {
         }
     }
 }
+
+#[test]
+fn a_refund_elepay_has_can_never_be_marked_failed() {
+    let (_d, l) = ledger();
+    let s = l.open_shift("R1", "a", T0).unwrap();
+    let a = paid(&l, s, "R1-0001", 1280, "paypay");
+    let r = l
+        .request_refund(a.id, Amount::new(500).unwrap(), None, Some(s), T0)
+        .unwrap();
+    l.update_refund(r.id, Some("rf_1"), RefundState::Pending, T0)
+        .unwrap();
+    for to in [RefundState::Failed, RefundState::Requested] {
+        match l.update_refund(r.id, None, to, T0) {
+            Err(LedgerError::Invalid { field, .. }) => assert_eq!(field, "status"),
+            other => panic!("{to:?}: {other:?}"),
+        }
+    }
+    l.update_refund(r.id, None, RefundState::Refunded, T0)
+        .unwrap();
+    assert!(
+        l.update_refund(r.id, None, RefundState::Pending, T0)
+            .is_err(),
+        "refunded is final"
+    );
+    // A request nobody answered may fail, and elepay's later word still wins.
+    let q = l
+        .request_refund(a.id, Amount::new(100).unwrap(), None, Some(s), T0)
+        .unwrap();
+    l.update_refund(q.id, None, RefundState::Failed, T0)
+        .unwrap();
+    l.update_refund(q.id, Some("rf_2"), RefundState::Refunded, T0)
+        .unwrap();
+    assert!(l.verify().unwrap().is_intact());
+}
