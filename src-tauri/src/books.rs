@@ -88,13 +88,23 @@ pub async fn refund(
     amount: i64,
     reason: Option<String>,
 ) -> Result<Refund, CommandError> {
+    // A refund counts in the shift it is made in, so there must be one.
+    let engine = ctx.engine();
+    if engine
+        .ledger()
+        .current_shift(&ctx.settings().register_id)?
+        .is_none()
+    {
+        return Err(CommandError::new(
+            "invalid_input",
+            "shift: open a shift first; a refund counts in the shift it is made in",
+        )
+        .field("shift"));
+    }
     let amount = elepay::Amount::new(amount)
         .map_err(|e| CommandError::new("invalid_input", e.to_string()).field("amount"))?;
     let reason = reason.filter(|r| !r.trim().is_empty());
-    Ok(ctx
-        .engine()
-        .refund(attempt_id, amount, reason.as_deref())
-        .await?)
+    Ok(engine.refund(attempt_id, amount, reason.as_deref()).await?)
 }
 
 #[tauri::command]

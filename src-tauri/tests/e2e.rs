@@ -385,6 +385,12 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
     let _one = SERIAL.lock().await;
     scenario("a_shift_from_opening_to_z_report_with_a_refund", async {
         let mut app = App::start("shift", &[]).await;
+        // No refund without an open shift: it would count in no report.
+        let err = app
+            .invoke("refund", json!({ "attemptId": 1, "amount": 100 }))
+            .await
+            .unwrap_err();
+        assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some("invalid_input"), Some("shift")));
         // Shift tab (F3): no shift yet; open one by name.
         tab(&app, "shift").await;
         app.wait_for("#shift-open:not([hidden])", "the open-shift form")
