@@ -28,13 +28,7 @@ async fn newest_attempt(app: &mut App) -> Value {
 
 /// Switches the cashier window to a tab by clicking it.
 async fn tab(app: &App, name: &str) {
-    app.client
-        .find(fantoccini::Locator::Css(&format!("#tab-{name}")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    app.click(&format!("#tab-{name}")).await;
     // Keys go to the page again, not to the tab button.
     app.client
         .execute("document.activeElement?.blur();", vec![])
@@ -425,13 +419,7 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
         amount.clear().await.unwrap();
         amount.send_keys("280").await.unwrap();
         app.shot("refund-dialog").await;
-        app.client
-            .find(fantoccini::Locator::Css("#refund-ok"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        app.click("#refund-ok").await;
         // Refunds are confirmed once more, naming the amount.
         let confirm = app.wait_for("#confirm[open] #confirm-title", "the refund confirmation").await;
         assert!(confirm.text().await.unwrap().contains("¥280"));
@@ -532,22 +520,10 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
         tab(&app, "shift").await;
         app.wait_for("#shift-actions:not([hidden])", "the shift actions")
             .await;
-        app.client
-            .find(fantoccini::Locator::Css("#shift-reconcile"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        app.click("#shift-reconcile").await;
         app.wait_for("#recon:not([hidden])", "the reconciliation result")
             .await;
-        app.client
-            .find(fantoccini::Locator::Css("#shift-close"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        app.click("#shift-close").await;
         app.wait_for("#confirm[open]", "the close confirmation")
             .await;
         app.keys("\u{E007}").await;
@@ -578,13 +554,7 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
             "net sales after the ¥280 refund: {body}"
         );
         app.shot("shift-z-report").await;
-        app.client
-            .find(fantoccini::Locator::Css("#report-print"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        app.click("#report-print").await;
         let printed = app
             .client
             .execute("return window.__printed.length;", vec![])

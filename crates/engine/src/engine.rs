@@ -389,12 +389,7 @@ impl Engine {
                 Err(EngineError::OutcomeUnknown { attempt, reason })
             }
             Err(e) => {
-                let message = match &e {
-                    elepay::Error::Api { api, .. } => {
-                        api.message.clone().unwrap_or_else(|| e.to_string())
-                    }
-                    other => other.to_string(),
-                };
+                let message = api_message(&e);
                 let applied = self.record(
                     reserved.id,
                     &Change::Rejected {
@@ -822,6 +817,13 @@ impl Engine {
     }
 }
 
+/// elepay's own message for a refusal, or the error's text.
+pub(crate) fn api_message(e: &elepay::Error) -> String {
+    e.api()
+        .and_then(|api| api.message.clone())
+        .unwrap_or_else(|| e.to_string())
+}
+
 /// The wait before the next poll of a pending code. Polls once right at
 /// expiry so "expired" shows without delay (the server decides whether it
 /// really is); otherwise, including a server whose countdown is stuck at 0,
@@ -841,7 +843,7 @@ fn next_poll_delay(
 }
 
 /// Exponential backoff with jitter, never below a server's Retry-After.
-fn backoff(
+pub(crate) fn backoff(
     base: Duration,
     cap: Duration,
     failures: u32,

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use easyqr_ledger::{AttemptState, Change, LogFilter, ShiftId};
+use easyqr_ledger::{Attempt, AttemptState, Change, LogFilter, ShiftId};
 use elepay::{ChargeDateField, ChargeDto, ListChargesParams, SortOrder};
 use serde::Serialize;
 
@@ -66,6 +66,16 @@ pub struct Reconciliation {
     /// Paid attempts of the shift in the ledger.
     pub ledger_paid: usize,
     pub differences: Vec<Difference>,
+}
+
+/// Whether the ledger (`known`: the attempts with the charge's orderNo)
+/// holds this charge as paid in a shift other than `shift_id`.
+fn paid_in_another_shift(known: &[Attempt], c: &ChargeDto, shift_id: ShiftId) -> bool {
+    known.iter().any(|a| {
+        a.state == AttemptState::Captured
+            && a.shift_id != Some(shift_id)
+            && a.charge_id.as_deref().is_none_or(|id| id == c.id)
+    })
 }
 
 /// Whether an orderNo is this register's: `{prefix}-{YYYYMMDD}-{seq}`.
@@ -177,8 +187,12 @@ impl Engine {
                 // Windows of neighbouring shifts overlap (a code lives up to
                 // 30 minutes): a payment the ledger has in another shift is
                 // not a difference of this one.
-                if c.status.is_paid() && !self.paid_in_another_shift(c, shift_id)? {
-                    let recorded = self.record_missed_payment(c).await?;
+                let known = match c.order_no.as_deref() {
+                    Some(o) => ledger.attempts_by_order_no(o)?,
+                    None => Vec::new(),
+                };
+                if c.status.is_paid() && !paid_in_another_shift(&known, c, shift_id) {
+                    let recorded = self.record_missed_payment(c, &known).await?;
                     differences.push(Difference::PaidOnlyAtElepay {
                         charge_id: c.id.clone(),
                         order_no,
@@ -239,32 +253,18 @@ impl Engine {
         Ok(report)
     }
 
-    /// Whether the ledger holds this charge as paid in a shift other than
-    /// `shift_id`.
-    fn paid_in_another_shift(&self, c: &ChargeDto, shift_id: ShiftId) -> Result<bool, EngineError> {
-        let Some(order_no) = c.order_no.as_deref() else {
-            return Ok(false);
-        };
-        Ok(self
-            .ledger()
-            .attempts_by_order_no(order_no)?
-            .iter()
-            .any(|a| {
-                a.state == AttemptState::Captured
-                    && a.shift_id != Some(shift_id)
-                    && a.charge_id.as_deref().is_none_or(|id| id == c.id)
-            }))
-    }
-
     /// A charge elepay lists as paid that the ledger has not recorded. If
     /// one of our attempts carries its orderNo (expired, burned or closed
     /// locally), elepay is asked once more and the payment is recorded on
     /// that attempt. Returns whether it was recorded.
-    async fn record_missed_payment(&self, c: &ChargeDto) -> Result<bool, EngineError> {
+    async fn record_missed_payment(
+        &self,
+        c: &ChargeDto,
+        candidates: &[Attempt],
+    ) -> Result<bool, EngineError> {
         let Some(order_no) = c.order_no.as_deref() else {
             return Ok(false);
         };
-        let candidates = self.ledger().attempts_by_order_no(order_no)?;
         let Some(a) = candidates
             .iter()
             .rev()

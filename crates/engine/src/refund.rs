@@ -8,7 +8,7 @@ use std::time::Duration;
 use easyqr_ledger::{AttemptId, LedgerError, Refund, RefundState};
 use elepay::{Amount, RefundDto, RefundReq, RefundStatus};
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{api_message, backoff, Engine, EngineError};
 use crate::events::EngineEvent;
 
 /// Metadata key carrying our refund row id, for matching after a lost answer.
@@ -97,15 +97,9 @@ impl Engine {
                 let failed =
                     ledger.update_refund(r.id, None, RefundState::Failed, self.now_ms())?;
                 self.emit_refund(&failed);
-                let message = match &e {
-                    elepay::Error::Api { api, .. } => {
-                        api.message.clone().unwrap_or_else(|| e.to_string())
-                    }
-                    other => other.to_string(),
-                };
                 Err(EngineError::RefundRefused {
                     code: e.code().to_owned(),
-                    message,
+                    message: api_message(&e),
                 })
             }
         }
@@ -190,9 +184,7 @@ impl Engine {
                 let delay = if failures == 0 {
                     cfg.poll_interval
                 } else {
-                    cfg.poll_interval
-                        .saturating_mul(1 << failures.min(6))
-                        .min(cfg.max_backoff)
+                    backoff(cfg.poll_interval, cfg.max_backoff, failures, None)
                 };
                 tokio::time::sleep(delay.max(Duration::from_millis(1))).await;
                 let r = match engine.ledger().refund(id) {

@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use crate::log::{log_row, LogFilter, LOG_EXTRA};
+use crate::log::{log_row, log_select, LogFilter};
 use crate::order_no::{civil_from_days, days_from_civil};
 use crate::{Ledger, LedgerError, ShiftReport, StateTotal};
 
@@ -134,11 +134,7 @@ impl Ledger {
         out: &mut (impl Write + ?Sized),
     ) -> Result<u64, LedgerError> {
         let (cond, p) = filter.to_sql()?;
-        let sql = format!(
-            "SELECT {}, {LOG_EXTRA} FROM attempts a JOIN sales s ON s.id = a.sale_id
-             WHERE {cond} ORDER BY a.id",
-            crate::ATTEMPT_COLS
-        );
+        let sql = format!("{} ORDER BY a.id", log_select(&cond));
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(p))?;

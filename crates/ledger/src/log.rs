@@ -159,9 +159,17 @@ impl LogFilter {
 }
 
 /// Columns after the attempt's own (see [`log_row`]).
-pub(crate) const LOG_EXTRA: &str = "s.description,
+const LOG_EXTRA: &str = "s.description,
     (SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.attempt_id = a.id AND r.status != 'failed'),
     EXISTS (SELECT 1 FROM late_captures l WHERE l.attempt_id = a.id)";
+
+/// The log's query for a condition from [`LogFilter::to_sql`].
+pub(crate) fn log_select(cond: &str) -> String {
+    format!(
+        "SELECT {}, {LOG_EXTRA} FROM attempts a JOIN sales s ON s.id = a.sale_id WHERE {cond}",
+        crate::ATTEMPT_COLS
+    )
+}
 
 pub(crate) fn log_row(r: &Row<'_>) -> rusqlite::Result<LogRow> {
     Ok(LogRow {
@@ -216,9 +224,8 @@ impl Ledger {
         let before = p.len();
         p.push(Sql::Integer(i64::from(limit.min(1000))));
         let sql = format!(
-            "SELECT {}, {LOG_EXTRA} FROM attempts a JOIN sales s ON s.id = a.sale_id
-             WHERE {cond} AND a.id < ?{before} ORDER BY a.id DESC LIMIT ?{}",
-            crate::ATTEMPT_COLS,
+            "{} AND a.id < ?{before} ORDER BY a.id DESC LIMIT ?{}",
+            log_select(&cond),
             before + 1
         );
         let conn = self.conn();

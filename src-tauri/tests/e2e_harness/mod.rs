@@ -219,6 +219,17 @@ impl App {
         }
     }
 
+    /// Clicks the element a CSS selector finds (it must be there now).
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
         let e = self.client.find(Locator::Css(css)).await.ok()?;
         e.attr(name).await.ok().flatten()
