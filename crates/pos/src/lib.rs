@@ -1,0 +1,27 @@
+//! EasyQR POS use cases, free of Tauri: every operation the desktop app and
+//! `easyqr-cli` offer is one function here, so a rule about money has one
+//! home and every shell (IPC, flags, HTTP) only maps its transport.
+//!
+//! - [`config`]: data folder, mode and its ledger, settings → engine config;
+//! - [`books`]: shifts, X/Z reports, the log, a sale's history, the journal check;
+//! - [`export`]: CSV exports written atomically;
+//! - [`register`]: charge (item lines), retry, cancel, refund, reconcile, recovery;
+//! - [`station`]: the app's start-up, settings, keys and webhook receiver;
+//! - [`codes`] and [`error`]: the one vocabulary of error codes and exit codes.
+
+pub mod books;
+pub mod codes;
+mod compat;
+pub mod config;
+pub mod error;
+pub mod export;
+pub mod register;
+pub mod station;
+
+pub use books::{AttemptRef, Books, ShiftStatus};
+pub use codes::{exit_code_table, ErrorCode, Outcome};
+pub use config::{Access, Mode, RegisterConfig};
+pub use error::{PosError, Result};
+pub use export::Export;
+pub use register::{CancelResult, ChargeRequest, Item, Register};
+pub use station::{StartOptions, StartupChecks, Station};
