@@ -1,0 +1,289 @@
+//! The command line: flags and subcommands, and how they become the use
+//! cases' inputs (register configuration, log filters, attempt names).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use easyqr_ledger::{parse_local_time, AttemptState, LogFilter};
+use easyqr_pos_core::{AttemptRef, Item, PosError, RegisterConfig};
+
+const ENV_HELP: &str = "\
+Environment:
+  ELEPAY_SECRET_KEY   the elepay secret key (sk_test_… or sk_live_…); needed by
+                      charge, retry, cancel, refund, reconcile and recover.
+                      Never pass it as a flag.
+  EASYQR_DATA_DIR     default for --data-dir
+  EASYQR_API_BASE     default for --api-base
+  RUST_LOG            log filter for stderr (default: warn)
+";
+
+/// The help's closing text: the environment, then the exit-code table
+/// generated from the one vocabulary of codes.
+pub fn after_help() -> String {
+    format!("{ENV_HELP}\n{}", easyqr_pos_core::exit_code_table())
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "easyqr-cli", version, about = "EasyQR POS without windows")]
+pub struct Cli {
+    /// Folder holding the ledger (ledger.sqlite3).
+    #[arg(long, global = true, env = "EASYQR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// elepay API base URL (a simulator's address for tests and DEMO).
+    #[arg(long, global = true, env = "EASYQR_API_BASE", default_value = elepay::DEFAULT_BASE_URL)]
+    pub api_base: url::Url,
+    /// orderNo prefix of this store/register (A-Z, 0-9, inner hyphens).
+    #[arg(long, global = true, default_value = "R1")]
+    pub prefix: String,
+    /// Register id (shifts are per register).
+    #[arg(long, global = true, default_value = "R1")]
+    pub register: String,
+    /// elepay locationId of this store.
+    #[arg(long, global = true)]
+    pub location_id: Option<String>,
+    /// frontUrl for the customer's phone after paying; {orderNo} is replaced.
+    #[arg(long, global = true)]
+    pub front_url: Option<String>,
+    /// Code validity in minutes (3-30).
+    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u32).range(3..=30))]
+    pub expiry_minutes: u32,
+    /// Poll interval while a code is pending, in ms (at least 1).
+    #[arg(long, global = true, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub poll_ms: u64,
+    /// Timeout of one elepay request, in ms (at least 1).
+    #[arg(long, global = true, default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: u64,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Ring up an amount, show the code's details, wait until it is final.
+    Charge {
+        /// Amount in whole yen.
+        #[arg(long)]
+        amount: i64,
+        #[arg(long)]
+        description: Option<String>,
+        /// An item line "NAME:QTY:UNIT_PRICE" (repeatable); the lines must
+        /// add up to --amount and become the description.
+        #[arg(long = "item", value_parser = parse_item)]
+        items: Vec<Item>,
+        /// Return as soon as the code is shown instead of waiting.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Try a sale again after its code was closed, expired, refused or burned.
+    Retry {
+        #[arg(long)]
+        sale: i64,
+    },
+    /// Show the attempts of an order (or one attempt).
+    Status {
+        #[arg(long, conflicts_with = "attempt", required_unless_present = "attempt")]
+        order_no: Option<String>,
+        #[arg(long)]
+        attempt: Option<i64>,
+    },
+    /// Cancel a pending code: close it, then confirm by reading it back.
+    Cancel {
+        #[arg(long, conflicts_with = "attempt", required_unless_present = "attempt")]
+        order_no: Option<String>,
+        #[arg(long)]
+        attempt: Option<i64>,
+    },
+    /// Recent attempts, newest first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Restart recovery: burn interrupted creates, resolve pending codes.
+    Recover {
+        /// Keep watching until no attempt is unresolved.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Check the journal's hash chain.
+    VerifyJournal,
+    /// Refund all or part of a paid order; waits until elepay says refunded.
+    Refund {
+        #[arg(long, conflicts_with = "attempt", required_unless_present = "attempt")]
+        order_no: Option<String>,
+        #[arg(long)]
+        attempt: Option<i64>,
+        /// Amount in whole yen (at most what is left to refund).
+        #[arg(long)]
+        amount: i64,
+        #[arg(long)]
+        reason: Option<String>,
+        /// Return once elepay accepted it instead of waiting for "refunded".
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Open a shift on --register (one open shift per register).
+    ShiftOpen {
+        #[arg(long)]
+        cashier: String,
+    },
+    /// Close the open shift on --register; prints its Z report.
+    ShiftClose,
+    /// Shifts of --register, newest first.
+    Shifts {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// X report of the open shift, or the Z report of --shift.
+    Report {
+        #[arg(long)]
+        shift: Option<i64>,
+        /// Write it as CSV to this file ("-" for stdout) instead of JSON.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Time zone of the CSV's times, minutes east of UTC (Japan: 540).
+        #[arg(long, default_value_t = 540, value_parser = clap::value_parser!(i32).range(-720..=840))]
+        utc_offset_minutes: i32,
+    },
+    /// Compare a shift (default: the open one) with elepay's charges;
+    /// payments elepay has that the ledger missed are recorded.
+    Reconcile {
+        #[arg(long)]
+        shift: Option<i64>,
+    },
+    /// The transaction log, newest first, with filters.
+    Log {
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// The transaction log as CSV (UTF-8 with BOM, for Excel), oldest first.
+    ExportLog {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// File to write ("-" for stdout).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Filters of `log` and `export-log`; they combine with AND.
+#[derive(clap::Args, Debug)]
+pub struct FilterArgs {
+    /// Rung up at or after this local time (YYYY-MM-DD or "YYYY-MM-DD HH:MM").
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Rung up before this local time.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub shift: Option<i64>,
+    /// State (repeatable): reserved, creating, pending, captured, closed,
+    /// expired, burned, rejected.
+    #[arg(long = "status")]
+    pub states: Vec<String>,
+    /// Wallet (elepay paymentMethod), e.g. paypay.
+    #[arg(long)]
+    pub wallet: Option<String>,
+    #[arg(long)]
+    pub min_amount: Option<i64>,
+    #[arg(long)]
+    pub max_amount: Option<i64>,
+    /// Part of an orderNo.
+    #[arg(long)]
+    pub order_no: Option<String>,
+    /// Local time zone as minutes east of UTC (Japan: 540).
+    #[arg(long, default_value_t = 540, value_parser = clap::value_parser!(i32).range(-720..=840))]
+    pub utc_offset_minutes: i32,
+}
+
+fn parse_item(s: &str) -> Result<Item, String> {
+    let bad = || format!("{s:?}: NAME:QTY:UNIT_PRICE, e.g. \"Coffee:2:480\"");
+    let mut parts = s.rsplitn(3, ':');
+    let unit_price = parts
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .ok_or_else(bad)?;
+    let qty = parts
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .ok_or_else(bad)?;
+    let name = parts.next().ok_or_else(bad)?.to_owned();
+    Ok(Item {
+        name,
+        qty,
+        unit_price,
+    })
+}
+
+impl Cli {
+    /// This register as the global flags describe it.
+    pub fn register_config(&self) -> RegisterConfig {
+        RegisterConfig {
+            register_id: self.register.clone(),
+            order_prefix: self.prefix.clone(),
+            location_id: self.location_id.clone(),
+            front_url: self.front_url.clone(),
+            expiry_minutes: self.expiry_minutes,
+            poll_interval: Duration::from_millis(self.poll_ms),
+            request_timeout: Duration::from_millis(self.timeout_ms),
+        }
+    }
+
+    /// Whether the command changes the ledger (and so needs its writer lock).
+    pub fn writes(&self) -> bool {
+        matches!(
+            self.command,
+            Command::Charge { .. }
+                | Command::Retry { .. }
+                | Command::Cancel { .. }
+                | Command::Recover { .. }
+                | Command::Refund { .. }
+                | Command::Reconcile { .. }
+                | Command::ShiftOpen { .. }
+                | Command::ShiftClose
+        )
+    }
+}
+
+/// `--order-no` or `--attempt` (clap makes one of them required).
+pub fn attempt_ref(order_no: Option<&str>, attempt: Option<i64>) -> Result<AttemptRef, PosError> {
+    match (order_no, attempt) {
+        (Some(o), _) => Ok(AttemptRef::OrderNo(o.to_owned())),
+        (None, Some(id)) => Ok(AttemptRef::Id(id)),
+        (None, None) => Err(PosError::invalid(
+            "order-no",
+            "--order-no or --attempt is required",
+        )),
+    }
+}
+
+impl FilterArgs {
+    pub fn to_filter(&self) -> Result<LogFilter, PosError> {
+        let time = |field, v: &Option<String>| {
+            v.as_deref()
+                .map(|s| parse_local_time(field, s, self.utc_offset_minutes))
+                .transpose()
+        };
+        let states = self
+            .states
+            .iter()
+            .map(|s| {
+                s.parse::<AttemptState>().map_err(|_| {
+                    PosError::invalid("status", format!("--status: one of reserved, creating, pending, captured, closed, expired, burned, rejected; not {s:?}"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(LogFilter {
+            from: time("from", &self.from)?,
+            to: time("to", &self.to)?,
+            shift_id: self.shift,
+            states,
+            wallet: self.wallet.clone(),
+            min_amount: self.min_amount,
+            max_amount: self.max_amount,
+            order_no: self.order_no.clone(),
+        })
+    }
+}

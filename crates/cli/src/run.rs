@@ -1,0 +1,346 @@
+//! Each subcommand: open what it needs, call its use case, print the result.
+
+use std::path::Path;
+use std::time::Duration;
+
+use easyqr_engine::{Checkout, EngineEvent};
+use easyqr_ledger::{Attempt, AttemptState, RefundState};
+use easyqr_pos_core::config::{self, Access, Mode};
+use easyqr_pos_core::export::write_file;
+use easyqr_pos_core::{Books, CancelResult, ChargeRequest, Export, Outcome, PosError, Register};
+use serde_json::{json, Value};
+
+use crate::args::{attempt_ref, Cli, Command};
+
+/// One JSON line on stdout. A reader that went away (`| head`) must not
+/// abort a charge in progress: the ledger is the record, so output errors
+/// are ignored.
+fn print(v: Value) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{v}").and_then(|()| out.flush());
+}
+
+fn attempt_json(a: &Attempt, note: Option<&str>) -> Value {
+    json!({
+        "attemptId": a.id, "saleId": a.sale_id, "orderNo": a.order_no, "amount": a.amount,
+        "state": a.state, "codeId": a.code_id, "codeUrl": a.code_url,
+        "paymentMethod": a.payment_method, "chargeId": a.charge_id, "note": note,
+    })
+}
+
+/// The exit code of a final attempt state.
+fn exit_for(state: AttemptState) -> u8 {
+    match state {
+        AttemptState::Captured => Outcome::Done.exit_code(),
+        AttemptState::Closed => Outcome::Cancelled.exit_code(),
+        AttemptState::Expired => Outcome::Expired.exit_code(),
+        AttemptState::Burned => easyqr_pos_core::ErrorCode::OutcomeUnknown.exit_code(),
+        AttemptState::Rejected => easyqr_pos_core::ErrorCode::Rejected.exit_code(),
+        _ => easyqr_pos_core::ErrorCode::Internal.exit_code(),
+    }
+}
+
+/// The register the flags describe, over the ledger of the key's mode.
+fn register(cli: &Cli, books: &Books) -> Result<Register, PosError> {
+    let raw = std::env::var("ELEPAY_SECRET_KEY").map_err(|_| {
+        PosError::invalid(
+            "ELEPAY_SECRET_KEY",
+            "ELEPAY_SECRET_KEY: set it to your elepay secret key (sk_test_… or sk_live_…)",
+        )
+    })?;
+    let key = elepay::SecretKey::parse(&raw)?;
+    let engine = cli
+        .register_config()
+        .engine(books.ledger().clone(), key, &cli.api_base)?;
+    Ok(Register::new(engine))
+}
+
+pub async fn run(cli: Cli) -> Result<u8, PosError> {
+    let data_dir = config::data_dir(cli.data_dir.as_deref())?;
+    // The CLI works on the test/live ledger; DEMO's stays the app's own.
+    let access = if cli.writes() {
+        Access::Write
+    } else {
+        Access::Read
+    };
+    let open = config::open_ledger(&Mode::Test.ledger_dir(&data_dir), access)?;
+    let _lock = open.lock;
+    let books = Books::new(open.ledger);
+    let reg = cli.register.as_str();
+    match &cli.command {
+        Command::Charge {
+            amount,
+            description,
+            items,
+            no_wait,
+        } => {
+            let req = ChargeRequest {
+                amount: *amount,
+                description: description.clone(),
+                items: items.clone(),
+            };
+            req.checked()?;
+            let r = register(&cli, &books)?;
+            let rx = r.engine().subscribe();
+            let result = r.charge(&req).await;
+            follow(&r, rx, result, *no_wait).await
+        }
+        Command::Retry { sale } => {
+            let r = register(&cli, &books)?;
+            let rx = r.engine().subscribe();
+            let result = r.retry(*sale).await;
+            follow(&r, rx, result, false).await
+        }
+        Command::Status { order_no, attempt } => {
+            let found = books.attempts(&attempt_ref(order_no.as_deref(), *attempt)?)?;
+            for a in &found {
+                print(attempt_json(a, None));
+            }
+            Ok(if found.is_empty() {
+                easyqr_pos_core::ErrorCode::NotFound.exit_code()
+            } else {
+                0
+            })
+        }
+        Command::Cancel { order_no, attempt } => {
+            let which = attempt_ref(order_no.as_deref(), *attempt)?;
+            books.attempt_in(&which, AttemptState::Pending)?;
+            let (result, a) = register(&cli, &books)?.cancel_code_of(&which).await?;
+            print(attempt_json(&a, Some(result.note())));
+            Ok(match result {
+                CancelResult::Cancelled => Outcome::Done.exit_code(),
+                CancelResult::PaidMeanwhile => Outcome::PaidMeanwhile.exit_code(),
+                CancelResult::Expired => Outcome::Expired.exit_code(),
+            })
+        }
+        Command::List { limit } => {
+            for a in books.recent_attempts(*limit, None)? {
+                print(attempt_json(&a, None));
+            }
+            Ok(0)
+        }
+        Command::Recover { wait } => {
+            let r = register(&cli, &books)?;
+            let report = r.recover().await?;
+            let intact = report.journal.as_ref().is_none_or(|j| j.is_intact());
+            print(json!({ "recovery": report }));
+            if *wait {
+                let left = r.wait_resolved().await?;
+                if !left.is_empty() {
+                    for a in &left {
+                        print(attempt_json(a, Some("still unresolved")));
+                    }
+                    return Ok(Outcome::GaveUpWaiting.exit_code());
+                }
+            }
+            Ok(journal_exit(intact))
+        }
+        Command::VerifyJournal => {
+            let report = books.verify()?;
+            let ok = report.is_intact();
+            print(json!({ "journal": report }));
+            Ok(journal_exit(ok))
+        }
+        Command::Refund {
+            order_no,
+            attempt,
+            amount,
+            reason,
+            no_wait,
+        } => {
+            let which = attempt_ref(order_no.as_deref(), *attempt)?;
+            elepay::Amount::new(*amount).map_err(|e| PosError::invalid("amount", e.to_string()))?;
+            books.attempt_in(&which, AttemptState::Captured)?;
+            let r = register(&cli, &books)?;
+            let mut refund = r.refund_of(&which, *amount, reason.as_deref()).await?;
+            print(json!({ "refund": refund }));
+            if !*no_wait {
+                refund = r
+                    .wait_refund(refund, Duration::from_secs(600), |now| {
+                        print(json!({ "refund": now }))
+                    })
+                    .await?;
+                if refund.status == RefundState::Pending {
+                    eprintln!("error: elepay has not confirmed the refund yet; it is followed at the next recover");
+                    return Ok(Outcome::GaveUpWaiting.exit_code());
+                }
+            }
+            Ok(if refund.status == RefundState::Failed {
+                easyqr_pos_core::ErrorCode::RefundRefused.exit_code()
+            } else {
+                0
+            })
+        }
+        Command::ShiftOpen { cashier } => {
+            let report = books.open_shift(reg, cashier)?;
+            print(json!({ "shift": report.shift }));
+            Ok(0)
+        }
+        Command::ShiftClose => {
+            print(json!({ "report": books.close_shift(reg)? }));
+            Ok(0)
+        }
+        Command::Shifts { limit } => {
+            for s in books.shifts(reg, *limit)? {
+                print(json!({ "shift": s }));
+            }
+            Ok(0)
+        }
+        Command::Reconcile { shift } => {
+            books
+                .shift_or_current(reg, *shift)
+                .map_err(|e| flag(e, "--shift"))?;
+            let report = register(&cli, &books)?.reconcile(*shift).await?;
+            for d in &report.differences {
+                print(json!({ "difference": d }));
+            }
+            let clean = report.is_clean();
+            print(json!({ "reconciliation": report }));
+            Ok(if clean {
+                0
+            } else {
+                Outcome::Differences.exit_code()
+            })
+        }
+        Command::Report {
+            shift,
+            csv,
+            utc_offset_minutes,
+        } => {
+            let id = books
+                .shift_or_current(reg, *shift)
+                .map_err(|e| flag(e, "--shift"))?;
+            match csv {
+                Some(path) => {
+                    let export = Export::Report { shift_id: id };
+                    write_to("--csv", path, |w| {
+                        books.write_csv(&export, *utc_offset_minutes, w).map(drop)
+                    })?
+                }
+                None => {
+                    let report = books.shift_report(id)?;
+                    print(json!({ "report": report, "kind": report.kind() }))
+                }
+            }
+            Ok(0)
+        }
+        Command::Log { filter, limit } => {
+            for row in books.log(&filter.to_filter()?, *limit, None)? {
+                print(json!({ "row": row }));
+            }
+            Ok(0)
+        }
+        Command::ExportLog { filter, out } => {
+            let export = Export::Log {
+                filter: filter.to_filter()?,
+            };
+            let mut rows = 0;
+            write_to("--out", out, |w| {
+                rows = books.write_csv(&export, filter.utc_offset_minutes, w)?;
+                Ok(())
+            })?;
+            if out.as_os_str() != "-" {
+                print(json!({ "rows": rows, "file": out }));
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Names the flag a use case's error is about, as the user typed it.
+fn flag(mut e: PosError, flag: &str) -> PosError {
+    if e.field.is_some() && !e.message.starts_with(flag) {
+        e.message = format!("{flag}: {}", e.message);
+    }
+    e
+}
+
+fn journal_exit(intact: bool) -> u8 {
+    if intact {
+        0
+    } else {
+        easyqr_pos_core::ErrorCode::JournalBroken.exit_code()
+    }
+}
+
+/// Runs `f` on `path` ("-": stdout); a file is written atomically.
+fn write_to(
+    option: &str,
+    path: &Path,
+    f: impl FnOnce(&mut dyn std::io::Write) -> Result<(), PosError>,
+) -> Result<(), PosError> {
+    use std::io::Write;
+    if path.as_os_str() == "-" {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        f(&mut out)?;
+        return out.flush().map_err(|e| {
+            PosError::new(
+                easyqr_pos_core::ErrorCode::ExportFailed,
+                format!("stdout: {e}"),
+            )
+        });
+    }
+    write_file(path, f).map_err(|e| {
+        PosError::invalid(
+            option.trim_start_matches('-'),
+            format!("{option}: {}", e.message),
+        )
+    })
+}
+
+/// Prints the attempt's state changes as they happen until it is final.
+async fn follow(
+    r: &Register,
+    mut rx: tokio::sync::broadcast::Receiver<EngineEvent>,
+    result: Result<Checkout, PosError>,
+    no_wait: bool,
+) -> Result<u8, PosError> {
+    // Everything up to now (reserved, creating, pending or the failure) is
+    // already in the channel; print it in order.
+    let mut attempt_id = None;
+    let mut last_state = None;
+    let mut drain = |ev: EngineEvent, attempt_id: &mut Option<i64>| -> Option<AttemptState> {
+        let EngineEvent::Cashier(c) = ev else {
+            return None;
+        };
+        if attempt_id.is_some_and(|id| id != c.attempt.id) {
+            return None;
+        }
+        *attempt_id = Some(c.attempt.id);
+        if last_state == Some(c.state) {
+            return None; // countdown refresh, not a state change
+        }
+        last_state = Some(c.state);
+        print(attempt_json(&c.attempt, c.note.as_deref()));
+        Some(c.state)
+    };
+    while let Ok(ev) = rx.try_recv() {
+        drain(ev, &mut attempt_id);
+    }
+    let checkout = result?;
+    if no_wait {
+        return Ok(0);
+    }
+    let id = checkout.attempt.id;
+    loop {
+        match rx.recv().await {
+            Ok(ev) => {
+                if let Some(state) = drain(ev, &mut Some(id)) {
+                    if state.is_final() {
+                        return Ok(exit_for(state));
+                    }
+                }
+            }
+            // Missed events: the ledger is the truth.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                let a = r.books().ledger().attempt(id)?;
+                if a.state.is_final() {
+                    print(attempt_json(&a, None));
+                    return Ok(exit_for(a.state));
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(1),
+        }
+    }
+}
