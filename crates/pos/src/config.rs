@@ -196,9 +196,11 @@ mod tests {
 
     #[test]
     fn settings_become_an_engine_config_or_name_the_field() {
-        let mut s = Settings::default();
-        s.register_id = "S01R2".into();
-        s.location_id = Some(String::new());
+        let s = Settings {
+            register_id: "S01R2".into(),
+            location_id: Some(String::new()),
+            ..Settings::default()
+        };
         let cfg = RegisterConfig::from_settings(&s).engine_config().unwrap();
         assert_eq!(cfg.order_prefix.as_str(), "S01R2");
         assert_eq!(cfg.location_id, None, "an empty locationId is none");
