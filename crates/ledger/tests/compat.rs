@@ -1,0 +1,183 @@
+//! Ledgers written by earlier builds keep opening and verifying.
+//!
+//! `fixtures/ledger-v3.sqlite3` was written by the ledger as it was before
+//! the typed journal (schema v3, the journal payloads built by hand), by
+//! running [`scenario`] through `cargo test -p easyqr-ledger --test compat
+//! -- --ignored write_fixture`. Do not regenerate it with newer code: its
+//! whole point is that older code wrote it.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use easyqr_ledger::*;
+use elepay::Amount;
+
+/// 2026-11-28 00:00 UTC (09:00 in Japan).
+const T0: i64 = 1_795_824_000_000;
+const MIN: i64 = 60_000;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ledger-v3.sqlite3")
+}
+
+fn yen(v: i64) -> Amount {
+    Amount::new(v).unwrap()
+}
+
+fn pending(l: &Ledger, a: &Attempt, code: &str, at: i64) {
+    l.apply(a.id, &Change::Creating, at).unwrap();
+    l.apply(
+        a.id,
+        &Change::Pending {
+            code_id: code.into(),
+            code_url: format!("https://pay.example/qr/{code}"),
+            expiry_time: at + 10 * MIN,
+            key_last4: "3f9a".into(),
+        },
+        at,
+    )
+    .unwrap();
+}
+
+fn captured(l: &Ledger, a: &Attempt, wallet: &str, source: &str, at: i64) {
+    l.apply(
+        a.id,
+        &Change::Captured {
+            charge_id: Some(format!("cha_{}", a.order_no)),
+            payment_method: Some(wallet.into()),
+            paid_time: Some(at - 1_000),
+            source: source.into(),
+        },
+        at,
+    )
+    .unwrap();
+}
+
+/// A day at one register, touching every kind of journal row and every
+/// state: paid by poll and by webhook, cancelled, expired then paid on a
+/// retry, burned, rejected, paid after the shift closed, refunds refunded
+/// and failed, the shift closed with its Z number.
+fn scenario(l: &Ledger) {
+    let prefix = OrderPrefix::new("S01R1").unwrap();
+    let day = business_date(T0, 540);
+    let shift = l.open_shift("R1", "Aiko", T0).unwrap();
+    let mut t = T0 + MIN;
+    let sale = |amount: i64, desc: Option<&str>, at: i64| {
+        l.start_sale(yen(amount), desc, Some(shift), &prefix, &day, at)
+            .unwrap()
+    };
+
+    // Paid, found by polling.
+    let a1 = sale(1280, Some("Coffee ×2"), t);
+    pending(l, &a1, "cod_1", t);
+    captured(l, &a1, "paypay", "poll", t + 20_000);
+    t += MIN;
+
+    // Paid, told by a webhook (its event recorded once; the repeat is not).
+    let a2 = sale(760, None, t);
+    pending(l, &a2, "cod_2", t);
+    assert!(l
+        .record_webhook_event("evt_0001", "code.paid", t + 9_000)
+        .unwrap());
+    captured(l, &a2, "linepay", "webhook", t + 9_000);
+    assert!(!l
+        .record_webhook_event("evt_0001", "code.paid", t + 12_000)
+        .unwrap());
+    t += MIN;
+
+    // Cancelled by the cashier.
+    let a3 = sale(300, Some("Tea"), t);
+    pending(l, &a3, "cod_3", t);
+    l.apply(a3.id, &Change::Closed, t + 30_000).unwrap();
+    t += MIN;
+
+    // Expired, then paid on a second code for the same sale.
+    let a4 = sale(2000, None, t);
+    pending(l, &a4, "cod_4", t);
+    l.apply(a4.id, &Change::Expired, t + 10 * MIN).unwrap();
+    t += 11 * MIN;
+    let no = l.next_order_no(&prefix, &day).unwrap();
+    let a4b = l.reserve_attempt(a4.sale_id, &no, t).unwrap();
+    pending(l, &a4b, "cod_4b", t);
+    captured(l, &a4b, "paypay", "poll", t + 40_000);
+    t += MIN;
+
+    // The create's outcome was unknown: burned.
+    let a5 = sale(450, None, t);
+    l.apply(a5.id, &Change::Creating, t).unwrap();
+    l.apply(
+        a5.id,
+        &Change::Burned {
+            reason: "create timed out".into(),
+        },
+        t + 15_000,
+    )
+    .unwrap();
+    t += MIN;
+
+    // Rung up and reserved in two steps; elepay refused the create.
+    let s6 = l.create_sale(yen(99), Some("Gum"), Some(shift), t).unwrap();
+    let a6 = l
+        .reserve_attempt(s6, &l.next_order_no(&prefix, &day).unwrap(), t)
+        .unwrap();
+    l.apply(a6.id, &Change::Creating, t).unwrap();
+    l.apply(
+        a6.id,
+        &Change::Rejected {
+            error_code: "20201".into(),
+            message: "amount below the minimum".into(),
+        },
+        t + 1_000,
+    )
+    .unwrap();
+    t += MIN;
+
+    // Refunds: one all the way to refunded, one that failed unanswered.
+    let r1 = l
+        .request_refund(a1.id, yen(280), Some("one coffee returned"), Some(shift), t)
+        .unwrap();
+    l.update_refund(r1.id, Some("rfd_0001"), RefundState::Pending, t + 2_000)
+        .unwrap();
+    l.update_refund(r1.id, None, RefundState::Refunded, t + 60_000)
+        .unwrap();
+    let r2 = l
+        .request_refund(a2.id, yen(100), None, Some(shift), t + 90_000)
+        .unwrap();
+    l.update_refund(r2.id, None, RefundState::Failed, t + 6 * MIN)
+        .unwrap();
+    t += 7 * MIN;
+
+    // Still on screen when the shift closes; paid just after.
+    let a7 = sale(5400, Some("Lunch set"), t);
+    pending(l, &a7, "cod_7", t);
+    t += MIN;
+    let z = l.close_shift("R1", t).unwrap();
+    assert_eq!(z.z_number, Some(1));
+    captured(l, &a7, "paypay", "poll", t + 30_000);
+}
+
+/// Writes the fixture with the code of the day. Run once, by hand.
+#[test]
+#[ignore = "writes tests/fixtures/ledger-v3.sqlite3; run by hand only"]
+fn write_fixture() {
+    let path = fixture();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    for ext in ["", "-wal", "-shm"] {
+        let mut p = path.clone().into_os_string();
+        p.push(ext);
+        let _ = std::fs::remove_file(p);
+    }
+    let l = Ledger::open(&path).unwrap();
+    scenario(&l);
+    assert!(l.verify().unwrap().is_intact());
+    l.with_connection(|c| {
+        // Small pages keep the committed file small; the WAL is folded in.
+        c.execute_batch(
+            "PRAGMA journal_mode = DELETE; PRAGMA page_size = 1024; VACUUM;
+             PRAGMA journal_mode = WAL; PRAGMA wal_checkpoint(TRUNCATE);",
+        )
+        .unwrap()
+    });
+    drop(l);
+}
