@@ -181,3 +181,177 @@ fn write_fixture() {
     });
     drop(l);
 }
+
+/// A copy of the fixture in a temporary folder (the original stays as
+/// committed: opening a ledger may write to it).
+fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    std::fs::copy(fixture(), &path).unwrap();
+    (dir, path)
+}
+
+fn total(count: i64, amount: i64) -> StateTotal {
+    StateTotal { count, amount }
+}
+
+/// (seq, at, kind, sale, attempt, payload, hash) of every journal row.
+type Row = (i64, i64, String, Option<i64>, Option<i64>, String, String);
+
+fn journal(l: &Ledger) -> Vec<Row> {
+    l.with_connection(|c| {
+        let mut stmt = c
+            .prepare(
+                "SELECT seq, at, kind, sale_id, attempt_id, payload, hash FROM journal ORDER BY seq",
+            )
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })
+            .unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    })
+}
+
+#[test]
+fn a_ledger_written_before_the_typed_journal_opens_and_verifies() {
+    let (_d, path) = fixture_copy();
+    assert!(Ledger::verify_file(&path).unwrap().is_intact());
+    let l = Ledger::open(&path).unwrap();
+    let report = l.verify().unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.rows, 44);
+
+    let z = l.shift_report(1, T0 + 60 * MIN).unwrap();
+    assert_eq!((z.kind(), z.shift.z_number), ("Z", Some(1)));
+    assert_eq!(z.shift.cashier, "Aiko");
+    assert_eq!(z.paid, total(4, 9440));
+    assert_eq!(z.late, total(1, 5400));
+    assert_eq!(
+        z.paid_by_wallet,
+        [
+            ("linepay".to_owned(), total(1, 760)),
+            ("paypay".to_owned(), total(3, 8680))
+        ]
+    );
+    assert_eq!(
+        (z.cancelled, z.expired, z.burned, z.rejected, z.unresolved),
+        (
+            total(1, 300),
+            total(1, 2000),
+            total(1, 450),
+            total(1, 99),
+            total(0, 0)
+        )
+    );
+    assert_eq!(
+        z.refunds,
+        RefundTotals {
+            refunded: total(1, 280),
+            in_progress: total(0, 0),
+            failed: total(1, 100),
+        }
+    );
+    assert_eq!(z.net_sales, 9440 - 280);
+    assert_eq!(z.first_order_no.as_deref(), Some("S01R1-20261128-0001"));
+    assert_eq!(z.last_order_no.as_deref(), Some("S01R1-20261128-0008"));
+    assert!(l.webhook_seen("evt_0001").unwrap());
+    assert!(l.unresolved_attempts().unwrap().is_empty());
+    assert!(l.unsettled_refunds().unwrap().is_empty());
+
+    // And it takes new payments on top of the old chain.
+    let shift = l.open_shift("R1", "Ben", T0 + 70 * MIN).unwrap();
+    let prefix = OrderPrefix::new("S01R1").unwrap();
+    let a = l
+        .start_sale(
+            yen(500),
+            None,
+            Some(shift),
+            &prefix,
+            "20261128",
+            T0 + 71 * MIN,
+        )
+        .unwrap();
+    assert_eq!(a.order_no, "S01R1-20261128-0009");
+    pending(&l, &a, "cod_9", T0 + 71 * MIN);
+    captured(&l, &a, "paypay", "poll", T0 + 72 * MIN);
+    assert!(l.verify().unwrap().is_intact());
+}
+
+#[test]
+fn every_old_row_reaches_the_timeline_as_it_was_stored() {
+    let (_d, path) = fixture_copy();
+    let l = Ledger::open(&path).unwrap();
+    let stored = journal(&l);
+    let mut seen = 0;
+    for sale in 1..=7 {
+        for e in l.sale_timeline(sale).unwrap() {
+            let row = stored.iter().find(|r| r.0 == e.seq).unwrap();
+            assert_eq!((row.1, row.3, row.4), (e.at, Some(sale), e.attempt_id));
+            // The UI receives the row's kind and payload unchanged.
+            let json = serde_json::to_value(&e).unwrap();
+            assert_eq!(json["kind"], row.2.as_str());
+            assert_eq!(e.kind(), row.2);
+            let payload: serde_json::Value = serde_json::from_str(&row.5).unwrap();
+            assert_eq!(json["payload"], payload, "row {}", e.seq);
+            assert_eq!(json["seq"], e.seq);
+            seen += 1;
+        }
+    }
+    // Every row but the two shift rows belongs to a sale.
+    assert_eq!(seen, stored.len() - 2);
+}
+
+#[test]
+fn todays_code_writes_the_very_rows_the_old_code_wrote() {
+    // Same operations, same clock: the same payload text and so the same
+    // hashes, row for row.
+    let (_d, path) = fixture_copy();
+    let old = journal(&Ledger::open(&path).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("new.sqlite3")).unwrap();
+    scenario(&l);
+    assert_eq!(journal(&l), old);
+}
+
+#[test]
+fn a_tampered_copy_of_the_old_ledger_is_caught() {
+    let cases = [
+        // A journal row rewritten (its hash no longer fits).
+        (
+            "DROP TRIGGER journal_no_update;
+             UPDATE journal SET payload = replace(payload, '5400', '540') WHERE seq = 39;",
+            39,
+            "content was changed",
+        ),
+        // A refund made smaller behind the journal's back.
+        (
+            "UPDATE refunds SET amount = 28 WHERE id = 1;",
+            36,
+            "journal says 280",
+        ),
+        // A paid code's wallet changed.
+        (
+            "UPDATE attempts SET payment_method = 'cash' WHERE id = 2;",
+            11,
+            "journal says linepay",
+        ),
+    ];
+    for (sql, seq, reason) in cases {
+        let (_d, path) = fixture_copy();
+        let l = Ledger::open(&path).unwrap();
+        l.with_connection(|c| c.execute_batch(sql).unwrap());
+        let bad = l.verify().unwrap().first_bad.unwrap();
+        assert_eq!(bad.seq, seq, "{sql}: {bad:?}");
+        assert!(bad.reason.contains(reason), "{sql}: {bad:?}");
+    }
+}
