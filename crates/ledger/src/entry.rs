@@ -101,7 +101,8 @@ pub enum Transition {
         charge_id: Option<String>,
         payment_method: Option<String>,
         paid_time: Option<i64>,
-        /// Where we learned it: "poll", "webhook", "cancel", "recovery", …
+        /// Where we learned it: "poll", "webhook", "cancel", "recovery",
+        /// "reconciliation", …
         source: String,
         amount: i64,
     },

@@ -3,8 +3,10 @@
 //! `fixtures/ledger-v3.sqlite3` was written by the ledger as it was before
 //! the typed journal (schema v3, the journal payloads built by hand), by
 //! running [`scenario`] through `cargo test -p easyqr-ledger --test compat
-//! -- --ignored write_fixture`. Do not regenerate it with newer code: its
-//! whole point is that older code wrote it.
+//! -- --ignored write_fixture`. `fixtures/ledger-v1.sqlite3` was written by
+//! the first ledger (commit 0d56b04, schema v1) running [`scenario_v1`].
+//! Do not regenerate them with newer code: their whole point is that older
+//! code wrote them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -16,9 +18,11 @@ use elepay::Amount;
 /// 2026-11-28 00:00 UTC (09:00 in Japan).
 const T0: i64 = 1_795_824_000_000;
 const MIN: i64 = 60_000;
+const V1: &str = "ledger-v1.sqlite3";
+const V3: &str = "ledger-v3.sqlite3";
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ledger-v3.sqlite3")
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{name}"))
 }
 
 fn yen(v: i64) -> Amount {
@@ -157,17 +161,84 @@ fn scenario(l: &Ledger) {
     captured(l, &a7, "paypay", "poll", t + 30_000);
 }
 
+/// A day on the first ledger (schema v1: no shift close yet, and attempt
+/// rows that did not journal the code URL or the key's last digits). Only
+/// calls that ledger had; `fixtures/ledger-v1.sqlite3` was written by
+/// running this on commit 0d56b04's ledger crate.
+fn scenario_v1(l: &Ledger) {
+    let shift = l.open_shift("R1", "Aiko", T0).unwrap();
+    let mut seq = 0;
+    let mut no = || {
+        seq += 1;
+        elepay::OrderNo::new(format!("S01R1-20261128-{seq:04}")).unwrap()
+    };
+    let mut t = T0 + MIN;
+    // Paid by poll; paid after an expiry on a second code, told by a webhook.
+    let s1 = l
+        .create_sale(yen(1280), Some("Coffee ×2"), Some(shift), t)
+        .unwrap();
+    let a1 = l.reserve_attempt(s1, &no(), t).unwrap();
+    pending(l, &a1, "cod_1", t);
+    captured(l, &a1, "paypay", "poll", t + 20_000);
+    t += MIN;
+    let s2 = l.create_sale(yen(2000), None, Some(shift), t).unwrap();
+    let a2 = l.reserve_attempt(s2, &no(), t).unwrap();
+    pending(l, &a2, "cod_2", t);
+    l.apply(a2.id, &Change::Expired, t + 10 * MIN).unwrap();
+    t += 11 * MIN;
+    let a2b = l.reserve_attempt(s2, &no(), t).unwrap();
+    pending(l, &a2b, "cod_2b", t);
+    assert!(l
+        .record_webhook_event("evt_0001", "code.paid", t + 9_000)
+        .unwrap());
+    captured(l, &a2b, "linepay", "webhook", t + 9_000);
+    t += MIN;
+    // Cancelled; burned; rejected; one rung up outside any shift.
+    let s3 = l
+        .create_sale(yen(300), Some("Tea"), Some(shift), t)
+        .unwrap();
+    let a3 = l.reserve_attempt(s3, &no(), t).unwrap();
+    pending(l, &a3, "cod_3", t);
+    l.apply(a3.id, &Change::Closed, t + 30_000).unwrap();
+    let s4 = l.create_sale(yen(450), None, Some(shift), t).unwrap();
+    let a4 = l.reserve_attempt(s4, &no(), t).unwrap();
+    l.apply(a4.id, &Change::Creating, t).unwrap();
+    let burned = Change::Burned {
+        reason: "create timed out".into(),
+    };
+    l.apply(a4.id, &burned, t + 15_000).unwrap();
+    let s5 = l.create_sale(yen(99), None, None, t).unwrap();
+    let a5 = l.reserve_attempt(s5, &no(), t).unwrap();
+    l.apply(a5.id, &Change::Creating, t).unwrap();
+    let rejected = Change::Rejected {
+        error_code: "20201".into(),
+        message: "amount below the minimum".into(),
+    };
+    l.apply(a5.id, &rejected, t + 1_000).unwrap();
+    t += MIN;
+    // A refund refunded, one failed.
+    let r1 = l
+        .request_refund(a1.id, yen(280), Some("one coffee returned"), Some(shift), t)
+        .unwrap();
+    l.update_refund(r1.id, Some("rfd_0001"), RefundState::Pending, t + 2_000)
+        .unwrap();
+    l.update_refund(r1.id, None, RefundState::Refunded, t + 60_000)
+        .unwrap();
+    let r2 = l
+        .request_refund(a2b.id, yen(100), None, Some(shift), t + 90_000)
+        .unwrap();
+    l.update_refund(r2.id, None, RefundState::Failed, t + 6 * MIN)
+        .unwrap();
+}
+
 /// Writes the fixture with the code of the day. Run once, by hand.
 #[test]
 #[ignore = "writes tests/fixtures/ledger-v3.sqlite3; run by hand only"]
 fn write_fixture() {
-    let path = fixture();
+    let path = fixture(V3);
+    // Written once by the code before the typed journal; never again.
+    assert!(!path.exists(), "{} exists; keep it", path.display());
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    for ext in ["", "-wal", "-shm"] {
-        let mut p = path.clone().into_os_string();
-        p.push(ext);
-        let _ = std::fs::remove_file(p);
-    }
     let l = Ledger::open(&path).unwrap();
     scenario(&l);
     assert!(l.verify().unwrap().is_intact());
@@ -184,10 +255,10 @@ fn write_fixture() {
 
 /// A copy of the fixture in a temporary folder (the original stays as
 /// committed: opening a ledger may write to it).
-fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
+fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.sqlite3");
-    std::fs::copy(fixture(), &path).unwrap();
+    std::fs::copy(fixture(name), &path).unwrap();
     (dir, path)
 }
 
@@ -224,7 +295,7 @@ fn journal(l: &Ledger) -> Vec<Row> {
 
 #[test]
 fn a_ledger_written_before_the_typed_journal_opens_and_verifies() {
-    let (_d, path) = fixture_copy();
+    let (_d, path) = fixture_copy(V3);
     assert!(Ledger::verify_file(&path).unwrap().is_intact());
     let l = Ledger::open(&path).unwrap();
     let report = l.verify().unwrap();
@@ -287,40 +358,128 @@ fn a_ledger_written_before_the_typed_journal_opens_and_verifies() {
     assert!(l.verify().unwrap().is_intact());
 }
 
-#[test]
-fn every_old_row_reaches_the_timeline_as_it_was_stored() {
-    let (_d, path) = fixture_copy();
+/// Every sale's timeline of an old ledger: each row read, and handed to
+/// the UI with the kind and payload it was stored with.
+fn timelines_match_the_stored_rows(name: &str, sales: i64, sale_rows: usize) {
+    let (_d, path) = fixture_copy(name);
     let l = Ledger::open(&path).unwrap();
     let stored = journal(&l);
     let mut seen = 0;
-    for sale in 1..=7 {
+    for sale in 1..=sales {
         for e in l.sale_timeline(sale).unwrap() {
             let row = stored.iter().find(|r| r.0 == e.seq).unwrap();
             assert_eq!((row.1, row.3, row.4), (e.at, Some(sale), e.attempt_id));
-            // The UI receives the row's kind and payload unchanged.
             let json = serde_json::to_value(&e).unwrap();
             assert_eq!(json["kind"], row.2.as_str());
             assert_eq!(e.kind(), row.2);
             let payload: serde_json::Value = serde_json::from_str(&row.5).unwrap();
-            assert_eq!(json["payload"], payload, "row {}", e.seq);
+            assert_eq!(json["payload"], payload, "{name} row {}", e.seq);
             assert_eq!(json["seq"], e.seq);
             seen += 1;
         }
     }
-    // Every row but the two shift rows belongs to a sale.
-    assert_eq!(seen, stored.len() - 2);
+    assert_eq!(seen, sale_rows, "{name}");
+}
+
+#[test]
+fn every_old_row_reaches_the_timeline_as_it_was_stored() {
+    // All rows but the shift rows belong to a sale.
+    timelines_match_the_stored_rows(V3, 7, 42);
+    timelines_match_the_stored_rows(V1, 5, 32);
+}
+
+#[test]
+fn a_version_1_ledger_and_its_journal_migrate_and_verify() {
+    let (_d, path) = fixture_copy(V1);
+    let l = Ledger::open(&path).unwrap();
+    l.with_connection(|c| {
+        let v: i64 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    });
+    let report = l.verify().unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.rows, 33);
+    let x = l.shift_report(1, T0 + 60 * MIN).unwrap();
+    assert_eq!(x.kind(), "X");
+    assert_eq!(x.paid, total(2, 3280));
+    assert_eq!(
+        x.paid_by_wallet,
+        [
+            ("linepay".to_owned(), total(1, 2000)),
+            ("paypay".to_owned(), total(1, 1280))
+        ]
+    );
+    assert_eq!(
+        (x.cancelled, x.expired, x.burned, x.rejected),
+        (total(1, 300), total(1, 2000), total(1, 450), total(0, 0))
+    );
+    assert_eq!(x.refunds.refunded, total(1, 280));
+    assert_eq!(x.refunds.failed, total(1, 100));
+    assert_eq!(x.net_sales, 3000);
+    assert_eq!(x.first_order_no.as_deref(), Some("S01R1-20261128-0001"));
+    assert_eq!(x.last_order_no.as_deref(), Some("S01R1-20261128-0005"));
+    // The rows v1 wrote without a code URL still hold the attempt's URL.
+    let a = l.attempt(1).unwrap();
+    assert_eq!(a.code_url.as_deref(), Some("https://pay.example/qr/cod_1"));
+    // Today's code closes its shift and keeps the chain.
+    let z = l.close_shift("R1", T0 + 61 * MIN).unwrap();
+    assert_eq!(z.z_number, Some(1));
+    assert!(l.verify().unwrap().is_intact());
+    // A v1 row changed behind the journal is still caught.
+    l.with_connection(|c| {
+        c.execute_batch("UPDATE attempts SET code_id = 'cod_x' WHERE id = 1;")
+            .unwrap()
+    });
+    let bad = l.verify().unwrap().first_bad.unwrap();
+    assert!(bad.reason.contains("code_id"), "{bad:?}");
 }
 
 #[test]
 fn todays_code_writes_the_very_rows_the_old_code_wrote() {
     // Same operations, same clock: the same payload text and so the same
     // hashes, row for row.
-    let (_d, path) = fixture_copy();
+    let (_d, path) = fixture_copy(V3);
     let old = journal(&Ledger::open(&path).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let l = Ledger::open(&dir.path().join("new.sqlite3")).unwrap();
     scenario(&l);
     assert_eq!(journal(&l), old);
+}
+
+#[test]
+fn todays_code_writes_what_the_first_ledger_wrote_plus_the_fields_added_since() {
+    let (_d, path) = fixture_copy(V1);
+    let old = journal(&Ledger::open(&path).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("new.sqlite3")).unwrap();
+    scenario_v1(&l);
+    let new = journal(&l);
+    assert_eq!(new.len(), old.len());
+    for (n, o) in new.iter().zip(&old) {
+        assert_eq!((n.0, n.1, &n.2, n.3, n.4), (o.0, o.1, &o.2, o.3, o.4));
+        let (n_p, o_p): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(&n.5).unwrap(),
+            serde_json::from_str(&o.5).unwrap(),
+        );
+        let (n_p, o_p) = (n_p.as_object().unwrap(), o_p.as_object().unwrap());
+        for (k, v) in o_p {
+            assert_eq!(n_p.get(k), Some(v), "row {} {k}", n.0);
+        }
+        let mut added: Vec<&str> = n_p
+            .keys()
+            .filter(|k| !o_p.contains_key(*k))
+            .map(String::as_str)
+            .collect();
+        added.sort_unstable();
+        let expected: &[&str] = if o_p.get("to").and_then(|t| t.as_str()) == Some("pending") {
+            &["codeUrl", "keyLast4"]
+        } else {
+            &[]
+        };
+        assert_eq!(added, expected, "row {}", n.0);
+    }
 }
 
 #[test]
@@ -347,7 +506,7 @@ fn a_tampered_copy_of_the_old_ledger_is_caught() {
         ),
     ];
     for (sql, seq, reason) in cases {
-        let (_d, path) = fixture_copy();
+        let (_d, path) = fixture_copy(V3);
         let l = Ledger::open(&path).unwrap();
         l.with_connection(|c| c.execute_batch(sql).unwrap());
         let bad = l.verify().unwrap().first_bad.unwrap();
