@@ -1,20 +1,36 @@
 //! Append-only, hash-chained journal. Every row commits to the previous
 //! row's hash, and `journal_head` remembers the newest row, so editing,
-//! deleting or truncating rows is detected by [`verify`].
+//! deleting or truncating rows is detected by [`verify`]. What a row says
+//! is a typed [`JournalEntry`] (see `entry.rs`); this module stores and
+//! chains it, and reads a sale's rows back for its timeline.
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::LedgerError;
+use crate::{AttemptId, JournalEntry, LedgerError, SaleId};
 
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-pub(crate) struct Entry<'a> {
+/// One journal row of a sale, for its detail timeline. Serialised as
+/// `{"seq", "at", "attemptId", "kind", "payload"}` (see ui/README.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    pub seq: i64,
     pub at: i64,
-    pub kind: &'a str,
-    pub sale_id: Option<i64>,
-    pub attempt_id: Option<i64>,
-    pub payload: serde_json::Value,
+    pub attempt_id: Option<AttemptId>,
+    /// What the row says: its `kind` and `payload`.
+    #[serde(flatten)]
+    pub entry: JournalEntry,
+}
+
+impl TimelineEntry {
+    /// `sale.created`, `attempt.reserved`, `attempt.changed`,
+    /// `refund.requested` or `refund.changed`.
+    pub fn kind(&self) -> &'static str {
+        self.entry.kind()
+    }
 }
 
 fn row_hash(
@@ -42,8 +58,15 @@ fn row_hash(
 }
 
 /// Appends inside the caller's transaction, so a state change and its
-/// journal row commit together or not at all.
-pub(crate) fn append(tx: &Transaction<'_>, e: Entry<'_>) -> Result<i64, LedgerError> {
+/// journal row commit together or not at all. The only way a row is
+/// written.
+pub(crate) fn append(
+    tx: &Transaction<'_>,
+    at: i64,
+    sale_id: Option<SaleId>,
+    attempt_id: Option<AttemptId>,
+    entry: &JournalEntry,
+) -> Result<i64, LedgerError> {
     let head: Option<(i64, String)> = tx
         .query_row("SELECT seq, hash FROM journal_head WHERE id = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -51,29 +74,15 @@ pub(crate) fn append(tx: &Transaction<'_>, e: Entry<'_>) -> Result<i64, LedgerEr
         .optional()?;
     let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
     let seq = prev_seq + 1;
-    let payload = e.payload.to_string();
-    let hash = row_hash(
-        &prev_hash,
-        seq,
-        e.at,
-        e.kind,
-        e.sale_id,
-        e.attempt_id,
-        &payload,
-    );
+    let kind = entry.kind();
+    let payload = entry
+        .payload_text()
+        .map_err(|e| LedgerError::Corrupt(format!("{kind} entry cannot be written: {e}")))?;
+    let hash = row_hash(&prev_hash, seq, at, kind, sale_id, attempt_id, &payload);
     tx.execute(
         "INSERT INTO journal (seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            seq,
-            e.at,
-            e.kind,
-            e.sale_id,
-            e.attempt_id,
-            payload,
-            prev_hash,
-            hash
-        ],
+        params![seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash],
     )?;
     tx.execute(
         "INSERT INTO journal_head (id, seq, hash) VALUES (1, ?1, ?2)
@@ -188,4 +197,29 @@ pub(crate) fn verify(conn: &Connection) -> Result<JournalReport, LedgerError> {
         rows: count,
         first_bad: None,
     })
+}
+
+/// A sale's rows, oldest first, read as typed entries.
+pub(crate) fn sale_rows(
+    conn: &Connection,
+    sale_id: SaleId,
+) -> Result<Vec<TimelineEntry>, LedgerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, kind, attempt_id, payload FROM journal WHERE sale_id = ?1 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([sale_id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let kind: String = r.get(2)?;
+        let payload: String = r.get(4)?;
+        out.push(TimelineEntry {
+            seq,
+            at: r.get(1)?,
+            attempt_id: r.get(3)?,
+            entry: JournalEntry::parse(&kind, &payload)
+                .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?,
+        });
+    }
+    Ok(out)
 }

@@ -5,7 +5,10 @@ use rusqlite::types::Value as Sql;
 use rusqlite::Row;
 use serde::{Deserialize, Serialize};
 
-use crate::{attempt_from_row, Attempt, AttemptId, AttemptState, Ledger, LedgerError, ShiftId};
+use crate::attempts::{attempt_from_row, ATTEMPT_COLS};
+use crate::{
+    journal, Attempt, AttemptId, AttemptState, Ledger, LedgerError, SaleId, ShiftId, TimelineEntry,
+};
 
 /// Which attempts to list. Every field is optional; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -25,21 +28,6 @@ pub struct LogFilter {
     pub max_amount: Option<i64>,
     /// Part of an orderNo (e.g. its last digits).
     pub order_no: Option<String>,
-}
-
-/// One journal row of a sale, for its detail timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TimelineEntry {
-    pub seq: i64,
-    pub at: i64,
-    /// `sale.created`, `attempt.reserved`, `attempt.changed`,
-    /// `refund.requested`, `refund.changed`.
-    pub kind: String,
-    pub attempt_id: Option<AttemptId>,
-    /// What changed, as journaled (e.g. `to`, `orderNo`, `paymentMethod`,
-    /// `source`, `reason`, `amount`, `status`).
-    pub payload: serde_json::Value,
 }
 
 /// One attempt as the log shows it.
@@ -166,8 +154,7 @@ const LOG_EXTRA: &str = "s.description,
 /// The log's query for a condition from [`LogFilter::to_sql`].
 pub(crate) fn log_select(cond: &str) -> String {
     format!(
-        "SELECT {}, {LOG_EXTRA} FROM attempts a JOIN sales s ON s.id = a.sale_id WHERE {cond}",
-        crate::ATTEMPT_COLS
+        "SELECT {ATTEMPT_COLS}, {LOG_EXTRA} FROM attempts a JOIN sales s ON s.id = a.sale_id WHERE {cond}"
     )
 }
 
@@ -183,25 +170,8 @@ pub(crate) fn log_row(r: &Row<'_>) -> rusqlite::Result<LogRow> {
 impl Ledger {
     /// Everything the journal recorded about a sale, oldest first: the
     /// detail timeline of the log screen.
-    pub fn sale_timeline(&self, sale_id: crate::SaleId) -> Result<Vec<TimelineEntry>, LedgerError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, at, kind, attempt_id, payload FROM journal WHERE sale_id = ?1 ORDER BY seq",
-        )?;
-        let mut rows = stmt.query([sale_id])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let seq: i64 = r.get(0)?;
-            let payload: String = r.get(4)?;
-            out.push(TimelineEntry {
-                seq,
-                at: r.get(1)?,
-                kind: r.get(2)?,
-                attempt_id: r.get(3)?,
-                payload: serde_json::from_str(&payload)
-                    .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?,
-            });
-        }
+    pub fn sale_timeline(&self, sale_id: SaleId) -> Result<Vec<TimelineEntry>, LedgerError> {
+        let out = journal::sale_rows(&self.conn(), sale_id)?;
         if out.is_empty() {
             return Err(LedgerError::NotFound {
                 what: "sale",

@@ -2,7 +2,9 @@
 //! `S01R2-20261128-0042`. Short enough for a receipt, sortable, and unique
 //! across registers by construction when their prefixes differ.
 
-use crate::LedgerError;
+use rusqlite::{params, Transaction};
+
+use crate::{write_tx, Ledger, LedgerError};
 
 /// A store/register prefix: 1–24 characters of A–Z, 0–9 and `-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,38 @@ impl OrderPrefix {
                 allowed: e.allowed,
             }
         })
+    }
+}
+
+/// Takes the next sequence number of `prefix` on `business_date` inside the
+/// caller's transaction (a rolled-back sale gives its number back).
+pub(crate) fn alloc_order_no(
+    tx: &Transaction<'_>,
+    prefix: &OrderPrefix,
+    business_date: &str,
+) -> Result<elepay::OrderNo, LedgerError> {
+    let seq: i64 = tx.query_row(
+        "INSERT INTO order_seq (prefix, business_date, next_seq) VALUES (?1, ?2, 2)
+         ON CONFLICT(prefix, business_date) DO UPDATE SET next_seq = next_seq + 1
+         RETURNING next_seq - 1",
+        params![prefix.as_str(), business_date],
+        |r| r.get(0),
+    )?;
+    prefix.order_no(business_date, seq)
+}
+
+impl Ledger {
+    /// Allocates the next orderNo for `prefix` on `business_date` (YYYYMMDD).
+    pub fn next_order_no(
+        &self,
+        prefix: &OrderPrefix,
+        business_date: &str,
+    ) -> Result<elepay::OrderNo, LedgerError> {
+        let mut conn = self.conn();
+        let tx = write_tx(&mut conn)?;
+        let order_no = alloc_order_no(&tx, prefix, business_date)?;
+        tx.commit()?;
+        Ok(order_no)
     }
 }
 

@@ -9,23 +9,91 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 
+use crate::entry::{AttemptChanged, AttemptReserved, Transition};
 use crate::journal::BadRow;
-use crate::LedgerError;
+use crate::{JournalEntry, LedgerError};
 
-/// Journal payload key → `attempts` column it sets.
-const ATTEMPT_FIELDS: &[(&str, &str)] = &[
-    ("to", "state"),
-    ("orderNo", "order_no"),
-    ("amount", "amount"),
-    ("codeId", "code_id"),
-    ("codeUrl", "code_url"),
-    ("expiryTime", "expiry_time"),
-    ("keyLast4", "key_last4"),
-    ("chargeId", "charge_id"),
-    ("paymentMethod", "payment_method"),
-    ("paidTime", "paid_time"),
-    ("errorCode", "error_code"),
+/// `attempts` columns the replay compares, in table order.
+const ATTEMPT_COLUMNS: &[&str] = &[
+    "state",
+    "order_no",
+    "amount",
+    "code_id",
+    "code_url",
+    "expiry_time",
+    "key_last4",
+    "charge_id",
+    "payment_method",
+    "paid_time",
+    "error_code",
 ];
+
+/// Reads a journal row; one that does not read is corrupt (the chain held,
+/// so whoever wrote it also rewrote the hashes).
+fn entry(seq: i64, kind: &str, payload: &str) -> Result<JournalEntry, LedgerError> {
+    JournalEntry::parse(kind, payload)
+        .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))
+}
+
+/// The `attempts` columns an attempt row of the journal sets, and to what.
+/// A field an older row did not journal is not checked.
+fn attempt_columns(e: &JournalEntry) -> Vec<(&'static str, Value)> {
+    match e {
+        JournalEntry::AttemptReserved(AttemptReserved {
+            to,
+            order_no,
+            amount,
+        }) => vec![
+            ("state", to.as_str().into()),
+            ("order_no", order_no.as_str().into()),
+            ("amount", (*amount).into()),
+        ],
+        JournalEntry::AttemptChanged(AttemptChanged { order_no, to, .. }) => {
+            let mut cols = vec![
+                ("state", to.target().as_str().into()),
+                ("order_no", order_no.as_str().into()),
+            ];
+            match to {
+                Transition::Pending {
+                    code_id,
+                    code_url,
+                    expiry_time,
+                    key_last4,
+                } => {
+                    cols.push(("code_id", code_id.as_str().into()));
+                    cols.push(("expiry_time", (*expiry_time).into()));
+                    if let Some(url) = code_url {
+                        cols.push(("code_url", url.as_str().into()));
+                    }
+                    if let Some(last4) = key_last4 {
+                        cols.push(("key_last4", last4.as_str().into()));
+                    }
+                }
+                Transition::Captured {
+                    charge_id,
+                    payment_method,
+                    paid_time,
+                    amount,
+                    ..
+                } => {
+                    cols.push(("charge_id", charge_id.clone().into()));
+                    cols.push(("payment_method", payment_method.clone().into()));
+                    cols.push(("paid_time", (*paid_time).into()));
+                    cols.push(("amount", (*amount).into()));
+                }
+                Transition::Rejected { error_code, .. } => {
+                    cols.push(("error_code", error_code.as_str().into()));
+                }
+                Transition::Creating
+                | Transition::Closed
+                | Transition::Expired
+                | Transition::Burned { .. } => {}
+            }
+            cols
+        }
+        _ => Vec::new(),
+    }
+}
 
 fn to_json(v: Sql) -> Value {
     match v {
@@ -62,11 +130,11 @@ fn bad(seq: i64, reason: String) -> Option<BadRow> {
 /// flat however large the ledger is.
 pub(crate) fn check_attempts(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
     let mut journal = conn.prepare(
-        "SELECT seq, attempt_id, sale_id, payload FROM journal
+        "SELECT seq, attempt_id, sale_id, kind, payload FROM journal
          WHERE attempt_id IS NOT NULL AND kind IN ('attempt.reserved', 'attempt.changed')
          ORDER BY attempt_id, seq",
     )?;
-    let cols: Vec<&str> = ATTEMPT_FIELDS.iter().map(|(_, c)| *c).collect();
+    let cols = ATTEMPT_COLUMNS;
     let mut table = conn.prepare(&format!(
         "SELECT id, sale_id, {} FROM attempts ORDER BY id",
         cols.join(", ")
@@ -81,9 +149,8 @@ pub(crate) fn check_attempts(conn: &Connection) -> Result<Option<BadRow>, Ledger
             let mut current = pending.take();
             while let Some(r) = j_rows.next()? {
                 let (seq, id, sale): (i64, i64, Option<i64>) = (r.get(0)?, r.get(1)?, r.get(2)?);
-                let payload: String = r.get(3)?;
-                let payload: Value = serde_json::from_str(&payload)
-                    .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?;
+                let (kind, payload): (String, String) = (r.get(3)?, r.get(4)?);
+                let payload = entry(seq, &kind, &payload)?;
                 let expected = match &mut current {
                     Some((cid, e)) if *cid == id => e,
                     Some(_) => {
@@ -158,20 +225,16 @@ pub(crate) fn check_attempts(conn: &Connection) -> Result<Option<BadRow>, Ledger
     }
 }
 
-fn apply(e: &mut Expected, seq: i64, sale: Option<i64>, payload: &Value) {
+fn apply(e: &mut Expected, seq: i64, sale: Option<i64>, entry: &JournalEntry) {
     e.last_seq = seq;
     e.sale_id = e.sale_id.or(sale);
-    for (key, col) in ATTEMPT_FIELDS {
-        if let Some(v) = payload.get(*key) {
-            e.fields.insert(col, v.clone());
-        }
-    }
+    e.fields.extend(attempt_columns(entry));
 }
 
 /// Sales: amount, shift and description as journaled at creation.
 pub(crate) fn check_sales(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
     let mut journal = conn.prepare(
-        "SELECT seq, sale_id, payload FROM journal WHERE kind = 'sale.created' ORDER BY sale_id",
+        "SELECT seq, sale_id, kind, payload FROM journal WHERE kind = 'sale.created' ORDER BY sale_id",
     )?;
     let mut table =
         conn.prepare("SELECT id, amount, shift_id, description FROM sales ORDER BY id")?;
@@ -205,16 +268,20 @@ pub(crate) fn check_sales(conn: &Connection) -> Result<Option<BadRow>, LedgerErr
                     };
                     return Ok(bad(seq, format!("sale {which} {what}")));
                 }
-                let payload: String = j.get(2)?;
-                let p: Value = serde_json::from_str(&payload)
-                    .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?;
+                let (kind, payload): (String, String) = (j.get(2)?, j.get(3)?);
+                let JournalEntry::SaleCreated(p) = entry(seq, &kind, &payload)? else {
+                    continue;
+                };
                 let have = [
-                    ("amount", to_json(t.get(1)?)),
-                    ("shiftId", to_json(t.get(2)?)),
-                    ("description", to_json(t.get(3)?)),
+                    ("amount", to_json(t.get(1)?), Value::from(p.amount)),
+                    ("shiftId", to_json(t.get(2)?), Value::from(p.shift_id)),
+                    (
+                        "description",
+                        to_json(t.get(3)?),
+                        Value::from(p.description),
+                    ),
                 ];
-                for (key, v) in have {
-                    let want = p.get(key).cloned().unwrap_or(Value::Null);
+                for (key, v, want) in have {
                     if v != want {
                         return Ok(bad(
                             seq,
@@ -242,31 +309,31 @@ pub(crate) fn check_refunds(conn: &Connection) -> Result<Option<BadRow>, LedgerE
     while let Some(r) = rows.next()? {
         let (seq, kind, attempt): (i64, String, Option<i64>) = (r.get(0)?, r.get(1)?, r.get(2)?);
         let payload: String = r.get(3)?;
-        let p: Value = serde_json::from_str(&payload)
-            .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?;
-        let Some(id) = p["refund"].as_i64() else {
-            return Ok(bad(seq, "refund journal row without a refund id".into()));
-        };
-        if kind == "refund.requested" {
-            let fields = (
-                seq,
-                Value::from(attempt),
-                p["amount"].clone(),
-                Value::from("requested"),
-                Value::Null,
-            );
-            expected.insert(id, fields);
-        } else if let Some(e) = expected.get_mut(&id) {
-            e.0 = seq;
-            e.3 = p["status"].clone();
-            if !p["refundId"].is_null() {
-                e.4 = p["refundId"].clone();
+        match entry(seq, &kind, &payload)? {
+            JournalEntry::RefundRequested(p) => {
+                let fields = (
+                    seq,
+                    Value::from(attempt),
+                    Value::from(p.amount),
+                    Value::from("requested"),
+                    Value::Null,
+                );
+                expected.insert(p.refund, fields);
             }
-        } else {
-            return Ok(bad(
-                seq,
-                format!("refund {id} changes before it was requested"),
-            ));
+            JournalEntry::RefundChanged(p) => {
+                let Some(e) = expected.get_mut(&p.refund) else {
+                    return Ok(bad(
+                        seq,
+                        format!("refund {} changes before it was requested", p.refund),
+                    ));
+                };
+                e.0 = seq;
+                e.3 = Value::from(p.status.as_str());
+                if let Some(refund_id) = p.refund_id {
+                    e.4 = Value::from(refund_id);
+                }
+            }
+            _ => {}
         }
     }
     let mut table =
@@ -354,27 +421,30 @@ pub(crate) fn check_shifts(conn: &Connection) -> Result<Option<BadRow>, LedgerEr
     while let Some(r) = rows.next()? {
         let (seq, kind, at): (i64, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
         let payload: String = r.get(3)?;
-        let p: Value = serde_json::from_str(&payload)
-            .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?;
-        let Some(id) = p["shiftId"].as_i64() else {
-            return Ok(bad(seq, "shift journal row without a shift id".into()));
-        };
-        if kind == "shift.opened" {
-            let fields = (
-                seq,
-                p["registerId"].clone(),
-                p["cashier"].clone(),
-                Value::from(at),
-                Value::Null,
-                Value::Null,
-            );
-            expected.insert(id, fields);
-        } else if let Some(e) = expected.get_mut(&id) {
-            e.0 = seq;
-            e.4 = p["closedAt"].clone();
-            e.5 = p["zNumber"].clone();
-        } else {
-            return Ok(bad(seq, format!("shift {id} closes before it was opened")));
+        match entry(seq, &kind, &payload)? {
+            JournalEntry::ShiftOpened(p) => {
+                let fields = (
+                    seq,
+                    Value::from(p.register_id),
+                    Value::from(p.cashier),
+                    Value::from(at),
+                    Value::Null,
+                    Value::Null,
+                );
+                expected.insert(p.shift_id, fields);
+            }
+            JournalEntry::ShiftClosed(p) => {
+                let Some(e) = expected.get_mut(&p.shift_id) else {
+                    return Ok(bad(
+                        seq,
+                        format!("shift {} closes before it was opened", p.shift_id),
+                    ));
+                };
+                e.0 = seq;
+                e.4 = Value::from(p.closed_at);
+                e.5 = Value::from(p.z_number);
+            }
+            _ => {}
         }
     }
     let mut table = conn.prepare(

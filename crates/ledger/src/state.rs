@@ -1,5 +1,5 @@
-//! The payment-attempt state machine (PRODUCT.md §4). Which moves are legal
-//! is decided here and nowhere else.
+//! The state machines of payment attempts (PRODUCT.md §4) and of refunds.
+//! Which moves are legal is decided here and nowhere else.
 
 use std::fmt;
 use std::str::FromStr;
@@ -122,6 +122,67 @@ impl FromStr for AttemptState {
     }
 }
 
+/// A refund's local state: requested (not yet answered), then elepay's
+/// pending/refunded, or failed when elepay refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefundState {
+    Requested,
+    Pending,
+    Refunded,
+    Failed,
+}
+
+impl RefundState {
+    pub const ALL: [RefundState; 4] = [
+        RefundState::Requested,
+        RefundState::Pending,
+        RefundState::Refunded,
+        RefundState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundState::Requested => "requested",
+            RefundState::Pending => "pending",
+            RefundState::Refunded => "refunded",
+            RefundState::Failed => "failed",
+        }
+    }
+
+    /// Legal updates from elepay's answers. Refunded is final, and only a
+    /// request nobody answered may turn out failed: marking a refund elepay
+    /// has as failed would free its amount for a second refund. Failed →
+    /// pending/refunded is allowed: elepay's word wins over a lookup that
+    /// came too early. Pending → pending is the update that brings
+    /// elepay's refund id.
+    pub fn can_move_to(self, to: RefundState) -> bool {
+        use RefundState::*;
+        match (self, to) {
+            (Refunded, _) => false,
+            (from, Failed) => from == Requested,
+            (_, Requested) => false,
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for RefundState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RefundState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RefundState::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown refund state {s:?}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +200,36 @@ mod tests {
         assert!(!Pending.can_move_to(Burned), "a shown code is never burned");
         assert!(!Burned.can_move_to(Pending), "a burned code is never shown");
         assert!(Expired.can_move_to(Captured));
+    }
+
+    #[test]
+    fn refund_moves() {
+        use RefundState::*;
+        // (from, to, legal): every pair, so a changed rule shows up here.
+        let table = [
+            (Requested, Requested, false),
+            (Requested, Pending, true),
+            (Requested, Refunded, true),
+            (Requested, Failed, true),
+            (Pending, Requested, false),
+            (Pending, Pending, true),
+            (Pending, Refunded, true),
+            (Pending, Failed, false),
+            (Refunded, Requested, false),
+            (Refunded, Pending, false),
+            (Refunded, Refunded, false),
+            (Refunded, Failed, false),
+            (Failed, Requested, false),
+            (Failed, Pending, true),
+            (Failed, Refunded, true),
+            (Failed, Failed, false),
+        ];
+        assert_eq!(table.len(), RefundState::ALL.len().pow(2));
+        for (from, to, legal) in table {
+            assert_eq!(from.can_move_to(to), legal, "{from} -> {to}");
+        }
+        for s in RefundState::ALL {
+            assert_eq!(s.as_str().parse::<RefundState>().unwrap(), s);
+        }
     }
 }

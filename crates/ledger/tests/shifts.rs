@@ -264,9 +264,12 @@ fn reports_count_outcomes_wallets_refunds_and_late_payments() {
         .unwrap()
         .iter()
         .map(|e| {
-            format!("{} {}", e.kind, e.payload["to"].as_str().unwrap_or(""))
-                .trim()
-                .to_owned()
+            let to = match &e.entry {
+                JournalEntry::AttemptReserved(r) => r.to.as_str(),
+                JournalEntry::AttemptChanged(c) => c.to.target().as_str(),
+                _ => "",
+            };
+            format!("{} {to}", e.kind()).trim().to_owned()
         })
         .collect();
     assert_eq!(
@@ -283,7 +286,7 @@ fn reports_count_outcomes_wallets_refunds_and_late_payments() {
         .sale_timeline(a.sale_id)
         .unwrap()
         .iter()
-        .filter(|e| e.kind.starts_with("refund"))
+        .filter(|e| e.kind().starts_with("refund"))
         .count();
     assert_eq!(refunds, 8, "4 refunds, each requested and answered");
     assert!(matches!(

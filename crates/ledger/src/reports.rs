@@ -1,0 +1,167 @@
+//! X/Z reports: per-state and per-wallet totals of a shift's attempts, read
+//! from the running `shift_totals` kept by triggers, plus its refunds and
+//! late payments.
+//!
+//! A payment belongs to the shift its sale was rung up in, even when elepay
+//! confirms it after that shift closed (the report then counts it as late);
+//! a refund counts in the shift it was made in.
+
+use serde::Serialize;
+
+use crate::attempts::shift_edge_order_no;
+use crate::refunds::refund_totals;
+use crate::shifts::load_shift;
+use crate::{AttemptState, Ledger, LedgerError, RefundTotals, Shift, ShiftId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct StateTotal {
+    pub count: i64,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShiftTotals {
+    /// Attempts per state, sorted by state name; states with none are left out.
+    pub by_state: Vec<(AttemptState, StateTotal)>,
+    /// Paid attempts per wallet (elepay's paymentMethod), sorted by name.
+    pub paid_by_wallet: Vec<(String, StateTotal)>,
+}
+
+impl ShiftTotals {
+    pub fn get(&self, state: AttemptState) -> StateTotal {
+        self.by_state
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map(|(_, t)| *t)
+            .unwrap_or_default()
+    }
+}
+
+/// An X report (shift still open) or a Z report (shift closed). Counts are
+/// attempts, i.e. EasyQR codes; one sale can have several (a retry after an
+/// expiry is a second code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShiftReport {
+    pub shift: Shift,
+    /// When the report was made.
+    pub at: i64,
+    pub paid: StateTotal,
+    pub cancelled: StateTotal,
+    pub expired: StateTotal,
+    /// Create requests whose outcome was unknown (never shown, never payable).
+    pub burned: StateTotal,
+    /// Create requests elepay refused.
+    pub rejected: StateTotal,
+    /// Codes not final yet (still on screen or being resolved).
+    pub unresolved: StateTotal,
+    /// Paid attempts per wallet, sorted by wallet name.
+    pub paid_by_wallet: Vec<(String, StateTotal)>,
+    pub refunds: RefundTotals,
+    /// Paid minus refunds that are confirmed or in progress.
+    pub net_sales: i64,
+    /// Paid after the shift closed (included in `paid`).
+    pub late: StateTotal,
+    /// orderNo of the shift's first sale and of its last sale (latest attempt).
+    pub first_order_no: Option<String>,
+    pub last_order_no: Option<String>,
+}
+
+impl ShiftReport {
+    /// "Z" once the shift is closed, "X" before.
+    pub fn kind(&self) -> &'static str {
+        if self.shift.closed_at.is_some() {
+            "Z"
+        } else {
+            "X"
+        }
+    }
+}
+
+impl Ledger {
+    /// Per-state and per-wallet counts and sums of a shift's attempts (the
+    /// core of X/Z reports). Attempts belong to the shift their sale was rung
+    /// up in. Read from running totals, so it costs the same at any size.
+    pub fn shift_totals(&self, shift_id: ShiftId) -> Result<ShiftTotals, LedgerError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT state, payment_method, count, amount FROM shift_totals
+             WHERE shift_id = ?1 AND count != 0 ORDER BY state, payment_method",
+        )?;
+        let mut totals = ShiftTotals::default();
+        let mut rows = stmt.query([shift_id])?;
+        while let Some(r) = rows.next()? {
+            let state: AttemptState = r
+                .get::<_, String>(0)?
+                .parse()
+                .map_err(LedgerError::Corrupt)?;
+            let wallet: String = r.get(1)?;
+            let t = StateTotal {
+                count: r.get(2)?,
+                amount: r.get(3)?,
+            };
+            match totals.by_state.last_mut() {
+                Some((s, sum)) if *s == state => {
+                    sum.count += t.count;
+                    sum.amount += t.amount;
+                }
+                _ => totals.by_state.push((state, t)),
+            }
+            if state == AttemptState::Captured {
+                totals.paid_by_wallet.push((wallet, t));
+            }
+        }
+        Ok(totals)
+    }
+
+    /// The X report of an open shift or the Z report of a closed one. Reads
+    /// running totals and a few indexed rows, so it costs the same for a
+    /// shift of ten payments or of a million.
+    pub fn shift_report(&self, id: ShiftId, now: i64) -> Result<ShiftReport, LedgerError> {
+        let totals = self.shift_totals(id)?;
+        let conn = self.conn();
+        let shift = load_shift(&conn, id)?;
+        let sum = |states: &[AttemptState]| {
+            states.iter().fold(StateTotal::default(), |acc, s| {
+                let t = totals.get(*s);
+                StateTotal {
+                    count: acc.count + t.count,
+                    amount: acc.amount + t.amount,
+                }
+            })
+        };
+        let refunds = refund_totals(&conn, id)?;
+        let late = conn.query_row(
+            "SELECT count(*), coalesce(sum(amount), 0) FROM late_captures WHERE shift_id = ?1",
+            [id],
+            |r| {
+                Ok(StateTotal {
+                    count: r.get(0)?,
+                    amount: r.get(1)?,
+                })
+            },
+        )?;
+        let paid = totals.get(AttemptState::Captured);
+        Ok(ShiftReport {
+            at: now,
+            paid,
+            cancelled: totals.get(AttemptState::Closed),
+            expired: totals.get(AttemptState::Expired),
+            burned: totals.get(AttemptState::Burned),
+            rejected: totals.get(AttemptState::Rejected),
+            unresolved: sum(&[
+                AttemptState::Reserved,
+                AttemptState::Creating,
+                AttemptState::Pending,
+            ]),
+            paid_by_wallet: totals.paid_by_wallet,
+            net_sales: paid.amount - refunds.refunded.amount - refunds.in_progress.amount,
+            refunds,
+            late,
+            first_order_no: shift_edge_order_no(&conn, id, false)?,
+            last_order_no: shift_edge_order_no(&conn, id, true)?,
+            shift,
+        })
+    }
+}
