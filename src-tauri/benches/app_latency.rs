@@ -10,7 +10,7 @@
 //! once per process) and PSS (shared pages split between processes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/e2e_harness/mod.rs"]
+#[path = "../../tests/e2e_harness/mod.rs"]
 mod e2e_harness;
 
 use std::time::{Duration, Instant};

@@ -4,7 +4,6 @@
 //! event name). The customer display gets only the customer-safe view
 //! computed by [`crate::customer::CustomerScreen`], as the `customer` event.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -93,34 +92,16 @@ impl CashierFeed {
     }
 }
 
-pub fn qr_svg(code_url: &str) -> Option<String> {
-    match easyqr_qr::QrCode::encode(code_url) {
-        Ok(qr) => Some(qr.to_svg()),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot draw the QR");
-            None
-        }
-    }
-}
-
 /// Forwards the engine's events for the life of the app.
 pub fn forward(app: AppHandle, ctx: Arc<AppContext>) {
-    let mut rx = ctx.engine().subscribe();
+    let mut rx = ctx.station.engine().subscribe();
     tauri::async_runtime::spawn(async move {
-        // QR per pending attempt, drawn once (countdown refreshes repeat).
-        let mut qrs: HashMap<i64, Option<String>> = HashMap::new();
         loop {
             match rx.recv().await {
                 Ok(EngineEvent::Cashier(ev)) => {
                     let qr = match (&ev.attempt.code_url, ev.state) {
-                        (Some(url), AttemptState::Pending) => qrs
-                            .entry(ev.attempt.id)
-                            .or_insert_with(|| qr_svg(url))
-                            .clone(),
-                        _ => {
-                            qrs.remove(&ev.attempt.id);
-                            None
-                        }
+                        (Some(url), AttemptState::Pending) => ctx.qr.svg(url),
+                        _ => None,
                     };
                     ctx.feed.send(&CashierMsg::Attempt(CashierPayload {
                         event: &ev,
@@ -129,12 +110,12 @@ pub fn forward(app: AppHandle, ctx: Arc<AppContext>) {
                 }
                 Ok(EngineEvent::Refund(r)) => ctx.feed.send(&CashierMsg::Refund(&r)),
                 Ok(EngineEvent::Customer(ev)) => {
-                    let now = ctx.engine().now_ms();
+                    let now = ctx.station.now_ms();
                     let view = ctx
                         .customer
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .apply(&ev, now);
+                        .apply(&ev, now, |url| ctx.qr.svg(url));
                     if let Some(view) = view {
                         let _ = app.emit_to(WindowId::Customer.label(), "customer", &view);
                     }
@@ -157,20 +138,8 @@ pub fn watch_connectivity(ctx: Arc<AppContext>) {
     tauri::async_runtime::spawn(async move {
         let mut last: Option<bool> = None;
         loop {
-            let engine = ctx.engine();
-            let client = engine.client_handle();
-            let result = client.list_code_payment_methods().await;
-            // Any answer from the server, even a refusal, means reachable.
-            let online = match &result {
-                Ok(_) => true,
-                Err(e) => e.api().is_some(),
-            };
-            if let Ok(methods) = &result {
-                let wallets = methods
-                    .payment_methods
-                    .iter()
-                    .map(|m| m.payment_method.display_name().to_owned())
-                    .collect();
+            let (online, wallets) = ctx.station.probe().await;
+            if let Some(wallets) = wallets {
                 ctx.customer
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -179,7 +148,7 @@ pub fn watch_connectivity(ctx: Arc<AppContext>) {
             if last != Some(online) {
                 let status = Connectivity {
                     online,
-                    since_ms: engine.now_ms(),
+                    since_ms: ctx.station.now_ms(),
                 };
                 *ctx.connectivity.lock().unwrap_or_else(|e| e.into_inner()) = status.clone();
                 ctx.feed.send(&CashierMsg::Connectivity(&status));

@@ -1,22 +1,22 @@
-//! Tauri commands: each one a thin call into [`AppContext`] or the engine,
-//! answering with data or a [`CommandError`]. Which window may call which
-//! command is decided by the capabilities in `src-tauri/capabilities/`.
+//! Tauri commands of the Register and Settings tabs: each maps its IPC
+//! arguments to one use case of the station and back. Which window may call
+//! which command is decided by the capabilities in `src-tauri/capabilities/`.
 
 use std::sync::Arc;
 
 use easyqr_app_core::secrets::KeyStatus;
 use easyqr_app_core::settings::Settings;
-use easyqr_engine::CancelOutcome;
 use easyqr_ledger::Attempt;
-use serde::{Deserialize, Serialize};
+use easyqr_pos_core::station::KeyChange;
+use easyqr_pos_core::{CancelResult, ChargeRequest, Item, Mode, PosError};
+use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
 use crate::bridge::CashierMsg;
-
-use crate::context::{AppContext, Mode};
+use crate::context::AppContext;
 use crate::customer::CustomerView;
-use crate::error::CommandError;
+use crate::error::{window_error, CommandError};
 
 type Ctx<'a> = State<'a, Arc<AppContext>>;
 
@@ -45,15 +45,15 @@ pub struct AppInfo {
 
 #[tauri::command]
 pub async fn app_info(ctx: Ctx<'_>) -> Result<AppInfo, CommandError> {
-    let s = ctx.settings();
+    let s = ctx.station.settings();
     Ok(AppInfo {
-        mode: ctx.mode,
+        mode: ctx.station.mode,
         store_name: s.store_name,
         register_id: s.register_id,
         version: env!("CARGO_PKG_VERSION"),
         language: s.language,
-        key: ctx.key_status(),
-        simulator_url: ctx.simulator_url.as_ref().map(|u| u.to_string()),
+        key: ctx.station.key_status(),
+        simulator_url: ctx.station.simulator_url.as_ref().map(|u| u.to_string()),
         journal_problem: ctx.journal_problem(),
         connectivity: ctx.connectivity(),
         launched_at_ms: crate::LAUNCHED_AT_MS.get().copied().unwrap_or(0),
@@ -79,14 +79,6 @@ pub async fn subscribe_cashier(
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Item {
-    name: String,
-    qty: i64,
-    unit_price: i64,
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutView {
@@ -97,50 +89,13 @@ pub struct CheckoutView {
     qr_svg: Option<String>,
 }
 
-impl From<easyqr_engine::Checkout> for CheckoutView {
-    fn from(c: easyqr_engine::Checkout) -> Self {
-        CheckoutView {
-            qr_svg: crate::bridge::qr_svg(&c.code_url),
-            attempt: c.attempt,
-            code_url: c.code_url,
-            remaining_ms: c.remaining_ms,
-        }
+fn checkout_view(ctx: &AppContext, c: easyqr_engine::Checkout) -> CheckoutView {
+    CheckoutView {
+        qr_svg: ctx.qr.svg(&c.code_url),
+        attempt: c.attempt,
+        code_url: c.code_url,
+        remaining_ms: c.remaining_ms,
     }
-}
-
-/// Item lines, when given, must add up to the amount and become the sale's
-/// description (what the receipt and the log show).
-fn describe(
-    amount: i64,
-    description: Option<String>,
-    items: &[Item],
-) -> Result<Option<String>, CommandError> {
-    if items.is_empty() {
-        return Ok(description.filter(|d| !d.trim().is_empty()));
-    }
-    let mut total: i64 = 0;
-    let mut lines = Vec::new();
-    for (i, it) in items.iter().enumerate() {
-        if it.name.trim().is_empty() || it.qty < 1 || it.unit_price < 1 {
-            return Err(CommandError::new(
-                "invalid_input",
-                format!(
-                    "items[{i}]: a name, a quantity of at least 1 and a unit price of at least ¥1"
-                ),
-            )
-            .field(format!("items[{i}]")));
-        }
-        total = total.saturating_add(it.qty.saturating_mul(it.unit_price));
-        lines.push(format!("{} ×{}", it.name.trim(), it.qty));
-    }
-    if total != amount {
-        return Err(CommandError::new(
-            "invalid_input",
-            format!("amount: the items add up to ¥{total}, not ¥{amount}"),
-        )
-        .field("amount"));
-    }
-    Ok(Some(lines.join(", ")))
 }
 
 #[tauri::command]
@@ -150,34 +105,31 @@ pub async fn charge(
     description: Option<String>,
     items: Option<Vec<Item>>,
 ) -> Result<CheckoutView, CommandError> {
-    let amount_checked = elepay::Amount::new(amount)?;
-    let description = describe(amount, description, items.as_deref().unwrap_or_default())?;
-    let engine = ctx.engine();
-    Ok(engine
-        .charge(amount_checked, description.as_deref())
-        .await?
-        .into())
+    let req = ChargeRequest {
+        amount,
+        description,
+        items: items.unwrap_or_default(),
+    };
+    let checkout = ctx.station.register().charge(&req).await?;
+    Ok(checkout_view(&ctx, checkout))
 }
 
 #[tauri::command]
 pub async fn retry(ctx: Ctx<'_>, sale_id: i64) -> Result<CheckoutView, CommandError> {
-    Ok(ctx.engine().retry(sale_id).await?.into())
+    let checkout = ctx.station.register().retry(sale_id).await?;
+    Ok(checkout_view(&ctx, checkout))
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelView {
-    outcome: &'static str,
+    outcome: CancelResult,
     attempt: Attempt,
 }
 
 #[tauri::command]
 pub async fn cancel(ctx: Ctx<'_>, attempt_id: i64) -> Result<CancelView, CommandError> {
-    let (outcome, attempt) = match ctx.engine().cancel(attempt_id).await? {
-        CancelOutcome::Cancelled(a) => ("cancelled", a),
-        CancelOutcome::PaidMeanwhile(a) => ("paidMeanwhile", a),
-        CancelOutcome::Expired(a) => ("expired", a),
-    };
+    let (outcome, attempt) = ctx.station.register().cancel(attempt_id).await?;
     Ok(CancelView { outcome, attempt })
 }
 
@@ -187,14 +139,12 @@ pub async fn recent_attempts(
     limit: u32,
     before_id: Option<i64>,
 ) -> Result<Vec<Attempt>, CommandError> {
-    Ok(ctx.ledger.recent_attempts(limit.min(500), before_id)?)
+    ctx.station.books().recent_attempts(limit, before_id)
 }
 
 #[tauri::command]
 pub async fn get_settings(ctx: Ctx<'_>) -> Result<Settings, CommandError> {
-    let mut s = ctx.settings();
-    s.webhook.secret_count = ctx.webhook_secrets.count().unwrap_or(0);
-    Ok(s)
+    Ok(ctx.station.settings_view())
 }
 
 /// `settings.webhook.secrets`, when given and not empty, replaces the stored
@@ -221,24 +171,16 @@ pub async fn save_settings(
         .unwrap_or_default();
     // An empty list means "keep the stored ones" (they are never sent back).
     let secrets = (!secrets.is_empty()).then_some(secrets);
-    let settings: Settings = serde_json::from_value(settings).map_err(|e| {
-        CommandError::new("invalid_input", format!("settings: {e}")).field("settings")
-    })?;
-    let monitor_before = ctx.settings().customer_monitor;
+    let settings: Settings = serde_json::from_value(settings)
+        .map_err(|e| PosError::invalid("settings", format!("settings: {e}")))?;
+    let monitor_before = ctx.station.settings().customer_monitor;
     let saved = ctx.save_settings(settings, secrets).await?;
     // The display may show the store name: refresh it now.
-    let view = {
-        let now = ctx.engine().now_ms();
-        ctx.customer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .current(now)
-    };
     let _ = tauri::Emitter::emit_to(
         &app,
         crate::windows::WindowId::Customer.label(),
         "customer",
-        &view,
+        &ctx.customer_view(),
     );
     if saved.customer_monitor != monitor_before {
         if let Some(w) = app.get_webview_window(crate::windows::WindowId::Customer.label()) {
@@ -250,22 +192,9 @@ pub async fn save_settings(
     Ok(saved)
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KeyChange {
-    #[serde(flatten)]
-    status: KeyStatus,
-    /// DEMO → TEST/LIVE (or TEST ↔ LIVE) uses another ledger: restart.
-    restart_required: bool,
-}
-
 #[tauri::command]
 pub async fn set_key(ctx: Ctx<'_>, key: String) -> Result<KeyChange, CommandError> {
-    let (status, restart_required) = ctx.set_key(&key).await?;
-    Ok(KeyChange {
-        status,
-        restart_required,
-    })
+    ctx.station.set_key(&key).await
 }
 
 #[derive(Debug, Serialize)]
@@ -299,33 +228,12 @@ pub async fn open_phone_view(
     ctx: Ctx<'_>,
     attempt_id: i64,
 ) -> Result<(), CommandError> {
-    if ctx.mode != Mode::Demo {
-        return Err(CommandError::new(
-            "demo_only",
-            "the phone view exists only in DEMO mode",
-        ));
-    }
-    let a = ctx.ledger.attempt(attempt_id)?;
-    let url = a
-        .code_url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .ok_or_else(|| {
-            CommandError::new(
-                "not_cancellable",
-                format!("order {} has no code to pay", a.order_no),
-            )
-        })?;
-    crate::windows::open_phone(&app, url)
-        .map_err(|e| CommandError::new("window_error", e.to_string()))
+    let url = ctx.station.phone_view_url(attempt_id)?;
+    crate::windows::open_phone(&app, url).map_err(window_error)
 }
 
 /// The customer display's only command: what it should show right now.
 #[tauri::command]
 pub fn customer_state(ctx: Ctx<'_>) -> CustomerView {
-    let now = ctx.engine().now_ms();
-    ctx.customer
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .current(now)
+    ctx.customer_view()
 }

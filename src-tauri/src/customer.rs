@@ -76,18 +76,24 @@ impl CustomerScreen {
     /// changed. The newest QR always wins; an outcome counts only for the
     /// code being shown, so a stale attempt never flashes "paid" over
     /// another customer's QR.
-    pub fn apply(&mut self, ev: &CustomerEvent, now_ms: i64) -> Option<CustomerView> {
+    /// `draw` turns the code's URL into its QR.
+    pub fn apply(
+        &mut self,
+        ev: &CustomerEvent,
+        now_ms: i64,
+        draw: impl FnOnce(&str) -> Option<String>,
+    ) -> Option<CustomerView> {
         self.expire(now_ms);
         let (screen, code_id) = match ev {
             CustomerEvent::Payment {
                 code_id,
                 amount,
-                qr_svg,
+                code_url,
                 remaining_ms,
                 ..
             } => {
                 self.view.amount = Some(*amount);
-                self.view.qr_svg = Some(qr_svg.clone());
+                self.view.qr_svg = draw(code_url);
                 self.view.remaining_ms = Some(*remaining_ms);
                 self.view.code_id = Some(code_id.clone());
                 self.view.screen = Screen::Payment;
@@ -142,9 +148,12 @@ mod tests {
             code_id: code.into(),
             amount,
             code_url: format!("http://sim/pay/code/{code}"),
-            qr_svg: "<svg/>".into(),
             remaining_ms: 600_000,
         }
+    }
+
+    fn svg(url: &str) -> Option<String> {
+        Some(format!("<svg>{url}</svg>"))
     }
 
     fn paid(code: &str) -> CustomerEvent {
@@ -158,11 +167,12 @@ mod tests {
     fn shows_the_qr_then_the_outcome_then_idle() {
         let mut s = CustomerScreen::new("Cafe".into(), "demo");
         assert_eq!(s.current(0).screen, Screen::Idle);
-        let v = s.apply(&payment("cod_a", 1280), 1_000).unwrap();
+        let v = s.apply(&payment("cod_a", 1280), 1_000, svg).unwrap();
         assert_eq!((v.screen, v.amount), (Screen::Payment, Some(1280)));
+        assert_eq!(v.qr_svg.as_deref(), Some("<svg>http://sim/pay/code/cod_a</svg>"), "the code's own QR");
         // A reload 10 s later gets the countdown where it is now.
         assert_eq!(s.current(11_000).remaining_ms, Some(590_000));
-        let v = s.apply(&paid("cod_a"), 12_000).unwrap();
+        let v = s.apply(&paid("cod_a"), 12_000, svg).unwrap();
         assert_eq!(v.screen, Screen::Paid);
         assert!(v.qr_svg.is_none(), "the QR is gone once paid");
         assert_eq!(s.current(12_000 + PAID_MS - 1).screen, Screen::Paid);
@@ -172,14 +182,14 @@ mod tests {
     #[test]
     fn a_stale_outcome_never_covers_another_qr() {
         let mut s = CustomerScreen::new("Cafe".into(), "demo");
-        s.apply(&payment("cod_old", 500), 0);
-        s.apply(&payment("cod_new", 700), 10);
-        assert!(s.apply(&paid("cod_old"), 20).is_none());
+        s.apply(&payment("cod_old", 500), 0, svg);
+        s.apply(&payment("cod_new", 700), 10, svg);
+        assert!(s.apply(&paid("cod_old"), 20, svg).is_none());
         let expired_old = CustomerEvent::Expired {
             code_id: "cod_old".into(),
             amount: 500,
         };
-        assert!(s.apply(&expired_old, 30).is_none());
+        assert!(s.apply(&expired_old, 30, svg).is_none());
         let v = s.current(40);
         assert_eq!(
             (v.screen, v.code_id.as_deref()),
@@ -187,18 +197,18 @@ mod tests {
         );
         // Nor does an outcome arriving while idle light up the screen.
         let mut idle = CustomerScreen::new("Cafe".into(), "demo");
-        assert!(idle.apply(&paid("cod_x"), 0).is_none());
+        assert!(idle.apply(&paid("cod_x"), 0, svg).is_none());
     }
 
     #[test]
     fn cancelled_and_expired_return_to_idle_sooner() {
         let mut s = CustomerScreen::new("Cafe".into(), "demo");
-        s.apply(&payment("cod_a", 100), 0);
+        s.apply(&payment("cod_a", 100), 0, svg);
         let cancelled = CustomerEvent::Cancelled {
             code_id: "cod_a".into(),
             amount: 100,
         };
-        assert_eq!(s.apply(&cancelled, 5).unwrap().screen, Screen::Cancelled);
+        assert_eq!(s.apply(&cancelled, 5, svg).unwrap().screen, Screen::Cancelled);
         assert_eq!(s.current(5 + OTHER_OUTCOME_MS).screen, Screen::Idle);
     }
 
@@ -206,7 +216,7 @@ mod tests {
     fn the_view_carries_only_what_the_customer_sees() {
         let mut s = CustomerScreen::new("Cafe".into(), "demo");
         s.set_wallets(vec!["PayPay".into()]);
-        let v = s.apply(&payment("cod_a", 100), 0).unwrap();
+        let v = s.apply(&payment("cod_a", 100), 0, svg).unwrap();
         let json = serde_json::to_value(&v).unwrap();
         let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
         keys.sort();

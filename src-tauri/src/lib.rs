@@ -1,6 +1,8 @@
-//! EasyQR POS desktop app: a thin Tauri 2 shell. [`context::AppContext`]
-//! owns the ledger, engine and (in DEMO mode) the embedded simulator;
-//! commands call into it; [`bridge`] carries engine events to the windows.
+//! EasyQR POS desktop app: a thin Tauri 2 shell over the use-case layer
+//! (`easyqr-pos-core`). [`context::AppContext`] holds its station (ledger,
+//! engine, settings, keys, DEMO simulator) plus the windows' own state;
+//! commands map IPC to one use case each; [`bridge`] carries engine events
+//! to the windows.
 
 mod books;
 mod bridge;
@@ -9,19 +11,19 @@ pub mod context;
 pub mod customer;
 mod error;
 mod logging;
+mod qr;
 mod single;
 mod windows;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use context::{AppContext, StartError};
+use context::AppContext;
+use easyqr_pos_core::{ErrorCode, StartOptions};
 use tauri::Manager;
 
 pub use windows::WindowId;
 
-/// Exit code when another instance already runs on this data folder.
-pub const EXIT_ALREADY_RUNNING: u8 = 11;
 
 /// Variables that hold a secret: read once, then removed from the process
 /// environment so that WebKit's web and network processes (which inherit
@@ -39,17 +41,17 @@ pub fn run() -> ExitCode {
     });
     // First thing, while this is the only thread: read the environment and
     // scrub the secret from it before any thread or child process starts.
-    let env = context::read_env();
+    let opts = StartOptions::from_env();
     for name in SECRET_ENV {
         std::env::remove_var(name);
     }
-    let _log = env
+    let _log = opts
         .as_ref()
         .ok()
-        .and_then(|env| context::data_dir(env).ok())
+        .and_then(|opts| opts.data_dir().ok())
         .and_then(|dir| logging::init(&dir));
-    let env = match env {
-        Ok(env) => env,
+    let opts = match opts {
+        Ok(opts) => opts,
         Err(e) => {
             tracing::error!(error = %e, "EasyQR POS cannot start");
             eprintln!("EasyQR POS cannot start: {e}");
@@ -57,28 +59,27 @@ pub fn run() -> ExitCode {
         }
     };
 
-    let ctx = match tauri::async_runtime::block_on(AppContext::start(env)) {
+    let data_dir = opts.data_dir().unwrap_or_default();
+    let ctx = match tauri::async_runtime::block_on(AppContext::start(opts)) {
         Ok(ctx) => Arc::new(ctx),
-        Err(StartError::AlreadyRunning(dir)) => {
-            let woke = single::wake_running_app(std::path::Path::new(&dir));
+        Err(e) if e.code == ErrorCode::AlreadyRunning => {
+            let dir = data_dir.display();
+            let woke = single::wake_running_app(&data_dir);
             tracing::warn!(woke, "EasyQR POS is already running on this data folder");
             if woke {
                 eprintln!("EasyQR POS is already running (data folder {dir}); its window was brought to the front");
             } else {
                 eprintln!("EasyQR POS is already running (data folder {dir}); use the open window");
             }
-            return ExitCode::from(EXIT_ALREADY_RUNNING);
+            return ExitCode::from(ErrorCode::AlreadyRunning.exit_code());
         }
         Err(e) => {
             tracing::error!(error = %e, "EasyQR POS cannot start");
             eprintln!("EasyQR POS cannot start: {e}");
-            return ExitCode::from(match e {
-                StartError::LedgerBusy(_) => EXIT_ALREADY_RUNNING,
-                _ => 1,
-            });
+            return ExitCode::from(e.exit_code());
         }
     };
-    tracing::info!(mode = ?ctx.mode, data_dir = %ctx.data_dir.display(), "EasyQR POS starting");
+    tracing::info!(mode = ?ctx.station.mode, data_dir = %ctx.station.data_dir.display(), "EasyQR POS starting");
 
     let setup_ctx = ctx.clone();
     let result = tauri::Builder::default()
@@ -116,13 +117,13 @@ pub fn run() -> ExitCode {
         .setup(move |app| {
             let handle = app.handle().clone();
             windows::open_cashier(&handle)?;
-            let monitor = setup_ctx.settings().customer_monitor;
+            let monitor = setup_ctx.station.settings().customer_monitor;
             windows::open_customer(&handle, monitor)?;
             bridge::forward(handle.clone(), setup_ctx.clone());
             // After the bridge subscribed, so recovery's findings reach the
             // windows.
             setup_ctx.spawn_recovery();
-            single::listen(handle, &setup_ctx.data_dir);
+            single::listen(handle, &setup_ctx.station.data_dir);
             bridge::watch_connectivity(setup_ctx.clone());
             Ok(())
         })

@@ -46,7 +46,7 @@ async fn unknown_key_is_refused_with_400_or_401() {
             .await
             .unwrap_err();
         assert_eq!(e, KeyCheckError::Refused { status });
-        assert_eq!(e.code(), "key_invalid");
+        assert!(matches!(e, KeyCheckError::Refused { .. }), "{:?}", e);
         assert!(e.to_string().starts_with("elepay refused this key"), "{e}");
     }
 }
@@ -63,7 +63,7 @@ async fn rotated_out_key_is_refused_after_elepays_overlap() {
     let e = verify_key(&sim.base_url(), key(GOOD).key())
         .await
         .unwrap_err();
-    assert_eq!(e.code(), "key_invalid");
+    assert!(matches!(e, KeyCheckError::Refused { .. }), "{:?}", e);
     verify_key(&sim.base_url(), key(new).key()).await.unwrap();
 }
 
@@ -76,7 +76,7 @@ async fn server_trouble_is_unverified_not_invalid() {
     let e = verify_key(&sim.base_url(), key(GOOD).key())
         .await
         .unwrap_err();
-    assert_eq!(e.code(), "key_unverified");
+    assert!(matches!(e, KeyCheckError::Unreachable { .. }), "{:?}", e);
     assert!(e.to_string().contains("HTTP 500"), "{e}");
 }
 
@@ -90,7 +90,7 @@ async fn nothing_listening_is_unverified() {
     let base = url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
     let e = verify_key(&base, key(GOOD).key()).await.unwrap_err();
     assert!(matches!(e, KeyCheckError::Unreachable { .. }), "{e:?}");
-    assert_eq!(e.code(), "key_unverified");
+    assert!(matches!(e, KeyCheckError::Unreachable { .. }), "{:?}", e);
     assert!(e.to_string().contains("127.0.0.1"), "{e}");
 }
 
@@ -134,10 +134,17 @@ async fn echoed_key_never_reaches_an_error() {
             // An echo of the right shape is not an elepay answer either; if
             // it ever decodes, there is simply no error to leak through.
             if let Err(e) = &result {
-                assert_eq!(e.code(), "key_unverified");
+                assert!(matches!(e, KeyCheckError::Unreachable { .. }), "{:?}", e);
             }
         } else {
-            assert_eq!(result.as_ref().unwrap_err().code(), "key_unverified");
+            assert!(
+                matches!(
+                    result.as_ref().unwrap_err(),
+                    KeyCheckError::Unreachable { .. }
+                ),
+                "{:?}",
+                result.as_ref().unwrap_err()
+            );
         }
         if let Err(e) = result {
             let shown = format!("{e} {e:?}");

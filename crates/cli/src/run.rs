@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use easyqr_engine::{Checkout, EngineEvent};
 use easyqr_ledger::{Attempt, AttemptState, RefundState};
-use easyqr_pos_core::config::{self, Access, Mode};
+use easyqr_pos_core::config::{self, Access};
 use easyqr_pos_core::export::write_file;
 use easyqr_pos_core::{Books, CancelResult, ChargeRequest, Export, Outcome, PosError, Register};
 use serde_json::{json, Value};
@@ -41,32 +41,19 @@ fn exit_for(state: AttemptState) -> u8 {
     }
 }
 
-/// The register the flags describe, over the ledger of the key's mode.
+/// The register the flags describe, with the key from the environment.
 fn register(cli: &Cli, books: &Books) -> Result<Register, PosError> {
-    let raw = std::env::var("ELEPAY_SECRET_KEY").map_err(|_| {
-        PosError::invalid(
-            "ELEPAY_SECRET_KEY",
-            "ELEPAY_SECRET_KEY: set it to your elepay secret key (sk_test_… or sk_live_…)",
-        )
-    })?;
-    let key = elepay::SecretKey::parse(&raw)?;
-    let engine = cli
-        .register_config()
-        .engine(books.ledger().clone(), key, &cli.api_base)?;
-    Ok(Register::new(engine))
+    let raw = std::env::var("ELEPAY_SECRET_KEY").ok();
+    Register::with_key(books, &cli.register_config(), raw, &cli.api_base)
 }
 
 pub async fn run(cli: Cli) -> Result<u8, PosError> {
-    let data_dir = config::data_dir(cli.data_dir.as_deref())?;
-    // The CLI works on the test/live ledger; DEMO's stays the app's own.
     let access = if cli.writes() {
         Access::Write
     } else {
         Access::Read
     };
-    let open = config::open_ledger(&Mode::Test.ledger_dir(&data_dir), access)?;
-    let _lock = open.lock;
-    let books = Books::new(open.ledger);
+    let (books, _lock) = config::open_key_books(cli.data_dir.as_deref(), access)?;
     let reg = cli.register.as_str();
     match &cli.command {
         Command::Charge {

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 const SPEC: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../spec/openapi-1.3.0.en.yaml"
+    "/../../docs/elepay/openapi-1.3.0.en.yaml"
 ));
 
 struct Spec {

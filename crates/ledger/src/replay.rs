@@ -28,11 +28,21 @@ const ATTEMPT_COLUMNS: &[&str] = &[
     "error_code",
 ];
 
-/// Reads a journal row; one that does not read is corrupt (the chain held,
-/// so whoever wrote it also rewrote the hashes).
-fn entry(seq: i64, kind: &str, payload: &str) -> Result<JournalEntry, LedgerError> {
-    JournalEntry::parse(kind, payload)
-        .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))
+/// Reads a journal row, or reports it: one that does not read was written
+/// outside the ledger (the chain held, so whoever wrote it also rewrote the
+/// hashes), and the report names it like any other contradiction.
+macro_rules! entry {
+    ($seq:expr, $kind:expr, $payload:expr) => {
+        match JournalEntry::parse($kind, $payload) {
+            Ok(e) => e,
+            Err(e) => {
+                return Ok(bad(
+                    $seq,
+                    format!("the journal row does not read as {}: {e}", $kind),
+                ))
+            }
+        }
+    };
 }
 
 /// The `attempts` columns an attempt row of the journal sets, and to what.
@@ -150,7 +160,8 @@ pub(crate) fn check_attempts(conn: &Connection) -> Result<Option<BadRow>, Ledger
             while let Some(r) = j_rows.next()? {
                 let (seq, id, sale): (i64, i64, Option<i64>) = (r.get(0)?, r.get(1)?, r.get(2)?);
                 let (kind, payload): (String, String) = (r.get(3)?, r.get(4)?);
-                let payload = entry(seq, &kind, &payload)?;
+                let payload = JournalEntry::parse(&kind, &payload)
+                    .map_err(|e| LedgerError::Corrupt(format!("journal row {seq}: {e}")))?;
                 let expected = match &mut current {
                     Some((cid, e)) if *cid == id => e,
                     Some(_) => {
@@ -269,7 +280,7 @@ pub(crate) fn check_sales(conn: &Connection) -> Result<Option<BadRow>, LedgerErr
                     return Ok(bad(seq, format!("sale {which} {what}")));
                 }
                 let (kind, payload): (String, String) = (j.get(2)?, j.get(3)?);
-                let JournalEntry::SaleCreated(p) = entry(seq, &kind, &payload)? else {
+                let JournalEntry::SaleCreated(p) = entry!(seq, &kind, &payload) else {
                     continue;
                 };
                 let have = [
@@ -309,7 +320,7 @@ pub(crate) fn check_refunds(conn: &Connection) -> Result<Option<BadRow>, LedgerE
     while let Some(r) = rows.next()? {
         let (seq, kind, attempt): (i64, String, Option<i64>) = (r.get(0)?, r.get(1)?, r.get(2)?);
         let payload: String = r.get(3)?;
-        match entry(seq, &kind, &payload)? {
+        match entry!(seq, &kind, &payload) {
             JournalEntry::RefundRequested(p) => {
                 let fields = (
                     seq,
@@ -421,7 +432,7 @@ pub(crate) fn check_shifts(conn: &Connection) -> Result<Option<BadRow>, LedgerEr
     while let Some(r) = rows.next()? {
         let (seq, kind, at): (i64, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
         let payload: String = r.get(3)?;
-        match entry(seq, &kind, &payload)? {
+        match entry!(seq, &kind, &payload) {
             JournalEntry::ShiftOpened(p) => {
                 let fields = (
                     seq,

@@ -183,6 +183,17 @@ pub fn open_ledger(dir: &Path, access: Access) -> Result<OpenLedger> {
     Ok(OpenLedger { ledger, path, lock })
 }
 
+/// The books of a shell that works on the key's ledger (the CLI): the
+/// test/live ledger in the data folder. DEMO's ledger stays the app's own.
+pub fn open_key_books(
+    given: Option<&Path>,
+    access: Access,
+) -> Result<(crate::books::Books, Option<WriterLock>)> {
+    let dir = data_dir(given)?;
+    let open = open_ledger(&Mode::Test.ledger_dir(&dir), access)?;
+    Ok((crate::books::Books::new(open.ledger), open.lock))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

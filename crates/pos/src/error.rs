@@ -167,3 +167,62 @@ impl From<SettingsError> for PosError {
         PosError::new(code, e.to_string())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ui_codes_of_key_and_store_failures_stay_what_the_ui_knows() {
+        let cases: Vec<(PosError, &str)> = vec![
+            (elepay::KeyError::Publishable.into(), "key_publishable"),
+            (elepay::KeyError::Empty.into(), "key_empty"),
+            (elepay::KeyError::Malformed.into(), "key_malformed"),
+            (KeyCheckError::Refused { status: 401 }.into(), "key_invalid"),
+            (
+                KeyCheckError::Unreachable { reason: "x".into() }.into(),
+                "key_unverified",
+            ),
+            (
+                SecretError::BadName("a b".into()).into(),
+                "secret_name_invalid",
+            ),
+            (WebhookSecretError::Invalid.into(), "webhook_secret_invalid"),
+            (
+                WebhookSecretError::TooMany { max: 5 }.into(),
+                "webhook_secret_too_many",
+            ),
+            (
+                WebhookSecretError::Store(SecretError::Corrupt {
+                    what: "f".into(),
+                    reason: "r".into(),
+                })
+                .into(),
+                "secret_store_corrupt",
+            ),
+            (SettingsError::Invalid(vec![]).into(), "settings_invalid"),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.code.as_str(), code, "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn ledger_errors_keep_their_field_and_exit_code() {
+        let e: PosError = LedgerError::Invalid {
+            field: "cashier",
+            allowed: "a name".into(),
+        }
+        .into();
+        assert_eq!(
+            (e.code, e.field.as_deref(), e.exit_code()),
+            (ErrorCode::InvalidInput, Some("cashier"), 2)
+        );
+        let e: PosError = LedgerError::Locked { path: "/x".into() }.into();
+        assert_eq!(e.exit_code(), 11);
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["code"], "ledger_busy");
+        assert!(json.get("field").is_none());
+    }
+}

@@ -10,6 +10,7 @@ use easyqr_ledger::{Attempt, AttemptState, Refund, RefundState, ShiftId};
 use serde::{Deserialize, Serialize};
 
 use crate::books::{AttemptRef, Books};
+use crate::config::RegisterConfig;
 use crate::error::{PosError, Result};
 
 /// One item line of a sale.
@@ -102,6 +103,28 @@ impl Register {
     pub fn new(engine: Engine) -> Register {
         let books = Books::new(engine.ledger().clone());
         Register { books, engine }
+    }
+
+    /// The register of a shell that holds the key itself (the CLI): `raw`
+    /// is the text of `ELEPAY_SECRET_KEY`, never a flag.
+    pub fn with_key(
+        books: &Books,
+        cfg: &RegisterConfig,
+        raw: Option<String>,
+        api_base: &url::Url,
+    ) -> Result<Register> {
+        let raw = raw.filter(|k| !k.trim().is_empty()).ok_or_else(|| {
+            PosError::invalid(
+                "ELEPAY_SECRET_KEY",
+                "ELEPAY_SECRET_KEY: set it to your elepay secret key (sk_test_… or sk_live_…)",
+            )
+        })?;
+        let key = elepay::SecretKey::parse(&raw)?;
+        Ok(Register::new(cfg.engine(
+            books.ledger().clone(),
+            key,
+            api_base,
+        )?))
     }
 
     pub fn books(&self) -> &Books {

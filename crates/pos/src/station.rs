@@ -21,6 +21,7 @@ use crate::config::Mode;
 use crate::error::{ErrorCode, PosError, Result};
 use crate::register::Register;
 
+pub use keys::KeyChange;
 pub use start::StartOptions;
 
 pub struct Station {

@@ -27,15 +27,6 @@ const PREVIOUS: &str = "elepay.previous";
 /// disagree after a restore or a switch of store.
 const ROTATION: &str = "elepay.rotation";
 
-/// Stable UI code for a key the parser refused.
-pub fn key_error_code(e: &KeyError) -> &'static str {
-    match e {
-        KeyError::Publishable => "key_publishable",
-        KeyError::Empty => "key_empty",
-        KeyError::Malformed => "key_malformed",
-    }
-}
-
 /// A parsed secret key together with its text, so it can be stored.
 ///
 /// Exists because `elepay::SecretKey` deliberately has no public way to get
@@ -234,15 +225,6 @@ pub enum KeyCheckError {
     Unreachable { reason: String },
 }
 
-impl KeyCheckError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            KeyCheckError::Refused { .. } => "key_invalid",
-            KeyCheckError::Unreachable { .. } => "key_unverified",
-        }
-    }
-}
-
 /// Confirms elepay accepts `key` with a call that changes nothing (the
 /// EasyQR payment-method list). Run before [`KeyManager::install`], so a
 /// typo is caught at setup rather than at the first sale.
@@ -414,7 +396,7 @@ mod tests {
         let (m, mem) = mgr();
         mem.set("elepay.current", "pk_live_notasecretkey1").unwrap();
         let e = m.current().unwrap_err();
-        assert_eq!(e.code(), "secret_store_corrupt");
+        assert!(matches!(e, SecretError::Corrupt { .. }), "{:?}", e);
         assert!(!e.to_string().contains("notasecret"));
         mem.set("elepay.current", "sk_test_fine0001").unwrap();
         mem.set("elepay.rotation", "\"sk_test_oops\"").unwrap();
@@ -423,10 +405,8 @@ mod tests {
     }
 
     #[test]
-    fn publishable_keys_are_refused_with_a_code() {
+    fn publishable_keys_are_refused_as_such() {
         let e = StorableKey::parse("pk_test_abcdef").unwrap_err();
-        assert_eq!(key_error_code(&e), "key_publishable");
-        assert_eq!(key_error_code(&KeyError::Empty), "key_empty");
-        assert_eq!(key_error_code(&KeyError::Malformed), "key_malformed");
+        assert_eq!(e, KeyError::Publishable);
     }
 }

@@ -384,7 +384,7 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
             .invoke("refund", json!({ "attemptId": 1, "amount": 100 }))
             .await
             .unwrap_err();
-        assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some("invalid_input"), Some("shift")));
+        assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some("no_open_shift"), Some("shift")));
         // Shift tab (F3): no shift yet; open one by name.
         tab(&app, "shift").await;
         app.wait_for("#shift-open:not([hidden])", "the open-shift form")

@@ -1,0 +1,101 @@
+//! A DEMO station on a real data folder, its embedded simulator on
+//! loopback: start-up, the one-app-per-folder rule, a sale with item lines,
+//! a restart that retires the DEMO codes the simulator forgot, settings
+//! refused by field.
+#![allow(clippy::unwrap_used)]
+
+use easyqr_app_core::settings::EnvOverrides;
+use easyqr_ledger::AttemptState;
+use easyqr_pos_core::{ChargeRequest, ErrorCode, Item, Mode, StartOptions, Station};
+
+fn opts(dir: &std::path::Path) -> StartOptions {
+    let d = dir.to_str().unwrap().to_owned();
+    StartOptions {
+        env: EnvOverrides::from_lookup(|name| (name == "EASYQR_DATA_DIR").then(|| d.clone()))
+            .unwrap(),
+        demo_clock_scale: None,
+    }
+}
+
+#[tokio::test]
+async fn a_demo_station_sells_restarts_and_retires_the_codes_its_simulator_forgot() {
+    let dir = tempfile::tempdir().unwrap();
+    let station = Station::start(opts(dir.path())).await.unwrap();
+    assert_eq!(station.mode, Mode::Demo);
+    assert!(station.simulator_url.is_some());
+    assert!(
+        dir.path().join("demo/ledger.sqlite3").exists(),
+        "DEMO has its own ledger"
+    );
+
+    let again = Station::start(opts(dir.path())).await.unwrap_err();
+    assert_eq!(
+        (again.code, again.exit_code()),
+        (ErrorCode::AlreadyRunning, 11)
+    );
+
+    let register = station.register_id();
+    station.books().open_shift(&register, "佐藤").unwrap();
+    let req = ChargeRequest {
+        amount: 1280,
+        description: None,
+        items: vec![
+            Item {
+                name: "Coffee".into(),
+                qty: 2,
+                unit_price: 480,
+            },
+            Item {
+                name: "Cake".into(),
+                qty: 1,
+                unit_price: 320,
+            },
+        ],
+    };
+    let shown = station.register().charge(&req).await.unwrap();
+    assert_eq!(shown.attempt.state, AttemptState::Pending);
+    let rows = station.books().log(&Default::default(), 10, None).unwrap();
+    assert_eq!(rows[0].description.as_deref(), Some("Coffee ×2, Cake ×1"));
+    let wrong = ChargeRequest {
+        amount: 1000,
+        ..req
+    };
+    let e = station.register().charge(&wrong).await.unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("amount"))
+    );
+    drop(station);
+
+    // A new simulator knows nothing of the code shown before the restart.
+    let station = Station::start(opts(dir.path())).await.unwrap();
+    let checks = station.startup_checks().await;
+    assert_eq!(checks.retired, vec![shown.attempt.order_no.clone()]);
+    assert_eq!(checks.journal_problem, None);
+    let a = station.books().ledger().attempt(shown.attempt.id).unwrap();
+    assert_eq!(a.state, AttemptState::Expired);
+    assert!(station.books().verify().unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn settings_are_refused_by_field_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let station = Station::start(opts(dir.path())).await.unwrap();
+    let before = station.settings();
+    let mut bad = before.clone();
+    bad.register_id = "no spaces".into();
+    let e = station.save_settings(bad, None).await.unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("registerId"))
+    );
+    assert_eq!(station.settings(), before);
+    assert!(!dir.path().join("settings.json").exists());
+
+    let mut good = before.clone();
+    good.store_name = "Cafe Sakura".into();
+    station.save_settings(good, None).await.unwrap();
+    assert_eq!(station.settings().store_name, "Cafe Sakura");
+    let e = station.phone_view_url(9999).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+}
