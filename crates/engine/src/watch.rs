@@ -1,6 +1,6 @@
 //! Watching a code until it is final: polling, reading a code back and
 //! recording what elepay says, and settling the other attempts of a sale
-//! that just got paid. [`Engine::record`] is the one place where an attempt
+//! that just got paid. `Engine::record` is the one place where an attempt
 //! changes state: it commits first, then announces.
 
 use easyqr_ledger::{Applied, Attempt, AttemptId, AttemptState, Change, LedgerError};
