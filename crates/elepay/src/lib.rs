@@ -21,5 +21,5 @@ pub use client::{BuildError, Client, ClientConfig, Language, DEFAULT_BASE_URL};
 pub use error::{ApiError, Error, ErrorCode, Operation, ProviderError};
 pub use key::{AuthScheme, KeyError, Mode, SecretKey};
 pub use model::*;
-pub use retry::RetryPolicy;
+pub use retry::{backoff, RetryPolicy};
 pub use validate::{is_elepay_url, Amount, OrderNo, ValidationError};

@@ -50,21 +50,32 @@ impl RetryPolicy {
         }
     }
 
-    /// Wait before retry number `retry` (0-based): exponential with "equal
-    /// jitter" (half fixed, half random) so concurrent registers spread out,
-    /// never shorter than a server-sent `Retry-After`.
+    /// Wait before retry number `retry` (0-based), see [`backoff`].
     pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32.checked_shl(retry.min(16)).unwrap_or(u32::MAX))
-            .min(self.max_delay);
-        let half = exp / 2;
-        let jitter = rand::rng().random_range(0..=half.as_millis() as u64);
-        let d = half + Duration::from_millis(jitter);
-        // A hostile or buggy Retry-After must not stall a register for long.
-        retry_after.map_or(d, |ra| d.max(ra.min(Duration::from_secs(60))))
+        backoff(self.base_delay, self.max_delay, retry, retry_after)
     }
 }
+
+/// The one backoff of the workspace (this client's retries, the engine's
+/// polls and refund checks): `base · 2^step` capped at `cap`, with "equal
+/// jitter" (half fixed, half random) so concurrent registers spread out,
+/// never shorter than a server-sent `Retry-After` (itself bounded, so a
+/// hostile or buggy header cannot stall a register for long).
+pub fn backoff(
+    base: Duration,
+    cap: Duration,
+    step: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
+    let exp = base.saturating_mul(1u32 << step.min(16)).min(cap);
+    let half = exp / 2;
+    let jitter = rand::rng().random_range(0..=half.as_millis() as u64);
+    let d = half + Duration::from_millis(jitter);
+    retry_after.map_or(d, |ra| d.max(ra.min(RETRY_AFTER_LIMIT)))
+}
+
+/// Longest `Retry-After` honoured.
+const RETRY_AFTER_LIMIT: Duration = Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {
@@ -135,5 +146,19 @@ mod tests {
             assert!(d >= exp / 2 && d <= exp, "retry {retry}: {d}ms");
         }
         assert!(p.delay(0, Some(Duration::from_millis(700))) >= Duration::from_millis(700));
+    }
+
+    #[test]
+    fn backoff_grows_caps_and_bounds_retry_after() {
+        let base = Duration::from_millis(100);
+        let cap = Duration::from_secs(2);
+        for step in 0..40 {
+            let d = backoff(base, cap, step, None);
+            assert!(d <= cap, "{d:?}");
+            assert!(d >= (base * 2u32.pow(step.min(10))).min(cap) / 2);
+        }
+        assert!(backoff(base, cap, 1, Some(Duration::from_secs(1))) >= Duration::from_secs(1));
+        let hostile = Some(Duration::from_secs(3600));
+        assert_eq!(backoff(base, cap, 0, hostile), RETRY_AFTER_LIMIT);
     }
 }

@@ -1,6 +1,8 @@
 //! What the engine tells the outside world. Two audiences: the cashier (full
-//! detail) and the customer display (amount, QR, countdown, outcome; by
-//! construction nothing that could carry a key or internal ids).
+//! detail) and the customer display (amount, the code URL its QR encodes,
+//! countdown, outcome; by construction nothing that could carry a key or
+//! internal ids). The engine never draws the QR: that is done once per code,
+//! where it is shown.
 
 use easyqr_ledger::{Attempt, AttemptState, Refund};
 use serde::Serialize;
@@ -37,13 +39,11 @@ pub struct CashierEvent {
     rename_all_fields = "camelCase"
 )]
 pub enum CustomerEvent {
-    /// Show this QR (the `codeUrl` is what the QR encodes).
+    /// Show the QR of `code_url` (committed to the ledger before this is sent).
     Payment {
         code_id: String,
         amount: i64,
         code_url: String,
-        /// The QR as SVG (level M, quiet zone included), ready to display.
-        qr_svg: String,
         remaining_ms: i64,
     },
     Paid {
@@ -58,4 +58,25 @@ pub enum CustomerEvent {
         code_id: String,
         amount: i64,
     },
+}
+
+impl CustomerEvent {
+    /// What the customer display shows for an attempt that just moved to
+    /// its state; `None` for states it does not show.
+    pub(crate) fn for_attempt(a: &Attempt, remaining_ms: Option<i64>) -> Option<CustomerEvent> {
+        let code_id = a.code_id.clone().unwrap_or_default();
+        let amount = a.amount;
+        Some(match a.state {
+            AttemptState::Pending => CustomerEvent::Payment {
+                code_id,
+                amount,
+                code_url: a.code_url.clone().unwrap_or_default(),
+                remaining_ms: remaining_ms.unwrap_or(0),
+            },
+            AttemptState::Captured => CustomerEvent::Paid { code_id, amount },
+            AttemptState::Expired => CustomerEvent::Expired { code_id, amount },
+            AttemptState::Closed => CustomerEvent::Cancelled { code_id, amount },
+            _ => return None,
+        })
+    }
 }

@@ -6,11 +6,13 @@
 
 use std::collections::HashMap;
 
-use easyqr_ledger::{Attempt, AttemptState, Change, LogFilter, ShiftId};
+use easyqr_ledger::{Attempt, AttemptState, LogFilter, ShiftId};
 use elepay::{ChargeDateField, ChargeDto, ListChargesParams, SortOrder};
 use serde::Serialize;
 
-use crate::engine::{Engine, EngineError};
+use crate::decision;
+use crate::engine::Engine;
+use crate::error::EngineError;
 
 /// Codes live at most 30 minutes, so a payment rung up in a shift lands at
 /// most this long after it closes.
@@ -283,12 +285,7 @@ impl Engine {
         {
             return Ok(false);
         }
-        let change = Change::Captured {
-            charge_id: Some(confirmed.id.clone()),
-            payment_method: confirmed.payment_method.as_ref().map(|m| m.0.clone()),
-            paid_time: confirmed.paid_time,
-            source: "reconciliation".into(),
-        };
+        let change = decision::captured(Some(&confirmed), "reconciliation");
         match self.record(a.id, &change, None) {
             Ok(_) => {
                 tracing::warn!(

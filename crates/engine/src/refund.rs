@@ -5,10 +5,12 @@
 
 use std::time::Duration;
 
-use easyqr_ledger::{AttemptId, LedgerError, Refund, RefundState};
+use easyqr_ledger::{AttemptId, LedgerError, Refund, RefundState, ShiftId};
 use elepay::{Amount, RefundDto, RefundReq, RefundStatus};
 
-use crate::engine::{api_message, backoff, Engine, EngineError};
+use crate::decision;
+use crate::engine::Engine;
+use crate::error::{api_message, EngineError};
 use crate::events::EngineEvent;
 
 /// Metadata key carrying our refund row id, for matching after a lost answer.
@@ -20,8 +22,9 @@ const NOT_MADE_AFTER_MS: i64 = 5 * 60_000;
 
 impl Engine {
     /// Refunds `amount` of a paid attempt, counted in the register's open
-    /// shift. The ledger refuses more than the refundable remainder (refunds
-    /// still in progress count against it).
+    /// shift (refused when there is none: it would count in no report). The
+    /// ledger refuses more than the refundable remainder (refunds still in
+    /// progress count against it).
     pub async fn refund(
         &self,
         attempt_id: AttemptId,
@@ -30,6 +33,8 @@ impl Engine {
     ) -> Result<Refund, EngineError> {
         let _turn = self.refund_turn().await;
         let ledger = self.ledger();
+        let cfg = self.config();
+        self.open_shift(&cfg.register_id)?;
         let a = ledger.attempt(attempt_id)?;
         let Some(charge_id) = a.charge_id.clone() else {
             return Err(EngineError::Ledger(LedgerError::Invalid {
@@ -61,9 +66,10 @@ impl Engine {
                 }
             }
         }
-        let cfg = self.config();
-        let shift = ledger.current_shift(&cfg.register_id)?;
-        let r = ledger.request_refund(attempt_id, amount, reason, shift, self.now_ms())?;
+        // Read again: the shift may have been closed while an earlier refund
+        // was being checked.
+        let shift = self.open_shift(&cfg.register_id)?;
+        let r = ledger.request_refund(attempt_id, amount, reason, Some(shift), self.now_ms())?;
         self.emit_refund(&r);
         let req = RefundReq {
             amount,
@@ -103,6 +109,15 @@ impl Engine {
                 })
             }
         }
+    }
+
+    /// The register's open shift, which every refund counts in.
+    fn open_shift(&self, register: &str) -> Result<ShiftId, EngineError> {
+        self.ledger()
+            .current_shift(register)?
+            .ok_or_else(|| EngineError::NoOpenShift {
+                register: register.to_owned(),
+            })
     }
 
     /// Follows every refund a restart left unfinished.
@@ -181,11 +196,8 @@ impl Engine {
             let mut failures: u32 = 0;
             loop {
                 let cfg = engine.config();
-                let delay = if failures == 0 {
-                    cfg.poll_interval
-                } else {
-                    backoff(cfg.poll_interval, cfg.max_backoff, failures, None)
-                };
+                let delay =
+                    decision::next_check_delay(cfg.poll_interval, cfg.max_backoff, failures, None);
                 tokio::time::sleep(delay.max(Duration::from_millis(1))).await;
                 let r = match engine.ledger().refund(id) {
                     Ok(r) => r,

@@ -32,6 +32,14 @@ async fn wait_refund(w: &World, id: i64, status: RefundState) {
     );
 }
 
+/// Refunds count in the shift they are made in; the engine refuses one
+/// without an open shift.
+fn open_shift(w: &World) -> i64 {
+    w.ledger
+        .open_shift("R1", "佐藤", w.engine.now_ms())
+        .unwrap()
+}
+
 async fn sim_refunds(w: &World, charge: &str) -> Vec<elepay::RefundDto> {
     client_for(&w.sim)
         .list_refunds(charge)
@@ -93,6 +101,7 @@ async fn a_refund_is_followed_until_refunded_and_counts_in_the_shift_it_was_made
 #[tokio::test]
 async fn partial_refunds_stop_at_the_remainder_before_anything_is_sent() {
     let w = world().await;
+    open_shift(&w);
     let a = paid(&w, 1280).await;
     w.engine.refund(a.id, amount(1000), None).await.unwrap();
     match w.engine.refund(a.id, amount(300), None).await {
@@ -121,6 +130,7 @@ async fn partial_refunds_stop_at_the_remainder_before_anything_is_sent() {
 #[tokio::test]
 async fn a_lost_answer_is_looked_up_never_sent_twice() {
     let w = world().await;
+    open_shift(&w);
     let a = paid(&w, 1280).await;
     let charge = a.charge_id.clone().unwrap();
     // elepay makes the refund, the answer never arrives.
@@ -143,6 +153,7 @@ async fn a_lost_answer_is_looked_up_never_sent_twice() {
 #[tokio::test]
 async fn a_refund_elepay_refuses_is_recorded_as_failed_and_frees_the_amount() {
     let w = world().await;
+    open_shift(&w);
     let a = paid(&w, 1280).await;
     let charge = a.charge_id.clone().unwrap();
     // Refunded in the elepay dashboard, behind the register's back.
@@ -160,6 +171,7 @@ async fn a_refund_elepay_refuses_is_recorded_as_failed_and_frees_the_amount() {
 #[tokio::test]
 async fn a_restart_follows_refunds_left_unfinished() {
     let w = world().await;
+    open_shift(&w);
     let a = paid(&w, 1280).await;
     let charge = a.charge_id.clone().unwrap();
     let now = w.engine.now_ms();
@@ -213,4 +225,30 @@ async fn a_restart_follows_refunds_left_unfinished() {
     w.control.advance_clock(3_000).unwrap();
     wait_refund(&w, sent.id, RefundState::Refunded).await;
     assert_eq!(sim_refunds(&w, &charge).await.len(), 1, "nothing re-sent");
+}
+
+#[tokio::test]
+async fn no_refund_without_an_open_shift() {
+    let w = world().await;
+    let a = paid(&w, 1280).await;
+    match w.engine.refund(a.id, amount(1280), None).await {
+        Err(e @ EngineError::NoOpenShift { .. }) => {
+            assert_eq!(e.code(), "no_open_shift");
+            assert_eq!(e.field(), Some("shift"));
+            assert_eq!(
+                e.to_string(),
+                "open a shift first; a refund counts in the shift it is made in"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing recorded, nothing sent.
+    assert!(w.ledger.refunds_of(a.id).unwrap().is_empty());
+    let charge = a.charge_id.clone().unwrap();
+    assert!(sim_refunds(&w, &charge).await.is_empty());
+    // Once a shift is open, the same refund goes through and counts in it.
+    let shift = open_shift(&w);
+    let r = w.engine.refund(a.id, amount(1280), None).await.unwrap();
+    assert_eq!(r.shift_id, Some(shift));
+    assert_eq!(sim_refunds(&w, &charge).await.len(), 1);
 }

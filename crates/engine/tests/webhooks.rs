@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use easyqr_engine::webhook::{serve, ReceiverConfig, RunningReceiver};
+use easyqr_engine::receiver::{serve, ReceiverConfig, RunningReceiver};
 use easyqr_ledger::AttemptState;
 use elepay::webhook::{signature_header, SigningSecret};
 

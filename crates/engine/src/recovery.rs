@@ -1,0 +1,84 @@
+//! Start-up: verify the journal, burn attempts whose create may have been
+//! interrupted, resume watching pending codes and record payments that
+//! happened while the app was down.
+
+use easyqr_ledger::{AttemptState, Change, JournalReport};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryReport {
+    pub journal: Option<JournalReport>,
+    pub burned: Vec<String>,
+    pub resumed: Vec<String>,
+    pub captured: Vec<String>,
+}
+
+impl Engine {
+    /// Run once at start: the journal check, then [`Engine::resume`].
+    pub async fn recover(&self) -> Result<RecoveryReport, EngineError> {
+        let journal = self.ledger().verify()?;
+        if let Some(bad) = &journal.first_bad {
+            tracing::error!(seq = bad.seq, reason = %bad.reason, "JOURNAL CHAIN BROKEN: the ledger was changed outside EasyQR POS");
+        }
+        let mut report = self.resume().await?;
+        report.journal = Some(journal);
+        Ok(report)
+    }
+
+    /// [`Engine::recover`] without the journal check, for a caller that
+    /// verifies on its own snapshot in the background
+    /// ([`easyqr_ledger::Ledger::verify_file`]).
+    pub async fn resume(&self) -> Result<RecoveryReport, EngineError> {
+        let mut report = RecoveryReport::default();
+        for a in self.ledger().unresolved_attempts()? {
+            match a.state {
+                AttemptState::Reserved | AttemptState::Creating => {
+                    self.record(a.id, &Change::Burned {
+                        reason: "interrupted before elepay's answer was recorded (restart); never shown".into(),
+                    }, None)?;
+                    report.burned.push(a.order_no);
+                }
+                AttemptState::Pending => match self.refresh(&a, "recovery").await {
+                    Ok((after, _)) if after.state == AttemptState::Captured => {
+                        report.captured.push(a.order_no.clone())
+                    }
+                    Ok((after, _)) if after.state.is_final() => {}
+                    _ => {
+                        report.resumed.push(a.order_no.clone());
+                        self.watch(a.id);
+                    }
+                },
+                _ => {}
+            }
+        }
+        Ok(report)
+    }
+
+    /// Records every pending code as expired without asking elepay, through
+    /// the normal record path (journalled, announced). Only for a backend
+    /// that lost every code (DEMO's in-memory simulator forgets its codes on
+    /// restart): against elepay, a pending code may still be paid, so call
+    /// [`Engine::resume`] instead. Run it before `resume`. Returns the
+    /// orderNos retired; one that cannot be recorded is logged and skipped.
+    pub fn retire_lost_codes(&self) -> Result<Vec<String>, EngineError> {
+        let mut retired = Vec::new();
+        for a in self.ledger().unresolved_attempts()? {
+            if a.state != AttemptState::Pending {
+                continue;
+            }
+            match self.record(a.id, &Change::Expired, None) {
+                Ok(_) => {
+                    tracing::info!(order_no = %a.order_no, "code from before the restart recorded as expired (its backend lost it)");
+                    retired.push(a.order_no);
+                }
+                Err(e) => {
+                    tracing::warn!(order_no = %a.order_no, error = %e, "could not retire a lost code")
+                }
+            }
+        }
+        Ok(retired)
+    }
+}
