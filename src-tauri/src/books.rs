@@ -88,12 +88,14 @@ pub async fn export_csv(
         .unwrap_or_else(|| ctx.station.data_dir.join("exports"));
     let books = ctx.station.books().clone();
     let offset = ctx.station.engine().config().utc_offset_minutes;
-    let path = tauri::async_runtime::spawn_blocking(move || {
-        books.export_to_dir(&export, offset, &dir)
-    })
-    .await
-    .map_err(|e| {
-        easyqr_pos_core::PosError::new(easyqr_pos_core::ErrorCode::ExportFailed, e.to_string())
-    })??;
+    let path =
+        tauri::async_runtime::spawn_blocking(move || books.export_to_dir(&export, offset, &dir))
+            .await
+            .map_err(|e| {
+                easyqr_pos_core::PosError::new(
+                    easyqr_pos_core::ErrorCode::ExportFailed,
+                    e.to_string(),
+                )
+            })??;
     Ok(path.display().to_string())
 }

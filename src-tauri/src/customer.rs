@@ -169,7 +169,11 @@ mod tests {
         assert_eq!(s.current(0).screen, Screen::Idle);
         let v = s.apply(&payment("cod_a", 1280), 1_000, svg).unwrap();
         assert_eq!((v.screen, v.amount), (Screen::Payment, Some(1280)));
-        assert_eq!(v.qr_svg.as_deref(), Some("<svg>http://sim/pay/code/cod_a</svg>"), "the code's own QR");
+        assert_eq!(
+            v.qr_svg.as_deref(),
+            Some("<svg>http://sim/pay/code/cod_a</svg>"),
+            "the code's own QR"
+        );
         // A reload 10 s later gets the countdown where it is now.
         assert_eq!(s.current(11_000).remaining_ms, Some(590_000));
         let v = s.apply(&paid("cod_a"), 12_000, svg).unwrap();
@@ -208,7 +212,10 @@ mod tests {
             code_id: "cod_a".into(),
             amount: 100,
         };
-        assert_eq!(s.apply(&cancelled, 5, svg).unwrap().screen, Screen::Cancelled);
+        assert_eq!(
+            s.apply(&cancelled, 5, svg).unwrap().screen,
+            Screen::Cancelled
+        );
         assert_eq!(s.current(5 + OTHER_OUTCOME_MS).screen, Screen::Idle);
     }
 

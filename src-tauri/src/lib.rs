@@ -24,7 +24,6 @@ use tauri::Manager;
 
 pub use windows::WindowId;
 
-
 /// Variables that hold a secret: read once, then removed from the process
 /// environment so that WebKit's web and network processes (which inherit
 /// it) never carry the key.

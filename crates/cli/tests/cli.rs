@@ -458,6 +458,18 @@ async fn refund_waits_for_elepay_and_refuses_more_than_is_left() {
     );
     let order_no = order["orderNo"].as_str().unwrap().to_owned();
 
+    // A refund counts in the shift it is made in: none without one.
+    let o = e
+        .run(
+            Some(KEY),
+            &["refund", "--order-no", &order_no, "--amount", "1"],
+        )
+        .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("open a shift first"), "{}", stderr(&o));
+    let o = e.run(None, &["shift-open", "--cashier", "佐藤"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
     let mut child = e
         .cmd(Some(KEY))
         .args([

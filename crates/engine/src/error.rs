@@ -58,25 +58,6 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    /// Stable identifier for UIs and exit codes.
-    pub fn code(&self) -> &'static str {
-        match self {
-            EngineError::Ledger(_) => "ledger_error",
-            EngineError::Invalid(_) => "invalid_input",
-            EngineError::Rejected { .. } => "rejected",
-            EngineError::OutcomeUnknown { .. } => "outcome_unknown",
-            EngineError::OrderNoInUse { .. } => "order_no_in_use",
-            EngineError::AlreadyPaid { .. } => "already_paid",
-            EngineError::SaleBusy { .. } => "sale_busy",
-            EngineError::NotCancellable { .. } => "not_cancellable",
-            EngineError::CancelUnconfirmed(_) => "cancel_unconfirmed",
-            EngineError::ReconcileFailed(_) => "reconcile_failed",
-            EngineError::RefundRefused { .. } => "refund_refused",
-            EngineError::RefundUnknown { .. } => "refund_unknown",
-            EngineError::NoOpenShift { .. } => "no_open_shift",
-        }
-    }
-
     /// The input a UI should point at, when one is to blame.
     pub fn field(&self) -> Option<&str> {
         match self {

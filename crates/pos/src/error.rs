@@ -71,11 +71,10 @@ impl From<EngineError> for PosError {
             E::ReconcileFailed(_) => ErrorCode::ReconcileFailed,
             E::RefundRefused { .. } => ErrorCode::RefundRefused,
             E::RefundUnknown { .. } => ErrorCode::RefundUnknown,
+            E::NoOpenShift { .. } => ErrorCode::NoOpenShift,
         };
         let mut out = PosError::new(code, e.to_string());
-        if let E::Invalid(v) = &e {
-            out.field = Some(v.field.clone());
-        }
+        out.field = e.field().map(str::to_owned);
         if let E::Rejected { attempt, .. }
         | E::OutcomeUnknown { attempt, .. }
         | E::OrderNoInUse { attempt, .. } = &e

@@ -11,7 +11,6 @@
 
 pub mod books;
 pub mod codes;
-mod compat;
 pub mod config;
 pub mod error;
 pub mod export;

@@ -12,7 +12,7 @@ use std::sync::RwLock;
 
 use easyqr_app_core::secrets::{KeyManager, WebhookSecrets};
 use easyqr_app_core::settings::{Settings, SettingsStore};
-use easyqr_engine::webhook::RunningReceiver;
+use easyqr_engine::receiver::RunningReceiver;
 use easyqr_engine::{Engine, RecoveryReport};
 use easyqr_ledger::WriterLock;
 
@@ -103,7 +103,7 @@ impl Station {
         if self.mode == Mode::Demo {
             // The DEMO simulator keeps its codes in memory: codes shown
             // before a restart no longer exist anywhere.
-            match crate::compat::retire_lost_codes(self.engine()) {
+            match self.engine().retire_lost_codes() {
                 Ok(retired) => out.retired = retired,
                 Err(e) => tracing::warn!(error = %e, "could not retire DEMO codes"),
             }

@@ -2,7 +2,7 @@
 //! then applied in place (engine configuration, webhook receiver).
 
 use easyqr_app_core::settings::Settings;
-use easyqr_engine::webhook::{serve, ReceiverConfig};
+use easyqr_engine::receiver::{serve, ReceiverConfig};
 
 use super::Station;
 use crate::config::RegisterConfig;
