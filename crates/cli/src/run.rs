@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use easyqr_engine::{Checkout, EngineEvent};
 use easyqr_ledger::{Attempt, AttemptState, RefundState};
+use easyqr_pos_core::codes::exit_code_of_state;
 use easyqr_pos_core::config::{self, Access};
 use easyqr_pos_core::export::write_file;
 use easyqr_pos_core::{Books, CancelResult, ChargeRequest, Export, Outcome, PosError, Register};
@@ -27,18 +28,6 @@ fn attempt_json(a: &Attempt, note: Option<&str>) -> Value {
         "state": a.state, "codeId": a.code_id, "codeUrl": a.code_url,
         "paymentMethod": a.payment_method, "chargeId": a.charge_id, "note": note,
     })
-}
-
-/// The exit code of a final attempt state.
-fn exit_for(state: AttemptState) -> u8 {
-    match state {
-        AttemptState::Captured => Outcome::Done.exit_code(),
-        AttemptState::Closed => Outcome::Cancelled.exit_code(),
-        AttemptState::Expired => Outcome::Expired.exit_code(),
-        AttemptState::Burned => easyqr_pos_core::ErrorCode::OutcomeUnknown.exit_code(),
-        AttemptState::Rejected => easyqr_pos_core::ErrorCode::Rejected.exit_code(),
-        _ => easyqr_pos_core::ErrorCode::Internal.exit_code(),
-    }
 }
 
 /// The register the flags describe, with the key from the environment.
@@ -315,7 +304,7 @@ async fn follow(
             Ok(ev) => {
                 if let Some(state) = drain(ev, &mut Some(id)) {
                     if state.is_final() {
-                        return Ok(exit_for(state));
+                        return Ok(exit_code_of_state(state));
                     }
                 }
             }
@@ -324,7 +313,7 @@ async fn follow(
                 let a = r.books().ledger().attempt(id)?;
                 if a.state.is_final() {
                     print(attempt_json(&a, None));
-                    return Ok(exit_for(a.state));
+                    return Ok(exit_code_of_state(a.state));
                 }
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(1),

@@ -127,6 +127,19 @@ impl Outcome {
     }
 }
 
+/// The exit code of a command that waited for an attempt to be final.
+pub fn exit_code_of_state(state: easyqr_ledger::AttemptState) -> u8 {
+    use easyqr_ledger::AttemptState as S;
+    match state {
+        S::Captured => Outcome::Done.exit_code(),
+        S::Closed => Outcome::Cancelled.exit_code(),
+        S::Expired => Outcome::Expired.exit_code(),
+        S::Burned => ErrorCode::OutcomeUnknown.exit_code(),
+        S::Rejected => ErrorCode::Rejected.exit_code(),
+        S::Reserved | S::Creating | S::Pending => ErrorCode::Internal.exit_code(),
+    }
+}
+
 /// The exit-code table of the CLI's help, one line per code, generated from
 /// [`Outcome`] and [`ErrorCode`].
 pub fn exit_code_table() -> String {
