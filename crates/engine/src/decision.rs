@@ -8,7 +8,16 @@ use easyqr_ledger::{Attempt, AttemptState, Change};
 use elepay::webhook::Event;
 use elepay::{ChargeDto, CodeDto, CodeStatus};
 
-use crate::webhook_apply::WebhookOutcome;
+/// Result of one webhook event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// Re-fetched and recorded; the state the attempt is in now.
+    Applied(AttemptState),
+    Duplicate,
+    Ignored(&'static str),
+    /// elepay could not be asked; the event is not marked seen.
+    NotYetApplied,
+}
 
 /// What a create asked for, to check elepay's answer against.
 #[derive(Debug, Clone, Copy)]

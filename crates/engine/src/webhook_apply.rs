@@ -4,20 +4,9 @@
 use easyqr_ledger::AttemptState;
 use elepay::webhook::Event;
 
-use crate::decision::{self, WebhookTargets};
+use crate::decision::{self, WebhookOutcome, WebhookTargets};
 use crate::engine::Engine;
 use crate::error::EngineError;
-
-/// Result of one webhook event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WebhookOutcome {
-    /// Re-fetched and recorded; the state the attempt is in now.
-    Applied(AttemptState),
-    Duplicate,
-    Ignored(&'static str),
-    /// elepay could not be asked; the event is not marked seen.
-    NotYetApplied,
-}
 
 impl Engine {
     /// Applies a verified webhook event: dedupe by event id, ignore other
