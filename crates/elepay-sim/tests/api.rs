@@ -1,8 +1,7 @@
 //! elepay API paths over real HTTP: auth, errors, codes, charges, refunds.
 
-mod common;
-
-use common::{assert_error, basic, start, Api, KEY, T0};
+use easyqr_test_harness::api;
+use easyqr_test_harness::api::{assert_error, basic, start, Api, KEY, T0};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -584,14 +583,14 @@ async fn clock_scale_drives_expiry_and_control_matches_admin() {
         .post("/_sim/clock/scale", &json!({"scale": 100_000.0}))
         .await;
     assert_eq!(r.json["scale"], 100_000.0);
-    common::one_tick().await;
+    api::one_tick().await;
     assert!(ctl.now_ms() >= T0 + 600_000, "clock runs at scale");
     assert_eq!(api.get(&format!("/codes/{id}")).await.json["expired"], true);
     ctl.set_clock_scale(0.0).expect("freeze");
     assert!(ctl.set_clock_scale(-1.0).is_err());
     assert!(ctl.advance_clock(-5).is_err());
     let frozen = ctl.now_ms();
-    common::one_tick().await;
+    api::one_tick().await;
     assert_eq!(ctl.now_ms(), frozen);
     // SimControl sees the same data as /_sim/codes.
     assert_eq!(ctl.codes().len(), 1);

@@ -1,16 +1,15 @@
 //! The customer side (pay page) and webhooks, over real HTTP.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 
-use common::{config, start, start_with, wait_for, Receiver, T0};
+use easyqr_test_harness::api;
+use easyqr_test_harness::api::{config, start, start_with, wait_for, Receiver, T0};
 use elepay_sim::{DeliveryOutcome, WebhookBehaviour, WebhookEndpoint};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-async fn code_with(api: &common::Api, body: Value) -> (String, String) {
+async fn code_with(api: &api::Api, body: Value) -> (String, String) {
     let r = api.post("/codes", &body).await;
     assert_eq!(r.status, 201, "{}", r.text);
     (
@@ -19,7 +18,7 @@ async fn code_with(api: &common::Api, body: Value) -> (String, String) {
     )
 }
 
-async fn form(api: &common::Api, url: &str, body: &str) -> reqwest::Response {
+async fn form(api: &api::Api, url: &str, body: &str) -> reqwest::Response {
     api.client
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -287,7 +286,7 @@ async fn failing_endpoint_gets_seven_attempts_on_the_sim_schedule() {
     {
         // Just before the gap elapses nothing is sent.
         ctl.advance_clock(gap - 1).expect("advance");
-        common::one_tick().await;
+        api::one_tick().await;
         assert_eq!(
             ctl.deliveries().len(),
             n + 1,
@@ -344,7 +343,7 @@ async fn recovery_stops_retries() {
     wait_for("attempt 2", || ctl.deliveries().len() == 2).await;
     assert!(ctl.deliveries()[1].is_success());
     ctl.advance_clock(3_600_000).expect("advance");
-    common::one_tick().await;
+    api::one_tick().await;
     assert_eq!(ctl.deliveries().len(), 2);
 }
 
@@ -399,7 +398,7 @@ async fn duplicates_and_reordered_release() {
     });
     let first = api.paid_charge("H1", 100, "paypay").await;
     let second = api.paid_charge("H2", 200, "paypay").await;
-    common::one_tick().await;
+    api::one_tick().await;
     assert_eq!(hook.received().len(), 3, "held events are not sent");
     let r = api
         .post("/_sim/webhooks/release", &json!({"order": "reverse"}))
@@ -428,7 +427,7 @@ async fn duplicates_and_reordered_release() {
     api.post("/_sim/webhooks/behaviour", &json!({"hold": false}))
         .await;
     api.paid_charge("GONE", 100, "paypay").await;
-    common::one_tick().await;
+    api::one_tick().await;
     assert_eq!(hook.received().len(), 5);
 }
 
@@ -450,7 +449,7 @@ async fn refund_succeeded_webhook_carries_refund_dto() {
         .json;
     wait_for("charge event", || hook.received().len() == 1).await;
     api.advance(4999).await;
-    common::one_tick().await;
+    api::one_tick().await;
     assert_eq!(hook.received().len(), 1, "not before the refund completes");
     api.advance(1).await;
     wait_for("refund event", || hook.received().len() == 2).await;

@@ -1,12 +1,11 @@
 //! Injected faults and the standalone binary.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{assert_error, start, Api};
+use easyqr_test_harness::api;
+use easyqr_test_harness::api::{assert_error, start, Api};
 use elepay_sim::{FaultKind, FaultSpec};
 use serde_json::json;
 
@@ -24,7 +23,7 @@ fn io_kind(e: &reqwest::Error) -> Option<std::io::ErrorKind> {
 async fn raw_create(api: &Api, order_no: &str) -> Result<reqwest::Response, reqwest::Error> {
     api.client
         .post(api.url("/codes"))
-        .header("authorization", common::basic(common::KEY))
+        .header("authorization", api::basic(api::KEY))
         .json(&json!({"amount": 100, "orderNo": order_no}))
         .send()
         .await

@@ -2,12 +2,10 @@
 //! row of PRODUCT.md §2, every error class, throttling, faults.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::*;
+use easyqr_test_harness::client::*;
 use elepay::*;
 use serde_json::json;
 

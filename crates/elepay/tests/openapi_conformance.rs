@@ -8,11 +8,9 @@
 //! the live API's `location` object on charges.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use easyqr_test_harness::client::*;
 use serde_json::{json, Value};
 
 const SPEC: &str = include_str!(concat!(

@@ -3,13 +3,11 @@
 //! deliveries, retries and duplicates.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::{extract::State, http::HeaderMap, http::StatusCode, routing::post, Router};
-use common::*;
+use easyqr_test_harness::client::*;
 use elepay::webhook::{Event, SigningSecret, Verifier, WebhookError, SIGNATURE_HEADER};
 use serde_json::json;
 

@@ -2,13 +2,11 @@
 //! Each test would fail if the rule it names were broken.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use easyqr_engine::*;
 use easyqr_ledger::{AttemptState, Change};
+use easyqr_test_harness::world::*;
 use elepay_sim::FaultKind;
 
 #[tokio::test]

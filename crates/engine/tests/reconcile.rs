@@ -1,11 +1,9 @@
 //! Reconciliation of a shift against the simulator's `GET /charges`.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
 use easyqr_engine::{Difference, EngineError};
 use easyqr_ledger::{AttemptState, Change};
+use easyqr_test_harness::world::*;
 use elepay_sim::FaultKind;
 
 async fn pay_one(w: &World, yen: i64) -> easyqr_ledger::Attempt {

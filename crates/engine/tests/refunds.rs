@@ -2,13 +2,11 @@
 //! limited to what is left, and never sent twice when an answer is lost.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use easyqr_engine::EngineError;
 use easyqr_ledger::{Attempt, AttemptState, LedgerError, RefundState};
+use easyqr_test_harness::world::*;
 use elepay_sim::FaultKind;
 
 async fn paid(w: &World, yen: i64) -> Attempt {

@@ -3,13 +3,11 @@
 //! path can resolve a payment within a test.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use easyqr_engine::receiver::{serve, ReceiverConfig, RunningReceiver};
 use easyqr_ledger::AttemptState;
+use easyqr_test_harness::world::*;
 use elepay::webhook::{signature_header, SigningSecret};
 
 const SECRET: &str = "whsec_store_endpoint";

@@ -1,6 +1,5 @@
-//! Shared helpers for the integration tests: a started simulator, a small
-//! JSON client, and a webhook receiver.
-#![allow(dead_code)]
+//! Raw HTTP to the simulator: a small JSON client, elepay's error shape,
+//! and a webhook receiver answering a chosen status.
 
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,22 +8,17 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
-use elepay_sim::{ClockConfig, RunningSim, SimConfig};
+use elepay_sim::{RunningSim, SimConfig};
 use serde_json::{json, Value};
 
-pub const KEY: &str = "sk_test_integration";
-/// Fixed sim start so time assertions are exact (the clock is frozen).
-pub const T0: i64 = 1_700_000_000_000;
+pub use crate::sim::T0;
+pub use crate::wait_for;
 
+pub const KEY: &str = "sk_test_integration";
+
+/// A frozen simulator accepting [`KEY`].
 pub fn config() -> SimConfig {
-    SimConfig {
-        secret_keys: vec![KEY.into()],
-        clock: ClockConfig {
-            start_ms: Some(T0),
-            scale: 0.0,
-        },
-        ..Default::default()
-    }
+    crate::sim::frozen_config(KEY)
 }
 
 pub async fn start() -> (RunningSim, Api) {
@@ -32,9 +26,7 @@ pub async fn start() -> (RunningSim, Api) {
 }
 
 pub async fn start_with(cfg: SimConfig) -> (RunningSim, Api) {
-    let sim = elepay_sim::start(cfg, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("simulator starts");
+    let sim = crate::sim::start(cfg).await;
     let api = Api::new(sim.base_url().as_str());
     (sim, api)
 }
@@ -217,17 +209,6 @@ impl Receiver {
             .map(|r| serde_json::from_str(&r.body).expect("json body"))
             .collect()
     }
-}
-
-/// Polls `cond` every 5 ms for up to 5 s (real time); panics on timeout.
-pub async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Lets the background scheduler (20 ms tick) run at least once, for checks

@@ -1,5 +1,5 @@
-//! Shared set-up: a real simulator on 127.0.0.1:0 and clients for it.
-#![allow(dead_code, clippy::unwrap_used)]
+//! Typed `elepay::Client`s for a simulator, with fast retries, and its
+//! admin controls over HTTP.
 
 use std::time::Duration;
 
@@ -9,6 +9,19 @@ use url::Url;
 
 pub const KEY: &str = "sk_test_integration0001";
 
+/// A client configuration for `base` that retries `max_retries` times within
+/// milliseconds, so fault tests run fast.
+pub fn fast_config(base: &Url, max_retries: u32) -> ClientConfig {
+    ClientConfig {
+        retry: RetryPolicy {
+            max_retries,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        },
+        ..ClientConfig::with_base_url(base.clone())
+    }
+}
+
 pub struct Sim {
     pub running: elepay_sim::RunningSim,
     pub base: Url,
@@ -16,17 +29,11 @@ pub struct Sim {
 }
 
 pub async fn sim() -> Sim {
-    sim_with(elepay_sim::SimConfig {
-        secret_keys: vec![KEY.to_owned()],
-        ..Default::default()
-    })
-    .await
+    sim_with(crate::sim::live_config(KEY)).await
 }
 
 pub async fn sim_with(config: elepay_sim::SimConfig) -> Sim {
-    let running = elepay_sim::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("simulator starts");
+    let running = crate::sim::start(config).await;
     let base = running.base_url();
     Sim {
         running,
@@ -37,14 +44,7 @@ pub async fn sim_with(config: elepay_sim::SimConfig) -> Sim {
 
 impl Sim {
     pub fn config(&self) -> ClientConfig {
-        ClientConfig {
-            retry: RetryPolicy {
-                max_retries: 3,
-                base_delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(20),
-            },
-            ..ClientConfig::with_base_url(self.base.clone())
-        }
+        fast_config(&self.base, 3)
     }
 
     pub fn client(&self) -> Client {

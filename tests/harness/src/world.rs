@@ -1,12 +1,11 @@
 //! A real simulator on loopback, a real ledger file, an engine over both.
-#![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use easyqr_engine::*;
 use easyqr_ledger::{Attempt, AttemptId, AttemptState, Ledger, OrderPrefix};
-use elepay::{Client, ClientConfig, RetryPolicy, SecretKey};
+use elepay::{Client, ClientConfig, SecretKey};
 use serde_json::{json, Value};
 
 pub const KEY: &str = "sk_test_engine00001";
@@ -24,12 +23,7 @@ pub fn client_for(sim: &elepay_sim::RunningSim) -> Client {
         SecretKey::parse(KEY).unwrap(),
         ClientConfig {
             timeout: Duration::from_millis(800),
-            retry: RetryPolicy {
-                max_retries: 2,
-                base_delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(20),
-            },
-            ..ClientConfig::with_base_url(sim.base_url())
+            ..crate::client::fast_config(&sim.base_url(), 2)
         },
     )
     .unwrap()
