@@ -493,24 +493,61 @@ pub(crate) fn check_shifts(conn: &Connection) -> Result<Option<BadRow>, LedgerEr
             format!("shift {id} is in the journal but its row was deleted"),
         ));
     }
+    // "After the close" is the journal's order, never the clocks': a
+    // register whose clock was set back still captured after the close.
     let stray: Option<i64> = conn
         .query_row(
-            "SELECT l.attempt_id FROM late_captures l
-             LEFT JOIN attempts a ON a.id = l.attempt_id
-             LEFT JOIN sales s ON s.id = a.sale_id
-             LEFT JOIN shifts sh ON sh.id = s.shift_id
-             WHERE a.state IS NOT 'captured' OR sh.id IS NOT l.shift_id
-                OR sh.closed_at IS NULL OR l.captured_at IS NOT a.updated_at
-                OR a.updated_at < sh.closed_at OR l.amount IS NOT a.amount
-             LIMIT 1",
+            &format!(
+                "WITH {CLOSES}
+                 SELECT l.attempt_id FROM late_captures l
+                 LEFT JOIN attempts a ON a.id = l.attempt_id
+                 LEFT JOIN sales s ON s.id = a.sale_id
+                 LEFT JOIN shifts sh ON sh.id = s.shift_id
+                 LEFT JOIN closes c ON c.shift_id = sh.id
+                 WHERE a.state IS NOT 'captured' OR sh.id IS NOT l.shift_id
+                    OR sh.closed_at IS NULL OR l.captured_at IS NOT a.updated_at
+                    OR l.amount IS NOT a.amount
+                    OR c.seq IS NULL OR ({CAPTURE_SEQ}) < c.seq
+                 LIMIT 1"
+            ),
             [],
             |r| r.get(0),
         )
         .optional()?;
-    Ok(stray.and_then(|a| {
-        bad(
+    if let Some(a) = stray {
+        return Ok(bad(
             0,
             format!("attempt {a} is listed as paid after its shift closed, but it was not"),
+        ));
+    }
+    let unmarked: Option<(i64, i64)> = conn
+        .query_row(
+            &format!(
+                "WITH {CLOSES}
+                 SELECT a.id, ({CAPTURE_SEQ}) AS cap FROM closes c
+                 JOIN sales s ON s.shift_id = c.shift_id
+                 JOIN attempts a ON a.sale_id = s.id AND a.state = 'captured'
+                 LEFT JOIN late_captures l ON l.attempt_id = a.id
+                 WHERE l.attempt_id IS NULL AND cap > c.seq
+                 LIMIT 1"
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(unmarked.and_then(|(a, seq)| {
+        bad(
+            seq,
+            format!("attempt {a} was paid after its shift closed, but its late mark was removed"),
         )
     }))
 }
+
+/// The journal row that recorded attempt `a`'s payment.
+const CAPTURE_SEQ: &str = "SELECT max(j.seq) FROM journal j WHERE j.attempt_id = a.id
+    AND j.kind = 'attempt.changed' AND json_extract(j.payload, '$.to') = 'captured'";
+/// The journal row that closed each shift, read once (the journal has no
+/// index on its kind).
+const CLOSES: &str =
+    "closes AS MATERIALIZED (SELECT json_extract(payload, '$.shiftId') AS shift_id,
+    seq FROM journal WHERE kind = 'shift.closed')";

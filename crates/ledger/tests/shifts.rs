@@ -579,3 +579,27 @@ fn a_refund_elepay_has_can_never_be_marked_failed() {
         .unwrap();
     assert!(l.verify().unwrap().is_intact());
 }
+
+#[test]
+fn a_clock_set_back_after_a_close_raises_no_alarm_but_a_deleted_late_mark_does() {
+    let (_d, l) = ledger();
+    let s = l.open_shift("R1", "a", T0).unwrap();
+    let a = showing(&l, Some(s), "R1-20261128-0001", 700, None);
+    l.close_shift("R1", T0 + 10_000).unwrap();
+    // The register's clock was set back a minute after the close; the
+    // payment still came after it, and is late.
+    pay(&l, &a, "paypay", T0 + 10_000 - 60_000);
+    let report = l.verify().unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_bad);
+    assert_eq!(l.shift_report(s, T0 + 20_000).unwrap().late, total(1, 700));
+
+    // Removing the late mark behind the journal's back is an edit.
+    l.with_connection(|c| c.execute("DELETE FROM late_captures", []))
+        .unwrap();
+    let bad = l.verify().unwrap().first_bad.unwrap();
+    assert!(
+        bad.reason.contains("after its shift closed"),
+        "{}",
+        bad.reason
+    );
+}
