@@ -67,6 +67,7 @@ impl AppContext {
                     burned = r.burned.len(),
                     resumed = r.resumed.len(),
                     captured_while_down = r.captured.len(),
+                    closed_paid_elsewhere = r.closed.len(),
                     refunds_followed = checks.refunds_followed,
                     "restart recovery done"
                 );

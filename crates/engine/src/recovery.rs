@@ -14,6 +14,9 @@ pub struct RecoveryReport {
     pub burned: Vec<String>,
     pub resumed: Vec<String>,
     pub captured: Vec<String>,
+    /// Codes of sales paid through another code, closed and confirmed (the
+    /// app had stopped before it could close them).
+    pub closed: Vec<String>,
 }
 
 impl Engine {
@@ -41,6 +44,17 @@ impl Engine {
                     }, None)?;
                     report.burned.push(a.order_no);
                 }
+                AttemptState::Pending if self.sale_paid_elsewhere(&a)? => {
+                    // Close-then-read-back, like a cancel: a payment that
+                    // won the race is recorded (and reported as paid twice).
+                    match self.cancel(a.id).await {
+                        Ok(_) => report.closed.push(a.order_no.clone()),
+                        Err(e) => {
+                            tracing::warn!(order_no = %a.order_no, error = %e, "could not close the code of a sale paid elsewhere; watching it");
+                            report.resumed.push(a.order_no.clone());
+                        }
+                    }
+                }
                 AttemptState::Pending => match self.refresh(&a, "recovery").await {
                     Ok((after, _)) if after.state == AttemptState::Captured => {
                         report.captured.push(a.order_no.clone())
@@ -55,6 +69,15 @@ impl Engine {
             }
         }
         Ok(report)
+    }
+
+    /// Whether another attempt of `a`'s sale is paid.
+    fn sale_paid_elsewhere(&self, a: &easyqr_ledger::Attempt) -> Result<bool, EngineError> {
+        Ok(self
+            .ledger()
+            .attempts_of_sale(a.sale_id)?
+            .iter()
+            .any(|s| s.id != a.id && s.state == AttemptState::Captured))
     }
 
     /// Records every pending code as expired without asking elepay, through

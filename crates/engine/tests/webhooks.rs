@@ -290,7 +290,7 @@ async fn deliver(w: &World, id: &str, order_no: &str, amount: i64) -> WebhookOut
     w.engine.apply_webhook(&event).await.unwrap()
 }
 
-use easyqr_engine::{CustomerEvent, EngineEvent, WebhookOutcome};
+use easyqr_engine::{CustomerEvent, Engine, EngineEvent, SystemClock, WebhookOutcome};
 
 #[tokio::test]
 async fn a_late_capture_closes_the_retry_on_screen_and_shows_paid() {
@@ -353,4 +353,44 @@ async fn a_sale_paid_twice_is_reported_to_the_cashier() {
         }
     }
     assert!(warned, "the cashier was not told to refund one payment");
+}
+
+#[tokio::test]
+async fn after_a_restart_the_retry_of_a_sale_paid_meanwhile_is_closed() {
+    let (w, _rx, _url) = setup().await;
+    let (first, retry) = late_capture_with_a_retry_on_screen(&w).await;
+    // The late payment was recorded, then the app died before it could
+    // close the retry's code.
+    w.ledger
+        .apply(
+            first.id,
+            &easyqr_ledger::Change::Captured {
+                charge_id: None,
+                payment_method: Some("paypay".into()),
+                paid_time: None,
+                source: "webhook".into(),
+            },
+            w.engine.now_ms(),
+        )
+        .unwrap();
+    let restarted = Engine::new(
+        w.ledger.clone(),
+        client_for(&w.sim),
+        std::sync::Arc::new(SystemClock),
+        config(),
+    )
+    .unwrap();
+    let report = restarted.resume().await.unwrap();
+    assert_eq!(report.closed, vec![retry.order_no.clone()]);
+    assert_eq!(
+        w.ledger.attempt(retry.id).unwrap().state,
+        AttemptState::Closed
+    );
+    let retry_code = retry.code_id.clone().unwrap();
+    let at_sim = w
+        .sim_codes()
+        .into_iter()
+        .find(|c| c["id"] == retry_code.as_str())
+        .unwrap();
+    assert_eq!(at_sim["status"], "closed", "nobody can pay the sale twice");
 }
