@@ -100,6 +100,17 @@ impl CustomerScreen {
                 self.since_ms = now_ms;
                 return Some(self.view.clone());
             }
+            CustomerEvent::SalePaid { amount } => {
+                // The sale at the counter was paid through an earlier code:
+                // "paid", whatever is up (never a QR for a paid sale).
+                self.view.screen = Screen::Paid;
+                self.view.amount = Some(*amount);
+                self.view.qr_svg = None;
+                self.view.remaining_ms = None;
+                self.view.code_id = None;
+                self.since_ms = now_ms;
+                return Some(self.view.clone());
+            }
             CustomerEvent::Paid { code_id, .. } => (Screen::Paid, code_id),
             CustomerEvent::Expired { code_id, .. } => (Screen::Expired, code_id),
             CustomerEvent::Cancelled { code_id, .. } => (Screen::Cancelled, code_id),
@@ -202,6 +213,17 @@ mod tests {
         // Nor does an outcome arriving while idle light up the screen.
         let mut idle = CustomerScreen::new("Cafe".into(), "demo");
         assert!(idle.apply(&paid("cod_x"), 0, svg).is_none());
+    }
+
+    #[test]
+    fn a_sale_paid_through_an_earlier_code_shows_paid_even_when_idle() {
+        let mut s = CustomerScreen::new("Cafe".into(), "demo");
+        let v = s
+            .apply(&CustomerEvent::SalePaid { amount: 1500 }, 0, svg)
+            .unwrap();
+        assert_eq!((v.screen, v.amount), (Screen::Paid, Some(1500)));
+        assert!(v.qr_svg.is_none());
+        assert_eq!(s.current(PAID_MS).screen, Screen::Idle);
     }
 
     #[test]

@@ -25,6 +25,9 @@ const both = (key, params) => `${t(key, params, 'ja')} ${t(key, params, 'en')}`.
 /** Should this event replace what is on screen? */
 function accepts(next) {
   const showingOutcome = OUTCOMES.has(view.screen);
+  // "Paid" naming no code: the sale was paid through an earlier code, and
+  // no QR of it may stay up.
+  if (next.screen === 'paid' && !next.codeId) return true;
   if (OUTCOMES.has(next.screen)) {
     // A stale attempt must not flash "paid" over another customer's QR.
     return view.screen === 'idle' || !view.codeId || next.codeId === view.codeId;

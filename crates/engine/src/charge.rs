@@ -8,6 +8,7 @@ use crate::config::EngineConfig;
 use crate::decision::{self, Asked, BurnCause, CreateVerdict};
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::events::{CustomerEvent, EngineEvent};
 
 /// A code that is durable and may be shown.
 #[derive(Debug, Clone)]
@@ -164,18 +165,27 @@ impl Engine {
         let applied = self.record(reserved.id, change, Some(remaining_ms))?;
         let attempt = applied.attempt().clone();
         self.watch(attempt.id);
-        // A late capture of an earlier code may have landed while this one
-        // was being created.
-        let paid_elsewhere = self
-            .ledger()
-            .attempts_of_sale(reserved.sale_id)?
-            .iter()
-            .any(|s| s.id != attempt.id && s.state == AttemptState::Captured);
-        if paid_elsewhere {
-            self.close_in_background(attempt.id);
-            return Err(EngineError::AlreadyPaid {
-                sale_id: reserved.sale_id,
-            });
+        {
+            let _turn = self.customer_turn();
+            // A late capture of an earlier code may have landed while this
+            // one was being created: then its QR is never shown.
+            let paid_elsewhere = self
+                .ledger()
+                .attempts_of_sale(reserved.sale_id)?
+                .iter()
+                .any(|s| s.id != attempt.id && s.state == AttemptState::Captured);
+            if paid_elsewhere {
+                self.send_event(EngineEvent::Customer(CustomerEvent::SalePaid {
+                    amount: attempt.amount,
+                }));
+                self.close_in_background(attempt.id);
+                return Err(EngineError::AlreadyPaid {
+                    sale_id: reserved.sale_id,
+                });
+            }
+            if let Some(c) = CustomerEvent::for_attempt(&attempt, Some(remaining_ms)) {
+                self.send_event(EngineEvent::Customer(c));
+            }
         }
         Ok(Checkout {
             code_url: attempt.code_url.clone().unwrap_or_default(),

@@ -35,6 +35,10 @@ struct Inner {
     /// One refund request at a time: a refund still waiting for elepay's
     /// answer must never be taken for a lost one by a second request.
     refunding: tokio::sync::Mutex<()>,
+    /// Held while deciding whether the customer may see a code's QR, and
+    /// while a paid sale's other codes are settled: whichever comes second
+    /// sees the other's commit, so a paid sale's QR is never shown.
+    customer_turn: Mutex<()>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -63,8 +67,17 @@ impl Engine {
                 events,
                 watching: Mutex::new(HashSet::new()),
                 refunding: tokio::sync::Mutex::new(()),
+                customer_turn: Mutex::new(()),
             }),
         })
+    }
+
+    /// See `Inner::customer_turn`.
+    pub(crate) fn customer_turn(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .customer_turn
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {

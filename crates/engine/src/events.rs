@@ -50,6 +50,11 @@ pub enum CustomerEvent {
         code_id: String,
         amount: i64,
     },
+    /// The sale at the counter is paid through another of its codes (a late
+    /// payment of an earlier one): show "paid", whatever is on screen.
+    SalePaid {
+        amount: i64,
+    },
     Expired {
         code_id: String,
         amount: i64,

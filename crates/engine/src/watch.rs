@@ -125,8 +125,12 @@ impl Engine {
             };
             let a = applied.attempt();
             self.emit_cashier(a, remaining_ms, note);
-            if let Some(c) = CustomerEvent::for_attempt(a, remaining_ms) {
-                self.send_event(EngineEvent::Customer(c));
+            // A new code's QR goes to the customer from `show`, once it is
+            // known that its sale is not paid already.
+            if a.state != AttemptState::Pending {
+                if let Some(c) = CustomerEvent::for_attempt(a, remaining_ms) {
+                    self.send_event(EngineEvent::Customer(c));
+                }
             }
             if a.state == AttemptState::Captured {
                 self.settle_siblings(a);
@@ -141,6 +145,7 @@ impl Engine {
     /// customer cannot pay twice, and the display shows the sale as paid.
     /// Two captures of one sale are reported loudly: one must be refunded.
     fn settle_siblings(&self, paid: &Attempt) {
+        let _turn = self.customer_turn();
         let siblings = match self.ledger().attempts_of_sale(paid.sale_id) {
             Ok(s) => s,
             Err(e) => {

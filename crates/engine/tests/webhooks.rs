@@ -394,3 +394,55 @@ async fn after_a_restart_the_retry_of_a_sale_paid_meanwhile_is_closed() {
         .unwrap();
     assert_eq!(at_sim["status"], "closed", "nobody can pay the sale twice");
 }
+
+#[tokio::test]
+async fn a_retry_created_while_its_sale_got_paid_never_shows_its_qr() {
+    let (w, _rx, _url) = setup().await;
+    let first = w.engine.charge(amount(1500), None).await.unwrap().attempt;
+    let sale = first.sale_id;
+    w.ledger
+        .apply(first.id, &easyqr_ledger::Change::Closed, w.engine.now_ms())
+        .unwrap();
+    // The first code is still payable at elepay: its orderNo is retired.
+    assert!(w.engine.retry(sale).await.is_err());
+    w.control
+        .pay(first.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    // The next create answers slowly; the late payment lands meanwhile.
+    let mut slow = elepay_sim::FaultSpec::new("createCode", elepay_sim::FaultKind::Latency);
+    slow.latency_ms = 400;
+    w.control.add_fault(slow).unwrap();
+    let mut events = w.engine.subscribe();
+    let engine = w.engine.clone();
+    let retry = tokio::spawn(async move { engine.retry(sale).await });
+    for _ in 0..300 {
+        let creating = w.ledger.attempts_of_sale(sale).unwrap();
+        if creating.iter().any(|a| a.state == AttemptState::Creating) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(
+        deliver(&w, "evt_late", &first.order_no, 1500).await,
+        WebhookOutcome::Applied(AttemptState::Captured)
+    );
+    let err = retry.await.unwrap().unwrap_err();
+    assert!(
+        matches!(err, easyqr_engine::EngineError::AlreadyPaid { .. }),
+        "{err:?}"
+    );
+    let mut shown_qr = false;
+    let mut sale_paid = false;
+    while let Ok(ev) = events.try_recv() {
+        match ev {
+            EngineEvent::Customer(CustomerEvent::Payment { .. }) => shown_qr = true,
+            EngineEvent::Customer(CustomerEvent::SalePaid { amount }) => sale_paid = amount == 1500,
+            _ => {}
+        }
+    }
+    assert!(!shown_qr, "the customer saw a QR for a sale already paid");
+    assert!(
+        sale_paid,
+        "the customer display was not told the sale is paid"
+    );
+}
