@@ -256,9 +256,9 @@ impl Engine {
     }
 
     /// A charge elepay lists as paid that the ledger has not recorded. If
-    /// one of our attempts carries its orderNo (expired, burned or closed
-    /// locally), elepay is asked once more and the payment is recorded on
-    /// that attempt. Returns whether it was recorded.
+    /// our attempts carry its orderNo, the code elepay reports paid records
+    /// it; failing that, a burned attempt (no code id) records it once
+    /// `GET /charges/{id}` confirms. Returns whether it was recorded.
     async fn record_missed_payment(
         &self,
         c: &ChargeDto,
@@ -267,11 +267,30 @@ impl Engine {
         let Some(order_no) = c.order_no.as_deref() else {
             return Ok(false);
         };
-        let Some(a) = candidates
+        let unpaid: Vec<&Attempt> = candidates
             .iter()
-            .rev()
-            .find(|a| a.state != AttemptState::Captured && a.amount == c.amount)
-        else {
+            .filter(|a| a.state != AttemptState::Captured && a.amount == c.amount)
+            .collect();
+        // Read back every code of that orderNo, as the webhook path does:
+        // the payment goes on the code elepay says was paid, never on a
+        // guess (a retry on screen keeps being watched).
+        for a in unpaid.iter().filter(|a| a.code_id.is_some()) {
+            let (after, _) = self
+                .refresh(a, "reconciliation")
+                .await
+                .map_err(|e| EngineError::ReconcileFailed(e.to_string()))?;
+            if after.state == AttemptState::Captured {
+                tracing::warn!(
+                    order_no,
+                    attempt = a.id,
+                    "payment found by reconciliation recorded"
+                );
+                return Ok(true);
+            }
+        }
+        // No code of ours says paid: the charge can only come from a create
+        // whose answer was lost (burned, so no code id was ever recorded).
+        let Some(a) = unpaid.iter().rev().find(|a| a.code_id.is_none()) else {
             return Ok(false);
         };
         let confirmed = self

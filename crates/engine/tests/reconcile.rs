@@ -185,3 +185,47 @@ async fn back_to_back_shifts_do_not_claim_each_others_payments() {
         assert!(r.is_clean(), "shift {shift}: {:?}", r.differences);
     }
 }
+
+/// A1 closed in the ledger but paid at elepay (a late payment nothing
+/// watched), then its retry A2 on the same orderNo refused by elepay
+/// (M002007: that orderNo is paid) and burned.
+async fn closed_then_paid_with_a_refused_retry(
+    w: &World,
+) -> (easyqr_ledger::Attempt, easyqr_ledger::Attempt) {
+    let a1 = w.engine.charge(amount(900), None).await.unwrap().attempt;
+    w.ledger
+        .apply(a1.id, &Change::Closed, w.engine.now_ms())
+        .unwrap();
+    w.control
+        .pay(a1.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    let a2 = match w.engine.retry(a1.sale_id).await {
+        Err(EngineError::OrderNoInUse { attempt, .. }) => *attempt,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(a2.order_no, a1.order_no, "a closed orderNo is reused");
+    (a1, a2)
+}
+
+#[tokio::test]
+async fn a_late_payment_is_recorded_on_the_code_elepay_says_was_paid() {
+    let w = world().await;
+    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    let (a1, a2) = closed_then_paid_with_a_refused_retry(&w).await;
+    let r = w.engine.reconcile(shift).await.unwrap();
+    assert!(
+        matches!(
+            &r.differences[..],
+            [Difference::PaidOnlyAtElepay { recorded: true, .. }]
+        ),
+        "{:?}",
+        r.differences
+    );
+    assert_eq!(
+        w.ledger.attempt(a1.id).unwrap().state,
+        AttemptState::Captured
+    );
+    assert_eq!(w.ledger.attempt(a2.id).unwrap().state, AttemptState::Burned);
+    let again = w.engine.reconcile(shift).await.unwrap();
+    assert!(again.is_clean(), "{:?}", again.differences);
+}
