@@ -15,6 +15,7 @@ mod decision;
 mod engine;
 mod error;
 mod events;
+mod inbox;
 pub mod receiver;
 mod reconcile;
 mod recovery;

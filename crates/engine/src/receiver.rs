@@ -1,7 +1,8 @@
 //! Optional webhook receiver. Off by default: a register is rarely reachable
 //! from the internet, so polling is the primary path and webhooks only make
-//! "paid" appear sooner. Signatures are checked before anything else, the
-//! answer is a fast 2xx, and the work happens in the background.
+//! "paid" appear sooner. Signatures are checked before anything else; the
+//! answer is 2xx only once the event is stored in the inbox (elepay retries
+//! only failed deliveries), and it is applied from there.
 
 use std::net::SocketAddr;
 
@@ -81,13 +82,14 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
             return StatusCode::BAD_REQUEST;
         }
     };
-    tokio::spawn(async move {
-        match r.engine.apply_webhook(&event).await {
-            Ok(outcome) => tracing::info!(event = %event.id, ?outcome, "webhook handled"),
-            Err(e) => {
-                tracing::warn!(event = %event.id, error = %e, "webhook not applied; polling continues")
-            }
+    // The body as signed; `Event::parse` accepted it, so it is UTF-8 JSON.
+    let text = String::from_utf8_lossy(&body);
+    match r.engine.take_webhook(event, &text) {
+        Ok(()) => StatusCode::OK,
+        Err(e) => {
+            // Not stored: a failure makes elepay deliver it again.
+            tracing::error!(error = %e, "webhook not stored; elepay will retry");
+            StatusCode::INTERNAL_SERVER_ERROR
         }
-    });
-    StatusCode::OK
+    }
 }

@@ -17,6 +17,8 @@ pub struct RecoveryReport {
     /// Codes of sales paid through another code, closed and confirmed (the
     /// app had stopped before it could close them).
     pub closed: Vec<String>,
+    /// Webhook events found in the inbox not yet applied; applied now.
+    pub webhooks: usize,
 }
 
 impl Engine {
@@ -68,6 +70,7 @@ impl Engine {
                 _ => {}
             }
         }
+        report.webhooks = self.resume_inbox()?;
         Ok(report)
     }
 

@@ -446,3 +446,62 @@ async fn a_retry_created_while_its_sale_got_paid_never_shows_its_qr() {
         "the customer display was not told the sale is paid"
     );
 }
+
+/// A code closed in the ledger (nothing polls it) that the customer paid
+/// anyway: only the webhook can tell.
+async fn closed_code_paid_late(w: &World) -> easyqr_ledger::Attempt {
+    let a = w.engine.charge(amount(1700), None).await.unwrap().attempt;
+    w.ledger
+        .apply(a.id, &easyqr_ledger::Change::Closed, w.engine.now_ms())
+        .unwrap();
+    a
+}
+
+#[tokio::test]
+async fn a_webhook_whose_refetch_fails_is_applied_from_the_inbox() {
+    let (w, _rx, url) = setup().await;
+    w.control.add_webhook_endpoint(url.parse().unwrap(), SECRET);
+    let a = closed_code_paid_late(&w).await;
+    // The first read-back fails whole (the client's retries included).
+    w.fault("retrieveCode", elepay_sim::FaultKind::Http5xx, 3);
+    w.control
+        .pay(a.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    // Acknowledged once stored; elepay sends it only once.
+    w.wait_state(a.id, AttemptState::Captured).await;
+    let deliveries = w.control.deliveries();
+    assert_eq!(deliveries.len(), 1);
+    assert!(deliveries[0].is_success());
+    let (tries, applied): (i64, Option<i64>) = w.ledger.with_connection(|c| {
+        c.query_row("SELECT tries, applied_at FROM webhook_inbox", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap()
+    });
+    assert!(
+        tries >= 2 && applied.is_some(),
+        "tries {tries}, applied {applied:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_stored_before_a_crash_is_applied_after_the_restart() {
+    let (w, _rx, _url) = setup().await;
+    let a = closed_code_paid_late(&w).await;
+    w.control
+        .pay(a.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    let body = event_json("evt_stored", &a.order_no, 1700, "loc_store1").to_string();
+    assert!(w.ledger.inbox_store("evt_stored", &body, 0).unwrap());
+    let restarted = Engine::new(
+        w.ledger.clone(),
+        client_for(&w.sim),
+        std::sync::Arc::new(SystemClock),
+        config(),
+    )
+    .unwrap();
+    let report = restarted.resume().await.unwrap();
+    assert_eq!(report.webhooks, 1);
+    w.wait_state(a.id, AttemptState::Captured).await;
+    assert!(w.ledger.inbox_pending().unwrap().is_empty());
+}

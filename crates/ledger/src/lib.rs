@@ -56,6 +56,7 @@ pub use reports::{ShiftReport, ShiftTotals, StateTotal};
 pub use schema::SCHEMA_VERSION;
 pub use shifts::Shift;
 pub use state::{AttemptState, RefundState};
+pub use webhook_events::InboxEvent;
 
 pub type SaleId = i64;
 pub type AttemptId = i64;
