@@ -162,7 +162,10 @@ impl Engine {
         change: &Change,
         remaining_ms: i64,
     ) -> Result<Checkout, EngineError> {
-        let applied = self.record(reserved.id, change, Some(remaining_ms))?;
+        let applied = match self.record(reserved.id, change, Some(remaining_ms)) {
+            Ok(applied) => applied,
+            Err(e) => return Err(self.unrecorded_code(&reserved, change, e)),
+        };
         let attempt = applied.attempt().clone();
         self.watch(attempt.id);
         {
@@ -192,6 +195,31 @@ impl Engine {
             attempt,
             remaining_ms,
         })
+    }
+}
+
+impl Engine {
+    /// elepay made the code but the ledger could not record it: it is never
+    /// shown. Burning the attempt frees the sale for a retry at once (a
+    /// creating attempt would block it until a restart), and the code is
+    /// closed so nobody can pay it.
+    fn unrecorded_code(&self, reserved: &Attempt, change: &Change, e: LedgerError) -> EngineError {
+        tracing::error!(order_no = %reserved.order_no, error = %e, "elepay's code could not be recorded; never shown");
+        let burn = Change::Burned {
+            reason: format!("the code could not be recorded ({e}); never shown"),
+        };
+        if let Err(again) = self.record(reserved.id, &burn, None) {
+            tracing::error!(order_no = %reserved.order_no, error = %again, "attempt not burned either; recovery burns it at the next start");
+        }
+        if let Change::Pending { code_id, .. } = change {
+            let (client, code_id) = (self.client_handle(), code_id.clone());
+            tokio::spawn(async move {
+                if let Err(e) = client.close_code(&code_id).await {
+                    tracing::warn!(%code_id, error = %e, "could not close an unrecorded code; it expires unseen");
+                }
+            });
+        }
+        e.into()
     }
 }
 

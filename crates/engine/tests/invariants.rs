@@ -528,3 +528,41 @@ async fn new_settings_apply_to_the_next_charge_and_running_watchers_carry_on() {
     assert!(e.to_string().contains("expiryMinutes"), "{e}");
     assert_eq!(w.engine.config().expiry_minutes, 7);
 }
+
+#[tokio::test]
+async fn a_code_the_ledger_could_not_record_is_never_shown_and_the_sale_can_retry() {
+    let w = world().await;
+    // The next commit of a shown code fails (a full disk, say).
+    w.ledger.with_connection(|c| {
+        c.execute_batch(
+            "CREATE TEMP TRIGGER fail_pending BEFORE UPDATE OF state ON attempts
+             WHEN NEW.state = 'pending'
+             BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;",
+        )
+        .unwrap()
+    });
+    let mut events = w.engine.subscribe();
+    let err = w.engine.charge(amount(640), None).await.unwrap_err();
+    assert!(matches!(err, EngineError::Ledger(_)), "{err:?}");
+    let first = w.ledger.recent_attempts(1, None).unwrap().remove(0);
+    assert_eq!(first.state, AttemptState::Burned, "not left creating");
+    while let Ok(ev) = events.try_recv() {
+        assert!(
+            !matches!(ev, EngineEvent::Customer(CustomerEvent::Payment { .. })),
+            "an unrecorded code was shown"
+        );
+    }
+    // Nobody can pay it: elepay closes it.
+    for _ in 0..200 {
+        if w.sim_codes().iter().all(|c| c["status"] == "closed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(w.sim_codes().iter().all(|c| c["status"] == "closed"));
+    w.ledger
+        .with_connection(|c| c.execute_batch("DROP TRIGGER fail_pending"))
+        .unwrap();
+    let retry = w.engine.retry(first.sale_id).await.unwrap();
+    assert_ne!(retry.attempt.order_no, first.order_no);
+}
