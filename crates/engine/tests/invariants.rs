@@ -288,13 +288,7 @@ async fn recovery_burns_interrupted_creates_and_records_payments_made_while_down
     w.control
         .pay(paid.attempt.code_id.as_deref().unwrap(), "rakutenpay")
         .unwrap();
-    let restarted = Engine::new(
-        w.ledger.clone(),
-        client_for(&w.sim),
-        std::sync::Arc::new(SystemClock),
-        config(),
-    )
-    .unwrap();
+    let restarted = w.restarted();
     let report = restarted.recover().await.unwrap();
     assert!(report.journal.as_ref().unwrap().is_intact());
     assert_eq!(
@@ -328,13 +322,7 @@ async fn lost_codes_are_retired_through_the_engine_with_their_events() {
             .unwrap()
     };
     // "After the restart" of a backend that forgot every code (DEMO).
-    let restarted = Engine::new(
-        w.ledger.clone(),
-        client_for(&w.sim),
-        std::sync::Arc::new(SystemClock),
-        config(),
-    )
-    .unwrap();
+    let restarted = w.restarted();
     let mut rx = restarted.subscribe();
     let retired = restarted.retire_lost_codes().unwrap();
     assert_eq!(retired, vec![shown.attempt.order_no.clone()]);

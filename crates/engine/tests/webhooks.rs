@@ -290,7 +290,7 @@ async fn deliver(w: &World, id: &str, order_no: &str, amount: i64) -> WebhookOut
     w.engine.apply_webhook(&event).await.unwrap()
 }
 
-use easyqr_engine::{CustomerEvent, Engine, EngineEvent, SystemClock, WebhookOutcome};
+use easyqr_engine::{CustomerEvent, EngineEvent, WebhookOutcome};
 
 #[tokio::test]
 async fn a_late_capture_closes_the_retry_on_screen_and_shows_paid() {
@@ -373,13 +373,7 @@ async fn after_a_restart_the_retry_of_a_sale_paid_meanwhile_is_closed() {
             w.engine.now_ms(),
         )
         .unwrap();
-    let restarted = Engine::new(
-        w.ledger.clone(),
-        client_for(&w.sim),
-        std::sync::Arc::new(SystemClock),
-        config(),
-    )
-    .unwrap();
+    let restarted = w.restarted();
     let report = restarted.resume().await.unwrap();
     assert_eq!(report.closed, vec![retry.order_no.clone()]);
     assert_eq!(
@@ -493,13 +487,7 @@ async fn a_webhook_stored_before_a_crash_is_applied_after_the_restart() {
         .unwrap();
     let body = event_json("evt_stored", &a.order_no, 1700, "loc_store1").to_string();
     assert!(w.ledger.inbox_store("evt_stored", &body, 0).unwrap());
-    let restarted = Engine::new(
-        w.ledger.clone(),
-        client_for(&w.sim),
-        std::sync::Arc::new(SystemClock),
-        config(),
-    )
-    .unwrap();
+    let restarted = w.restarted();
     let report = restarted.resume().await.unwrap();
     assert_eq!(report.webhooks, 1);
     w.wait_state(a.id, AttemptState::Captured).await;

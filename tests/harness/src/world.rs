@@ -58,6 +58,18 @@ pub async fn world_with(cfg: EngineConfig) -> World {
 }
 
 impl World {
+    /// A second engine over the same ledger and simulator: the app "after a
+    /// restart" (the first engine's pollers may still run).
+    pub fn restarted(&self) -> Engine {
+        Engine::new(
+            self.ledger.clone(),
+            client_for(&self.sim),
+            Arc::new(SystemClock),
+            config(),
+        )
+        .unwrap()
+    }
+
     /// Waits (bounded) until the attempt reaches `state`.
     pub async fn wait_state(&self, id: AttemptId, state: AttemptState) -> Attempt {
         for _ in 0..500 {
