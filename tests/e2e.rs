@@ -578,6 +578,44 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
             let text = String::from_utf8(bytes).unwrap();
             assert!(text.contains(want), "{want:?} not in {text}");
         }
+
+        // The next shift: closing it while the past Z report is on screen
+        // reconciles the shift being closed, not the one shown.
+        let name = app.wait_for("#shift-cashier", "the cashier name").await;
+        name.click().await.unwrap();
+        name.send_keys("鈴木\u{E007}").await.unwrap();
+        app.wait_for("#shift-actions:not([hidden])", "the second shift")
+            .await;
+        app.click("#shift-past button").await;
+        app.wait_for("#report[data-kind='Z']", "the past Z report shown")
+            .await;
+        app.click("#shift-close").await;
+        app.wait_for("#confirm[open]", "the close confirmation")
+            .await;
+        app.keys("\u{E007}").await;
+        app.wait_for("#recon:not([hidden]) #recon-summary", "reconciliation at close")
+            .await;
+        let summary = app
+            .client
+            .find(fantoccini::Locator::Css("#recon-summary"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            summary.contains("ledger 0") || summary.contains("台帳 0"),
+            "the empty second shift was reconciled: {summary}"
+        );
+        let mut closed = json!(null);
+        for _ in 0..100 {
+            closed = app.invoke("shift_status", json!({})).await.unwrap();
+            if closed["open"].is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(closed["past"][0]["zNumber"], 2, "{closed}");
         drop(app.close().await);
     })
     .await;

@@ -314,9 +314,11 @@ async function closeShift() {
     yes: t('shift.closeConfirm.yes'), no: t('shift.closeConfirm.no'), danger: true,
   });
   if (!ok) return;
-  // Reconcile first: a payment it finds is then recorded while the shift is
+  // Reconcile the shift being closed (not a past report that may be on
+  // screen) first: a payment it finds is then recorded while the shift is
   // open (not as late) and is on the Z report. Offline, the close goes on.
-  await reconcile();
+  const open = await api.shiftStatus().then((st) => st.open, () => null);
+  if (open) await reconcile(open.shift.id);
   try {
     const z = await api.closeShift();
     renderReport(z);
@@ -327,8 +329,8 @@ async function closeShift() {
   }
 }
 
-async function reconcile() {
-  const shiftId = report?.shift.id;
+/** Reconciles `shiftId` (default: the report on screen) with elepay. */
+async function reconcile(shiftId = report?.shift.id) {
   if (shiftId == null) return;
   const box = $('#recon');
   $('#shift-reconcile').disabled = true;
@@ -370,7 +372,7 @@ export function initHistory() {
   $('#shift-open').addEventListener('submit', openNewShift);
   $('#shift-x').addEventListener('click', openShift);
   $('#shift-close').addEventListener('click', closeShift);
-  $('#shift-reconcile').addEventListener('click', reconcile);
+  $('#shift-reconcile').addEventListener('click', () => reconcile());
   $('#report-print').addEventListener('click', () => window.print());
   $('#report-export').addEventListener('click', exportReport);
   // elepay finishing a refund shows up in an open list at once.
