@@ -304,12 +304,7 @@ async fn a_late_capture_closes_the_retry_on_screen_and_shows_paid() {
     // The open retry is closed at elepay, so nobody can pay the sale twice.
     w.wait_state(retry.id, AttemptState::Closed).await;
     let retry_code = retry.code_id.clone().unwrap();
-    let at_sim = w
-        .sim_codes()
-        .into_iter()
-        .find(|c| c["id"] == retry_code.as_str())
-        .unwrap();
-    assert_eq!(at_sim["status"], "closed");
+    assert_eq!(w.sim_status(&retry_code), "closed");
     // The display showing the retry's QR is told the sale is paid.
     let mut paid_shown = false;
     while let Ok(ev) = events.try_recv() {
@@ -381,12 +376,11 @@ async fn after_a_restart_the_retry_of_a_sale_paid_meanwhile_is_closed() {
         AttemptState::Closed
     );
     let retry_code = retry.code_id.clone().unwrap();
-    let at_sim = w
-        .sim_codes()
-        .into_iter()
-        .find(|c| c["id"] == retry_code.as_str())
-        .unwrap();
-    assert_eq!(at_sim["status"], "closed", "nobody can pay the sale twice");
+    assert_eq!(
+        w.sim_status(&retry_code),
+        "closed",
+        "nobody can pay the sale twice"
+    );
 }
 
 #[tokio::test]

@@ -95,6 +95,15 @@ impl World {
         self.control.codes()
     }
 
+    /// The status the simulator holds for code `code_id`.
+    pub fn sim_status(&self, code_id: &str) -> Value {
+        self.sim_codes()
+            .into_iter()
+            .find(|c| c["id"] == code_id)
+            .map(|c| c["status"].clone())
+            .unwrap_or_else(|| panic!("the simulator has no code {code_id}"))
+    }
+
     /// Journal rows recording a move of `id` to `state`.
     pub fn journal_moves_to(&self, id: AttemptId, state: &str) -> i64 {
         self.ledger.with_connection(|c| {
