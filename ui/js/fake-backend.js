@@ -167,7 +167,7 @@ export function createFakeBackend() {
     transaction_log: ({ limit, beforeId }) => attempts
       .filter((a) => beforeId == null || a.id < beforeId)
       .sort((x, y) => y.id - x.id).slice(0, limit)
-      .map((a) => ({ ...publicAttempt(a), refunded: 0, late: false, description: null })),
+      .map((a) => ({ ...publicAttempt(a), refunded: 0, refundUnknown: false, refundable: a.state === 'captured' ? a.amount : 0, late: false, description: null })),
     shift_status: () => ({ open: shift && previewReport(shift), past: [] }),
     open_shift: ({ cashier }) => {
       shift = { id: 1, registerId: 'R1', cashier, openedAt: Date.now(), closedAt: null, zNumber: null };

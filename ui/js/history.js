@@ -57,7 +57,8 @@ function row(r) {
   const status = STATUS[r.state] ?? 'creating';
   const reason = `tx.reason.${r.errorCode}`;
   const note = !r.errorCode ? '' : t(reason) === reason ? r.errorCode : t(reason);
-  const left = r.state === 'captured' ? r.amount - r.refunded : 0;
+  // What may be refunded is the ledger's rule (LogRow.refundable).
+  const left = r.refundable;
   return el('tr', { dataset: { attempt: r.id } },
     el('td', {}, el('time', {}, hhmmss(r.paidTime ?? r.createdAt))),
     el('td', { class: 'mono' }, el('button', {
@@ -72,7 +73,7 @@ function row(r) {
     el('td', { class: 'note' }, note),
     el('td', {}, left > 0
       ? el('button', { type: 'button', class: 'btn-small tx-refund', onclick: () => openRefund(r) }, t('tx.refund'))
-      : null));
+      : r.refundUnknown ? el('span', { class: 'note tx-refund-checking' }, t('tx.refundChecking')) : null));
 }
 
 function timelineText(e) {
@@ -90,6 +91,7 @@ function timelineText(e) {
     case 'refund.requested':
       return t('tl.refundRequested', { amount: yen(p.amount) }) + (p.reason ? ` · ${p.reason}` : '');
     case 'refund.changed': return t('tl.refundChanged', { status: t(`refund.status.${p.status}`) });
+    case 'attempt.chargeFound': return t('tl.chargeFound', { chargeId: p.chargeId });
     default: return e.kind;
   }
 }
@@ -166,7 +168,7 @@ async function exportLog() {
 
 function openRefund(r) {
   refunding = r;
-  const left = r.amount - r.refunded;
+  const left = r.refundable;
   $('#refund-what').textContent = t('refund.what', { orderNo: r.orderNo, amount: yen(r.amount), left: yen(left) });
   $('#refund-amount').value = String(left);
   $('#refund-reason').value = '';
@@ -179,7 +181,7 @@ async function submitRefund(e) {
   e.preventDefault();
   const r = refunding;
   if (!r) return;
-  const left = r.amount - r.refunded;
+  const left = r.refundable;
   const amount = Number(asciiDigits($('#refund-amount').value).replace(/[,¥\s]/g, ''));
   if (!Number.isInteger(amount) || amount < 1 || amount > left) {
     $('#refund-error').textContent = t('refund.badAmount', { left: yen(left) });

@@ -32,8 +32,8 @@ Admin endpoints (JSON in/out, no auth; never under elepay's own paths):
   POST   /_sim/keys                      {\"secretKey\":\"sk_test_...\"}
   POST   /_sim/keys/rotate               {\"secretKey\":\"sk_test_new\",\"overlapMs\":259200000}
   GET    /_sim/faults                    -> {\"faults\":[...]}
-  POST   /_sim/faults                    {\"endpoint\":\"createCode\"|\"*\",\"kind\":\"latency|http5xx|throttle|dropAfterCommit|reset\",
-                                          \"count\":1,\"latencyMs\":1500,\"status\":503}
+  POST   /_sim/faults                    {\"endpoint\":\"createCode\"|\"*\",\"kind\":\"latency|http5xx|throttle|dropAfterCommit|reset|commitLater|omitCharge\",
+                                          \"count\":1,\"latencyMs\":1500,\"delayMs\":600000,\"status\":503}
   DELETE /_sim/faults
   GET    /_sim/config                    -> {\"authErrorStatus\":400}
   POST   /_sim/config                    {\"authErrorStatus\":401}   (400|401)
@@ -284,7 +284,7 @@ async fn deliveries(State(core): St) -> Res {
 
 async fn refund(State(core): St, Path(charge_id): Path<String>, body: Bytes) -> Res {
     let refund = core
-        .create_refund(None, &charge_id, &body)
+        .create_refund(None, &charge_id, &body, None)
         .map_err(|e| match e.code {
             ErrorCode::M002003 => e.status(StatusCode::NOT_FOUND),
             _ => e,

@@ -67,7 +67,10 @@ async fn guard(State(core): St, mut req: Request, next: Next) -> Response {
                     .status(status.unwrap_or(StatusCode::BAD_REQUEST))
                     .into_response()
             }
-            FaultKind::Latency | FaultKind::DropAfterCommit => {}
+            FaultKind::CommitLater => {
+                req.extensions_mut().insert(CommitLater(f.delay_ms));
+            }
+            FaultKind::Latency | FaultKind::DropAfterCommit | FaultKind::OmitCharge => {}
         }
     }
     let auth = req
@@ -86,11 +89,29 @@ async fn guard(State(core): St, mut req: Request, next: Next) -> Response {
             tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
             resp
         }
-        Some(f) if f.kind == FaultKind::DropAfterCommit => {
+        Some(f) if f.kind == FaultKind::DropAfterCommit || f.kind == FaultKind::CommitLater => {
             kill_connection(kill, KillMode::Drop).await
         }
+        Some(f) if f.kind == FaultKind::OmitCharge => without_charge(resp).await,
         _ => resp,
     }
+}
+
+/// Marks a createRefund the `commitLater` fault defers (its delay, sim ms).
+#[derive(Debug, Clone, Copy)]
+struct CommitLater(i64);
+
+/// The same answer with the code's `charge` object left out.
+async fn without_charge(resp: Response) -> Response {
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return ApiError::new(ErrorCode::S001000).into_response();
+    };
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("charge");
+    }
+    json_response(parts.status, &v)
 }
 
 /// Asks the connection task to drop the connection, then never answers.
@@ -192,9 +213,11 @@ async fn create_refund(
     State(core): St,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    later: Option<Extension<CommitLater>>,
     body: Bytes,
 ) -> Res {
-    let refund = core.create_refund(Some(caller.live_mode), &id, &body)?;
+    let later = later.map(|Extension(CommitLater(ms))| ms);
+    let refund = core.create_refund(Some(caller.live_mode), &id, &body, later)?;
     Ok(json_response(StatusCode::CREATED, &refund))
 }
 

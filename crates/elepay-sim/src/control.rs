@@ -66,7 +66,10 @@ impl Core {
     /// the ticker and before every read so nobody sees stale state.
     pub(crate) fn settle(&self) {
         let now = self.now();
-        let done = lock(&self.store).complete_due_refunds(now);
+        let mut store = lock(&self.store);
+        store.commit_due_refunds(now, self.refund_delay_ms);
+        let done = store.complete_due_refunds(now);
+        drop(store);
         for r in done {
             let event = new_event("refund.succeeded", r.live_mode, dto::refund_json(&r), now);
             self.webhooks.enqueue(event);
@@ -134,12 +137,15 @@ impl Core {
         Ok(json!({"total": total, "charges": charges}))
     }
 
-    /// createRefund; `live = None` is the dashboard (admin) path.
+    /// createRefund; `live = None` is the dashboard (admin) path. With
+    /// `commit_after_ms` the refund is only made that much (sim) time later
+    /// and nothing is answered (the caller drops the connection).
     pub(crate) fn create_refund(
         &self,
         live: Option<bool>,
         charge_id: &str,
         body: &[u8],
+        commit_after_ms: Option<i64>,
     ) -> Result<Value, ApiError> {
         self.settle();
         let now = self.now();
@@ -147,6 +153,10 @@ impl Core {
         // Unknown charge wins over a bad body, like a path lookup would.
         store.charge(charge_id, live)?;
         let req = validate::new_refund(body)?;
+        if let Some(after) = commit_after_ms {
+            store.defer_refund(charge_id, live, req, now.saturating_add(after))?;
+            return Ok(Value::Null);
+        }
         let refund = store.create_refund(charge_id, live, req, now, self.refund_delay_ms)?;
         let out = dto::refund_json(refund);
         drop(store);
@@ -352,7 +362,9 @@ impl SimControl {
     /// A refund made in the dashboard, behind the app's back; returns RefundDto JSON.
     pub fn admin_refund(&self, charge_id: &str, amount: i64) -> Result<Value, SimError> {
         let body = json!({ "amount": amount }).to_string();
-        Ok(self.core.create_refund(None, charge_id, body.as_bytes())?)
+        Ok(self
+            .core
+            .create_refund(None, charge_id, body.as_bytes(), None)?)
     }
 
     /// All codes (CodeDto JSON), oldest first.

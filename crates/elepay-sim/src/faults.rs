@@ -31,6 +31,13 @@ pub enum FaultKind {
     DropAfterCommit,
     /// Close the connection with a TCP RST before processing.
     Reset,
+    /// `createRefund` only: accept the request, answer nothing (the
+    /// connection is closed), and make the refund `delayMs` of sim time
+    /// later (a slow elepay whose answer was lost).
+    CommitLater,
+    /// `retrieveCode` only: answer normally but without the code's
+    /// `charge` object.
+    OmitCharge,
 }
 
 /// One fault rule, as posted to `POST /_sim/faults`.
@@ -46,6 +53,9 @@ pub struct FaultSpec {
     /// For `latency`: how long to hold the response, real milliseconds.
     #[serde(default)]
     pub latency_ms: u64,
+    /// For `commitLater`: sim milliseconds until the refund is made.
+    #[serde(default)]
+    pub delay_ms: i64,
     /// For `http5xx` / `throttle`: the HTTP status to answer with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
@@ -63,6 +73,7 @@ impl FaultSpec {
             kind,
             count: 1,
             latency_ms: 0,
+            delay_ms: 0,
             status: None,
         }
     }
@@ -85,6 +96,15 @@ impl FaultSpec {
             }
             (FaultKind::Throttle, Some(s)) if !(400..=499).contains(&s) => {
                 Err("throttle status must be 400..=499 (400 as documented, or 429)".into())
+            }
+            (FaultKind::CommitLater, _) if self.endpoint != "createRefund" => {
+                Err("commitLater applies to createRefund only".into())
+            }
+            (FaultKind::CommitLater, _) if self.delay_ms < 0 => {
+                Err("delayMs must be 0 or more".into())
+            }
+            (FaultKind::OmitCharge, _) if self.endpoint != "retrieveCode" => {
+                Err("omitCharge applies to retrieveCode only".into())
             }
             _ => Ok(()),
         }
@@ -189,6 +209,15 @@ mod tests {
             ..FaultSpec::new("*", FaultKind::Http5xx)
         };
         assert!(bad.validate().is_err());
+        assert!(FaultSpec::new("createCode", FaultKind::CommitLater)
+            .validate()
+            .is_err());
+        assert!(FaultSpec::new("createRefund", FaultKind::CommitLater)
+            .validate()
+            .is_ok());
+        assert!(FaultSpec::new("*", FaultKind::OmitCharge)
+            .validate()
+            .is_err());
     }
 
     #[test]

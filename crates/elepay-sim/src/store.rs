@@ -134,6 +134,17 @@ pub(crate) struct Store {
     codes: HashMap<String, Code>,
     charges: HashMap<String, Charge>,
     next_seq: u64,
+    /// Refunds accepted by a `commitLater` fault: they exist at elepay
+    /// only from their due time on.
+    deferred_refunds: Vec<DeferredRefund>,
+}
+
+#[derive(Debug)]
+struct DeferredRefund {
+    charge_id: String,
+    live_mode: bool,
+    req: NewRefund,
+    due: i64,
 }
 
 /// Objects are partitioned by mode like on elepay: a test key never sees
@@ -307,6 +318,41 @@ impl Store {
             .refunds
             .last()
             .ok_or_else(|| ApiError::new(ErrorCode::S001000))
+    }
+
+    /// Accepts a refund that will only be made at `due` (a slow elepay
+    /// whose answer was lost): unknown to every read until then.
+    pub(crate) fn defer_refund(
+        &mut self,
+        charge_id: &str,
+        caller_live: Option<bool>,
+        req: NewRefund,
+        due: i64,
+    ) -> Result<(), ApiError> {
+        let live_mode = self.charge(charge_id, caller_live)?.live_mode;
+        self.deferred_refunds.push(DeferredRefund {
+            charge_id: charge_id.to_owned(),
+            live_mode,
+            req,
+            due,
+        });
+        Ok(())
+    }
+
+    /// Makes the deferred refunds whose time has come, as if requested then
+    /// (one that no longer fits the charge is refused, so never made).
+    pub(crate) fn commit_due_refunds(&mut self, now: i64, delay_ms: i64) {
+        let (due, later) = std::mem::take(&mut self.deferred_refunds)
+            .into_iter()
+            .partition(|d| d.due <= now);
+        self.deferred_refunds = later;
+        for d in due {
+            if let Err(e) =
+                self.create_refund(&d.charge_id, Some(d.live_mode), d.req, d.due, delay_ms)
+            {
+                tracing::info!(charge = d.charge_id, error = ?e, "deferred refund not made");
+            }
+        }
     }
 
     /// Completes refunds whose time has come; returns them for webhooks.

@@ -225,6 +225,14 @@ pub(crate) fn webhook_outcome(states: &[AttemptState], failed: bool) -> WebhookO
     }
 }
 
+/// Whether a refund elepay does not list (its request's answer was lost)
+/// may still be made: elepay never refunds more than was paid, so once the
+/// refunds it lists leave less than its amount, it can never exist. Short of
+/// that it may (elepay may commit it late): never decide on a timer.
+pub(crate) fn refund_may_exist(paid: i64, listed_refunds: i64, amount: i64) -> bool {
+    listed_refunds + amount <= paid
+}
+
 /// Whether a failed close still lets a cancel go on to read the code back:
 /// elepay says the code already ended, or the close may have gone through.
 pub(crate) fn close_failure_may_have_ended(e: &elepay::Error) -> bool {

@@ -205,6 +205,11 @@ impl Engine {
                 continue;
             };
             matched[i] = true;
+            if local[i].attempt.charge_id.is_none() {
+                // Recorded without its charge (a code read that named
+                // none): store it, or the payment could never be refunded.
+                ledger.set_charge_id(local[i].attempt.id, &c.id, "reconciliation", now)?;
+            }
             let row = &local[i];
             if row.attempt.amount != c.amount {
                 differences.push(Difference::AmountMismatch {
@@ -253,6 +258,50 @@ impl Engine {
             );
         }
         Ok(report)
+    }
+
+    /// elepay's paid charge for an attempt recorded without its id: the
+    /// code read back (it may name it now), else the charges listed around
+    /// the attempt's time with its orderNo and amount, not already on
+    /// another attempt of ours.
+    pub(crate) async fn find_charge(&self, a: &Attempt) -> Result<Option<String>, EngineError> {
+        let client = self.client_handle();
+        if let Some(code) = &a.code_id {
+            match client.retrieve_code(code).await {
+                Ok(c) => {
+                    if let Some(ch) = c.charge.filter(|ch| ch.status.is_paid()) {
+                        return Ok(Some(ch.id));
+                    }
+                }
+                Err(e) => tracing::warn!(order_no = a.order_no, error = %e, "code read failed"),
+            }
+        }
+        let known: Vec<String> = self
+            .ledger()
+            .attempts_by_order_no(&a.order_no)?
+            .into_iter()
+            .filter_map(|x| x.charge_id)
+            .collect();
+        let listed = client
+            .list_all_charges(&ListChargesParams {
+                from: Some(a.created_at - 60_000),
+                to: Some(a.created_at + AFTER_CLOSE_MS),
+                date_field: Some(ChargeDateField::CreateTime),
+                sort: Some(ChargeDateField::CreateTime),
+                order: Some(SortOrder::Asc),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| EngineError::ReconcileFailed(e.to_string()))?;
+        Ok(listed
+            .into_iter()
+            .find(|c| {
+                c.status.is_paid()
+                    && c.order_no.as_deref() == Some(a.order_no.as_str())
+                    && c.amount == a.amount
+                    && !known.contains(&c.id)
+            })
+            .map(|c| c.id))
     }
 
     /// A charge elepay lists as paid that the ledger has not recorded. If

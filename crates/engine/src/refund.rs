@@ -16,10 +16,6 @@ use crate::events::EngineEvent;
 /// Metadata key carrying our refund row id, for matching after a lost answer.
 const REFUND_KEY: &str = "easyqrRefund";
 
-/// A refund whose request got no answer and that elepay still does not
-/// list after this long is recorded as not made (its amount is freed).
-const NOT_MADE_AFTER_MS: i64 = 5 * 60_000;
-
 impl Engine {
     /// Refunds `amount` of a paid attempt, counted in the register's open
     /// shift (refused when there is none: it would count in no report). The
@@ -36,15 +32,7 @@ impl Engine {
         let cfg = self.config();
         self.open_shift(&cfg.register_id)?;
         let a = ledger.attempt(attempt_id)?;
-        let Some(charge_id) = a.charge_id.clone() else {
-            return Err(EngineError::Ledger(LedgerError::Invalid {
-                field: "attempt",
-                allowed: format!(
-                    "a payment whose elepay charge id is known; {} has none yet (run reconciliation first)",
-                    a.order_no
-                ),
-            }));
-        };
+        let charge_id = self.charge_id_of(&a, "refund").await?;
         if let Some(reason) = reason {
             if reason.chars().count() > 200 || reason.chars().any(char::is_control) {
                 return Err(EngineError::Ledger(LedgerError::Invalid {
@@ -149,43 +137,82 @@ impl Engine {
 
     /// One look at elepay for a refund: its status if we know its id, or a
     /// search of the charge's refunds by our metadata if the create's answer
-    /// was lost. Not found there means it was never made: recorded as failed.
+    /// was lost. Not listed is no proof it was not made (elepay may commit
+    /// it later), so it stays requested, its amount reserved, unless the
+    /// refunds elepay lists leave no room for it: then it can never exist.
     async fn settle_refund(&self, r: &Refund, charge_id: &str) -> Result<Refund, EngineError> {
         let client = self.client_handle();
-        let remote = match &r.refund_id {
-            Some(rid) => Some(client.retrieve_refund(charge_id, rid).await),
-            None => match client.list_refunds(charge_id).await {
-                Ok(list) => list
-                    .refunds
-                    .into_iter()
-                    .find(|d| {
-                        d.metadata
-                            .as_ref()
-                            .and_then(|m| m.get(REFUND_KEY))
-                            .is_some_and(|v| *v == r.id.to_string())
-                    })
-                    .map(Ok),
-                Err(e) => Some(Err(e)),
-            },
+        let unknown = |e: elepay::Error| EngineError::RefundUnknown {
+            refund: Box::new(r.clone()),
+            reason: e.to_string(),
         };
-        match remote {
-            Some(Ok(dto)) => self.record_refund(r.id, &dto),
-            Some(Err(e)) => Err(EngineError::RefundUnknown {
-                refund: Box::new(r.clone()),
-                reason: e.to_string(),
-            }),
-            // Not (yet) listed: elepay may still be processing the lost
-            // request. Only after a grace period is it taken as not made.
-            None if self.now_ms() - r.created_at < NOT_MADE_AFTER_MS => Ok(r.clone()),
-            None => {
-                tracing::warn!(refund = r.id, "elepay has no such refund; it was not made");
-                let failed =
-                    self.ledger()
-                        .update_refund(r.id, None, RefundState::Failed, self.now_ms())?;
-                self.emit_refund(&failed);
-                Ok(failed)
-            }
+        if let Some(rid) = &r.refund_id {
+            let dto = client
+                .retrieve_refund(charge_id, rid)
+                .await
+                .map_err(unknown)?;
+            return self.record_refund(r.id, &dto);
         }
+        let list = client.list_refunds(charge_id).await.map_err(unknown)?;
+        let ours = |d: &RefundDto| {
+            d.metadata
+                .as_ref()
+                .and_then(|m| m.get(REFUND_KEY))
+                .is_some_and(|v| *v == r.id.to_string())
+        };
+        if let Some(dto) = list.refunds.iter().find(|d| ours(d)) {
+            return self.record_refund(r.id, dto);
+        }
+        let paid = self.ledger().attempt(r.attempt_id)?.amount;
+        let listed: i64 = list.refunds.iter().map(|d| d.amount).sum();
+        if !decision::refund_may_exist(paid, listed, r.amount) {
+            tracing::warn!(
+                refund = r.id,
+                "elepay's refunds leave no room for it; it was not made"
+            );
+            let failed =
+                self.ledger()
+                    .update_refund(r.id, None, RefundState::Failed, self.now_ms())?;
+            self.emit_refund(&failed);
+            return Ok(failed);
+        }
+        Ok(r.clone())
+    }
+
+    /// elepay's charge id of a paid attempt. One recorded without it (a
+    /// code read that carried no charge) is looked up and stored.
+    pub(crate) async fn charge_id_of(
+        &self,
+        a: &easyqr_ledger::Attempt,
+        source: &str,
+    ) -> Result<String, EngineError> {
+        if let Some(id) = &a.charge_id {
+            return Ok(id.clone());
+        }
+        let not_found = || {
+            EngineError::Ledger(LedgerError::Invalid {
+                field: "attempt",
+                allowed: format!(
+                    "a payment whose elepay charge is known; elepay did not name the charge of {} (try again later)",
+                    a.order_no
+                ),
+            })
+        };
+        if a.state != easyqr_ledger::AttemptState::Captured {
+            return Err(EngineError::Ledger(LedgerError::Invalid {
+                field: "attempt",
+                allowed: format!("a paid order; {} is {}", a.order_no, a.state),
+            }));
+        }
+        let found = self.find_charge(a).await?.ok_or_else(not_found)?;
+        let a = self
+            .ledger()
+            .set_charge_id(a.id, &found, source, self.now_ms())?;
+        tracing::info!(
+            order_no = a.order_no,
+            "charge id of a paid order found and stored"
+        );
+        Ok(found)
     }
 
     /// Polls a refund until elepay reports it refunded (or, for one whose
@@ -193,6 +220,7 @@ impl Engine {
     fn watch_refund(&self, id: i64, charge_id: String) {
         let engine = self.clone();
         tokio::spawn(async move {
+            // Failed looks and looks that found nothing yet both back off.
             let mut failures: u32 = 0;
             loop {
                 let cfg = engine.config();
@@ -212,6 +240,9 @@ impl Engine {
                 match engine.settle_refund(&r, &charge_id).await {
                     Ok(r) if matches!(r.status, RefundState::Refunded | RefundState::Failed) => {
                         return
+                    }
+                    Ok(r) if r.status == RefundState::Requested => {
+                        failures = failures.saturating_add(1)
                     }
                     Ok(_) => failures = 0,
                     Err(e) => {

@@ -2,9 +2,10 @@
 //! limited to what is left, and never sent twice when an answer is lost.
 #![allow(clippy::unwrap_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use easyqr_engine::EngineError;
+use easyqr_engine::{EngineError, ManualClock};
 use easyqr_ledger::{Attempt, AttemptState, LedgerError, RefundState};
 use easyqr_test_harness::world::*;
 use elepay_sim::FaultKind;
@@ -194,7 +195,8 @@ async fn a_restart_follows_refunds_left_unfinished() {
     w.ledger
         .update_refund(sent.id, Some(&dto.id), RefundState::Pending, now)
         .unwrap();
-    // Asked for six minutes ago and still unknown to elepay: not made.
+    // Asked for six minutes ago and still unknown to elepay: elepay may
+    // still commit it, so it is never given up on a timer.
     let lost = w
         .ledger
         .request_refund(a.id, amount(100), None, None, now - 6 * 60_000)
@@ -207,12 +209,13 @@ async fn a_restart_follows_refunds_left_unfinished() {
         .unwrap();
 
     assert_eq!(w.engine.resume_refunds().unwrap(), 3);
-    wait_refund(&w, lost.id, RefundState::Failed).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(
-        w.ledger.refund(recent.id).unwrap().status,
-        RefundState::Requested
-    );
+    for r in [&lost, &recent] {
+        assert_eq!(
+            w.ledger.refund(r.id).unwrap().status,
+            RefundState::Requested
+        );
+    }
     // And a new refund of that payment waits for it.
     match w.engine.refund(a.id, amount(10), None).await {
         Err(EngineError::RefundUnknown { reason, .. }) => {
@@ -249,4 +252,103 @@ async fn no_refund_without_an_open_shift() {
     let r = w.engine.refund(a.id, amount(1280), None).await.unwrap();
     assert_eq!(r.shift_id, Some(shift));
     assert_eq!(sim_refunds(&w, &charge).await.len(), 1);
+}
+
+/// Issue 12 item 10: a refund whose answer was lost and that elepay commits
+/// late is never freed on a local timer, so it is never paid twice.
+#[tokio::test]
+async fn a_refund_elepay_commits_late_is_never_freed_for_a_second_refund() {
+    let w = world().await;
+    open_shift(&w);
+    let a = paid(&w, 1280).await;
+    let charge = a.charge_id.clone().unwrap();
+    // elepay takes the request, the answer is lost, and the refund only
+    // appears ten minutes later.
+    let mut f = elepay_sim::FaultSpec::new("createRefund", FaultKind::CommitLater);
+    f.delay_ms = 10 * 60_000;
+    w.control.add_fault(f).unwrap();
+    let lost = match w.engine.refund(a.id, amount(500), None).await {
+        Err(EngineError::RefundUnknown { refund, .. }) => refund,
+        other => panic!("{other:?}"),
+    };
+    // Six minutes later (the register's clock), elepay still lists nothing.
+    let clock = Arc::new(ManualClock::new(w.engine.now_ms() + 6 * 60_000));
+    let later = w.restarted_with_clock(clock.clone());
+    w.control.advance_clock(6 * 60_000).unwrap();
+    match later.refund(a.id, amount(500), None).await {
+        Err(EngineError::RefundUnknown { reason, .. }) => {
+            assert!(reason.contains("still being checked"), "{reason}")
+        }
+        other => panic!("a second refund was let through: {other:?}"),
+    }
+    let row = w.ledger.refunds_of(a.id).unwrap();
+    assert_eq!(row.len(), 1);
+    assert_eq!(row[0].status, RefundState::Requested);
+    // The screens: nothing refundable while its fate is unknown.
+    let log = w.ledger.log(&Default::default(), 10, None).unwrap();
+    let mine = log.iter().find(|r| r.attempt.id == a.id).unwrap();
+    assert_eq!((mine.refundable(), mine.refund_unknown), (0, true));
+    // elepay commits it; the watcher finds it and follows it to the end.
+    w.control.advance_clock(4 * 60_000).unwrap();
+    wait_refund(&w, lost.id, RefundState::Pending).await;
+    w.control.advance_clock(3_000).unwrap();
+    wait_refund(&w, lost.id, RefundState::Refunded).await;
+    let remote = sim_refunds(&w, &charge).await;
+    assert_eq!(remote.iter().map(|r| r.amount).collect::<Vec<_>>(), [500]);
+}
+
+/// ...and one elepay's listed refunds leave no room for can never exist.
+#[tokio::test]
+async fn an_unlisted_refund_that_cannot_fit_the_charge_is_recorded_not_made() {
+    let w = world().await;
+    open_shift(&w);
+    let a = paid(&w, 1280).await;
+    let charge = a.charge_id.clone().unwrap();
+    let now = w.engine.now_ms();
+    // Left by a crash before the request left; then the whole payment was
+    // refunded in the elepay dashboard.
+    let lost = w
+        .ledger
+        .request_refund(a.id, amount(300), None, None, now)
+        .unwrap();
+    w.control.admin_refund(&charge, 1280).unwrap();
+    w.engine.resume_refunds().unwrap();
+    wait_refund(&w, lost.id, RefundState::Failed).await;
+}
+
+/// Issue 12 item 11: a payment recorded without its charge id (a code read
+/// that named none) is still refundable, and reconciliation stores the id.
+#[tokio::test]
+async fn a_payment_recorded_without_its_charge_id_can_be_refunded() {
+    let w = world().await;
+    let shift = open_shift(&w);
+    w.fault("retrieveCode", FaultKind::OmitCharge, 1_000);
+    let first = paid(&w, 1280).await;
+    let second = paid(&w, 760).await;
+    assert_eq!(
+        (first.charge_id.as_deref(), second.charge_id.as_deref()),
+        (None, None)
+    );
+    w.control.clear_faults();
+
+    let r = w.engine.refund(first.id, amount(1280), None).await.unwrap();
+    assert_eq!(r.status, RefundState::Pending);
+    let stored = w.ledger.attempt(first.id).unwrap().charge_id.unwrap();
+    assert_eq!(sim_refunds(&w, &stored).await.len(), 1);
+
+    let rec = w.engine.reconcile(shift).await.unwrap();
+    assert_eq!(rec.ledger_paid, 2);
+    assert!(w.ledger.attempt(second.id).unwrap().charge_id.is_some());
+    let kinds: Vec<String> = w
+        .ledger
+        .sale_timeline(second.sale_id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.entry.kind().to_owned())
+        .collect();
+    assert!(
+        kinds.contains(&"attempt.chargeFound".to_owned()),
+        "{kinds:?}"
+    );
+    assert!(w.ledger.verify().unwrap().is_intact());
 }

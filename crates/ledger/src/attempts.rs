@@ -5,7 +5,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
-use crate::entry::{AttemptChanged, AttemptReserved, Transition};
+use crate::entry::{AttemptChanged, AttemptReserved, ChargeFound, Transition};
 use crate::{
     journal, load_one, write_tx, AttemptId, AttemptState, JournalEntry, Ledger, LedgerError,
     SaleId, ShiftId,
@@ -359,6 +359,49 @@ impl Ledger {
             from: current.state,
             attempt,
         })
+    }
+
+    /// Stores elepay's charge id on a paid attempt recorded without one (a
+    /// refund needs it). The same id again changes nothing; another id, or
+    /// an attempt not paid, is refused.
+    pub fn set_charge_id(
+        &self,
+        id: AttemptId,
+        charge_id: &str,
+        source: &str,
+        now: i64,
+    ) -> Result<Attempt, LedgerError> {
+        let mut conn = self.conn();
+        let tx = write_tx(&mut conn)?;
+        let a = load_attempt(&tx, id)?;
+        match (a.state, a.charge_id.as_deref()) {
+            (_, Some(known)) if known == charge_id => return Ok(a),
+            (AttemptState::Captured, None) => {}
+            _ => {
+                return Err(LedgerError::Invalid {
+                    field: "chargeId",
+                    allowed: format!(
+                        "the charge of a paid order recorded without one; {} is {} with charge {}",
+                        a.order_no,
+                        a.state,
+                        a.charge_id.as_deref().unwrap_or("none")
+                    ),
+                })
+            }
+        }
+        tx.execute(
+            "UPDATE attempts SET charge_id = ?1, updated_at = ?2 WHERE id = ?3 AND charge_id IS NULL",
+            params![charge_id, now, id],
+        )?;
+        let entry = JournalEntry::ChargeFound(ChargeFound {
+            order_no: a.order_no.clone(),
+            charge_id: charge_id.to_owned(),
+            source: source.to_owned(),
+        });
+        journal::append(&tx, now, Some(a.sale_id), Some(id), &entry)?;
+        let a = load_attempt(&tx, id)?;
+        tx.commit()?;
+        Ok(a)
     }
 
     pub fn attempt(&self, id: AttemptId) -> Result<Attempt, LedgerError> {

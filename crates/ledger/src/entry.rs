@@ -29,6 +29,8 @@ pub enum JournalEntry {
     AttemptReserved(AttemptReserved),
     #[serde(rename = "attempt.changed")]
     AttemptChanged(AttemptChanged),
+    #[serde(rename = "attempt.chargeFound")]
+    ChargeFound(ChargeFound),
     #[serde(rename = "refund.requested")]
     RefundRequested(RefundRequested),
     #[serde(rename = "refund.changed")]
@@ -78,6 +80,17 @@ pub struct AttemptChanged {
     /// The target (`to`) with what that state needs, in the same object.
     #[serde(flatten)]
     pub to: Transition,
+}
+
+/// elepay's charge id of a paid attempt whose payment was recorded without
+/// it (a code read that carried no charge), found later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeFound {
+    pub order_no: String,
+    pub charge_id: String,
+    /// Who found it: "refund", "reconciliation".
+    pub source: String,
 }
 
 /// The target state of an [`AttemptChanged`] and its fields.
@@ -172,6 +185,7 @@ impl JournalEntry {
             JournalEntry::SaleCreated(_) => "sale.created",
             JournalEntry::AttemptReserved(_) => "attempt.reserved",
             JournalEntry::AttemptChanged(_) => "attempt.changed",
+            JournalEntry::ChargeFound(_) => "attempt.chargeFound",
             JournalEntry::RefundRequested(_) => "refund.requested",
             JournalEntry::RefundChanged(_) => "refund.changed",
         }
@@ -188,6 +202,9 @@ impl JournalEntry {
             "sale.created" => JournalEntry::SaleCreated(read("sale.created", payload)?),
             "attempt.reserved" => JournalEntry::AttemptReserved(read("attempt.reserved", payload)?),
             "attempt.changed" => JournalEntry::AttemptChanged(read("attempt.changed", payload)?),
+            "attempt.chargeFound" => {
+                JournalEntry::ChargeFound(read("attempt.chargeFound", payload)?)
+            }
             "refund.requested" => JournalEntry::RefundRequested(read("refund.requested", payload)?),
             "refund.changed" => JournalEntry::RefundChanged(read("refund.changed", payload)?),
             other => return Err(BadEntry::UnknownKind(other.to_owned())),
@@ -259,6 +276,10 @@ mod tests {
         (
             "attempt.changed",
             r#"{"errorCode":"20201","from":"creating","message":"too small","orderNo":"S1-20261128-0001","to":"rejected"}"#,
+        ),
+        (
+            "attempt.chargeFound",
+            r#"{"chargeId":"cha_1","orderNo":"S1-20261128-0001","source":"refund"}"#,
         ),
         (
             "refund.requested",

@@ -39,15 +39,27 @@ pub struct LogRow {
     pub description: Option<String>,
     /// Refunds confirmed or in progress (failed ones are not counted).
     pub refunded: i64,
+    /// A refund was sent whose answer was lost and elepay does not list
+    /// yet: it may still be made, so nothing more can be refunded until
+    /// elepay says.
+    pub refund_unknown: bool,
     /// Paid after its shift had closed.
     pub late: bool,
+    /// What can still be refunded now (see [`LogRow::refundable`]).
+    #[serde(rename = "refundable")]
+    refundable_now: i64,
 }
 
 impl LogRow {
-    /// What can still be refunded.
+    /// What can still be refunded: the paid amount less refunds not failed,
+    /// and nothing while a refund's fate is unknown.
     pub fn refundable(&self) -> i64 {
-        if self.attempt.state == AttemptState::Captured {
-            self.attempt.amount - self.refunded
+        self.refundable_now
+    }
+
+    fn refundable_of(attempt: &Attempt, refunded: i64, refund_unknown: bool) -> i64 {
+        if attempt.state == AttemptState::Captured && !refund_unknown {
+            attempt.amount - refunded
         } else {
             0
         }
@@ -149,7 +161,8 @@ impl LogFilter {
 /// Columns after the attempt's own (see [`log_row`]).
 const LOG_EXTRA: &str = "s.description,
     (SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.attempt_id = a.id AND r.status != 'failed'),
-    EXISTS (SELECT 1 FROM late_captures l WHERE l.attempt_id = a.id)";
+    EXISTS (SELECT 1 FROM late_captures l WHERE l.attempt_id = a.id),
+    EXISTS (SELECT 1 FROM refunds r WHERE r.attempt_id = a.id AND r.status = 'requested')";
 
 /// The log's query for a condition from [`LogFilter::to_sql`].
 pub(crate) fn log_select(cond: &str) -> String {
@@ -159,10 +172,14 @@ pub(crate) fn log_select(cond: &str) -> String {
 }
 
 pub(crate) fn log_row(r: &Row<'_>) -> rusqlite::Result<LogRow> {
+    let attempt = attempt_from_row(r)?;
+    let (refunded, refund_unknown) = (r.get(17)?, r.get(19)?);
     Ok(LogRow {
-        attempt: attempt_from_row(r)?,
+        refundable_now: LogRow::refundable_of(&attempt, refunded, refund_unknown),
+        attempt,
         description: r.get(16)?,
-        refunded: r.get(17)?,
+        refunded,
+        refund_unknown,
         late: r.get(18)?,
     })
 }

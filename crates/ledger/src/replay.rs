@@ -9,7 +9,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 
-use crate::entry::{AttemptChanged, AttemptReserved, Transition};
+use crate::entry::{AttemptChanged, AttemptReserved, ChargeFound, Transition};
 use crate::journal::BadRow;
 use crate::{JournalEntry, LedgerError};
 
@@ -101,6 +101,14 @@ fn attempt_columns(e: &JournalEntry) -> Vec<(&'static str, Value)> {
             }
             cols
         }
+        JournalEntry::ChargeFound(ChargeFound {
+            order_no,
+            charge_id,
+            ..
+        }) => vec![
+            ("order_no", order_no.as_str().into()),
+            ("charge_id", charge_id.as_str().into()),
+        ],
         _ => Vec::new(),
     }
 }
@@ -141,7 +149,8 @@ fn bad(seq: i64, reason: String) -> Option<BadRow> {
 pub(crate) fn check_attempts(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
     let mut journal = conn.prepare(
         "SELECT seq, attempt_id, sale_id, kind, payload FROM journal
-         WHERE attempt_id IS NOT NULL AND kind IN ('attempt.reserved', 'attempt.changed')
+         WHERE attempt_id IS NOT NULL
+           AND kind IN ('attempt.reserved', 'attempt.changed', 'attempt.chargeFound')
          ORDER BY attempt_id, seq",
     )?;
     let cols = ATTEMPT_COLUMNS;

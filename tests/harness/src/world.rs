@@ -61,13 +61,12 @@ impl World {
     /// A second engine over the same ledger and simulator: the app "after a
     /// restart" (the first engine's pollers may still run).
     pub fn restarted(&self) -> Engine {
-        Engine::new(
-            self.ledger.clone(),
-            client_for(&self.sim),
-            Arc::new(SystemClock),
-            config(),
-        )
-        .unwrap()
+        self.restarted_with_clock(Arc::new(SystemClock))
+    }
+
+    /// [`World::restarted`] on a clock the test moves.
+    pub fn restarted_with_clock(&self, clock: Arc<dyn Clock>) -> Engine {
+        Engine::new(self.ledger.clone(), client_for(&self.sim), clock, config()).unwrap()
     }
 
     /// Waits (bounded) until the attempt reaches `state`.

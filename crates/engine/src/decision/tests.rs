@@ -372,3 +372,20 @@ fn checks_back_off_after_failures_and_cap() {
     let long = Some(Duration::from_secs(50));
     assert!(next_check_delay(base, cap, 1, long) == cap);
 }
+
+#[test]
+fn a_refund_elepay_does_not_list_is_given_up_only_when_it_cannot_fit() {
+    // (paid, refunds elepay lists, the unlisted refund's amount, may exist)
+    for (paid, listed, amount, may) in [
+        (1280, 0, 1280, true),
+        (1280, 780, 500, true),
+        (1280, 781, 500, false),
+        (1280, 1280, 1, false),
+    ] {
+        assert_eq!(
+            refund_may_exist(paid, listed, amount),
+            may,
+            "{paid} {listed} {amount}"
+        );
+    }
+}
