@@ -89,6 +89,13 @@ async fn sigkill_at_random_instants_loses_nothing() {
     let data = dir.path().to_path_buf();
     let seen = Arc::new(Mutex::new(Seen::default()));
     let mut kills = 0;
+    // Every sale is rung up in a shift.
+    let opened = cli(&data, &base)
+        .args(["shift-open", "--cashier", "crash"])
+        .status()
+        .await
+        .unwrap();
+    assert!(opened.success());
 
     for t in 0..trials {
         // Network trouble on the create for about a third of the trials.

@@ -36,9 +36,44 @@ async fn tab(app: &App, name: &str) {
         .unwrap();
 }
 
-/// Rings up ¥1,280 with the keyboard and waits for the QR.
-async fn charge_1280(app: &mut App) -> Value {
+/// No sale outside a shift: with none open, the Register tab asks for the
+/// cashier's name in place; Enter there opens the shift (and rings up
+/// nothing).
+async fn open_shift_at_the_register(app: &mut App) {
     app.in_cashier().await;
+    app.wait_for("body[data-shift-open]", "the shift state")
+        .await;
+    if app.attr("body", "data-shift-open").await.as_deref() == Some("true") {
+        return;
+    }
+    let name = app
+        .wait_for(
+            "#shift-gate:not([hidden]) #gate-cashier",
+            "the register's open-shift form",
+        )
+        .await;
+    app.shot("cashier-no-shift").await;
+    name.click().await.unwrap();
+    name.send_keys("佐藤\u{E007}").await.unwrap();
+    app.wait_for("body[data-shift-open='true']", "the shift to be open")
+        .await;
+    assert!(app.attr("#shift-gate", "hidden").await.is_some());
+    let st = app.invoke("shift_status", json!({})).await.unwrap();
+    assert_eq!(st["open"]["shift"]["cashier"], "佐藤");
+    assert_eq!(
+        st["open"]["unresolved"]["count"], 0,
+        "Enter rang up nothing"
+    );
+    app.client
+        .execute("document.activeElement?.blur();", vec![])
+        .await
+        .unwrap();
+}
+
+/// Rings up ¥1,280 with the keyboard and waits for the QR (opening a shift
+/// at the register first when none is open).
+async fn charge_1280(app: &mut App) -> Value {
+    open_shift_at_the_register(app).await;
     app.keys("1280").await;
     let shown = app
         .client

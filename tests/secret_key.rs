@@ -110,6 +110,9 @@ async fn the_secret_key_never_reaches_a_window_or_a_log() {
         assert_eq!(info["mode"], "test");
         assert_eq!(info["key"]["set"], true);
         assert_eq!(info["key"]["last4"], "7Q4Z", "only the last four are shown");
+        app.invoke("open_shift", json!({ "cashier": "佐藤" }))
+            .await
+            .unwrap();
         app.keys("980\u{E007}").await;
         app.wait_for(
             "#pay-active[data-status='pending']",

@@ -178,6 +178,11 @@ async fn main() {
         drop(app.close().await);
     }
     let mut app = App::start("bench", &[]).await;
+    // Every sale is rung up in a shift.
+    app.in_cashier().await;
+    app.invoke("open_shift", json!({ "cashier": "bench" }))
+        .await
+        .unwrap();
     let mut to_qr = Vec::new();
     let mut paid_customer = Vec::new();
     let mut paid_cashier = Vec::new();

@@ -11,6 +11,7 @@ import * as register from './register.js';
 import * as payments from './payments.js';
 import { initSettings, openSettings, renderKeyStatus, setSimulatorUrl, relabelSettings } from './settings.js';
 import { initHistory, openTransactions, openShift, relabelHistory } from './history.js';
+import { initShiftGate, refreshShiftGate, requireShift } from './shift-gate.js';
 
 const TABS = ['register', 'transactions', 'shift', 'settings'];
 let currentTab = 'register';
@@ -150,7 +151,8 @@ async function onCharge(req) {
     await payments.charge(req);
   } catch (err) {
     const text = errorText(err);
-    register.showChargeError(text);
+    if (err?.code === 'no_open_shift') requireShift();
+    else register.showChargeError(text);
     announce(text.title, true);
     throw err;
   }
@@ -161,6 +163,7 @@ async function main() {
   initTabs();
   initHistory();
   const reg = register.initRegister({ onCharge });
+  initShiftGate({ onOpened: (x) => announce(t('shift.opened', { id: x.shift.id, cashier: x.shift.cashier })) });
   initSettings({
     onSaved: (saved) => {
       info = { ...info, storeName: saved.storeName, registerId: saved.registerId, language: saved.language };
@@ -215,6 +218,7 @@ async function main() {
     onPendingCount: (n) => { pendingCount = n; renderPendingCount(); },
   });
   payments.setMode(info.mode);
+  await refreshShiftGate();
   renderHeader();
   document.body.classList.add('ready');
   // When the register became usable, and when the process started (read

@@ -6,6 +6,7 @@ import { t, errorText } from './i18n.js';
 import { yen, hhmmss, dateTime, walletName, asciiDigits } from './format.js';
 import { confirmDialog } from './dialog.js';
 import { api } from './cashier-api.js';
+import { refreshShiftGate } from './shift-gate.js';
 
 const PAGE = 50;
 const STATUS = {
@@ -294,9 +295,22 @@ export async function openShift() {
     showInfo(status, open ? t('shift.opened', { id: open.shift.id, cashier: open.shift.cashier }) : t('shift.none'));
     if (open || !report || report.shift.closedAt == null) renderReport(open);
     renderPast(st.past);
+    renderOutside(st.outsideShifts);
+    await refreshShiftGate();
   } catch (err) {
     showError(status, err);
   }
+}
+
+/** Sales an older ledger kept outside any shift: in no X/Z report. */
+function renderOutside(o) {
+  const box = $('#outside-shifts');
+  box.hidden = !o;
+  if (!o) return;
+  $('#outside-text').textContent = t('shift.outside', {
+    paid: o.paid.count, amount: yen(o.paid.amount), net: yen(o.netSales),
+    from: o.firstAt == null ? '—' : dateTime(o.firstAt), to: o.lastAt == null ? '—' : dateTime(o.lastAt),
+  });
 }
 
 async function openNewShift(e) {

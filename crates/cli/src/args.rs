@@ -134,10 +134,14 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
-    /// X report of the open shift, or the Z report of --shift.
+    /// X report of the open shift, or the Z report of --shift, or the sales
+    /// stored outside any shift (--outside-shifts).
     Report {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "outside_shifts")]
         shift: Option<i64>,
+        /// Sales an older ledger stored outside any shift (in no X/Z report).
+        #[arg(long, conflicts_with = "csv")]
+        outside_shifts: bool,
         /// Write it as CSV to this file ("-" for stdout) instead of JSON.
         #[arg(long)]
         csv: Option<PathBuf>,

@@ -59,7 +59,7 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             req.checked()?;
             let r = register(&cli, &books)?;
             let rx = r.engine().subscribe();
-            let result = r.charge(&req).await;
+            let result = r.charge(&req).await.map_err(|e| shift_hint(e, reg));
             follow(&r, rx, result, *no_wait).await
         }
         Command::Retry { sale } => {
@@ -129,7 +129,10 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             elepay::Amount::new(*amount).map_err(|e| PosError::invalid("amount", e.to_string()))?;
             books.attempt_in(&which, AttemptState::Captured)?;
             let r = register(&cli, &books)?;
-            let mut refund = r.refund_of(&which, *amount, reason.as_deref()).await?;
+            let mut refund = r
+                .refund_of(&which, *amount, reason.as_deref())
+                .await
+                .map_err(|e| shift_hint(e, reg))?;
             print(json!({ "refund": refund }));
             if !*no_wait {
                 refund = r
@@ -180,9 +183,17 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             })
         }
         Command::Report {
+            outside_shifts: true,
+            ..
+        } => {
+            print(json!({ "outsideShifts": books.outside_shifts()? }));
+            Ok(0)
+        }
+        Command::Report {
             shift,
             csv,
             utc_offset_minutes,
+            ..
         } => {
             let id = books
                 .shift_or_current(reg, *shift)
@@ -225,6 +236,17 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
 }
 
 /// Names the flag a use case's error is about, as the user typed it.
+/// A refusal for want of a shift says how to open one from here.
+fn shift_hint(mut e: PosError, register: &str) -> PosError {
+    if e.code == easyqr_pos_core::ErrorCode::NoOpenShift {
+        e.message = format!(
+            "{} — run: easyqr-cli --register {register} shift-open --cashier NAME",
+            e.message
+        );
+    }
+    e
+}
+
 fn flag(mut e: PosError, flag: &str) -> PosError {
     if e.field.is_some() && !e.message.starts_with(flag) {
         e.message = format!("{flag}: {}", e.message);

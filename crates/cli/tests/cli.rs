@@ -14,7 +14,15 @@ struct Env {
     dir: tempfile::TempDir,
 }
 
+/// A data folder whose register has a shift open (no sale outside one).
 async fn env() -> Env {
+    let e = env_without_shift().await;
+    let o = e.run(None, &["shift-open", "--cashier", "テスト"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    e
+}
+
+async fn env_without_shift() -> Env {
     let sim = elepay_sim::start_frozen(KEY).await.unwrap();
     Env {
         sim,
@@ -317,7 +325,7 @@ async fn out_of_range_settings_are_refused_by_name() {
 
 #[tokio::test]
 async fn a_shift_from_open_to_z_report_with_log_and_csv() {
-    let e = env().await;
+    let e = env_without_shift().await;
     let ok = |o: &Output| assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
     let o = e.run(None, &["shift-open", "--cashier", "佐藤"]).await;
     ok(&o);
@@ -459,6 +467,7 @@ async fn refund_waits_for_elepay_and_refuses_more_than_is_left() {
     let order_no = order["orderNo"].as_str().unwrap().to_owned();
 
     // A refund counts in the shift it is made in: none without one.
+    assert_eq!(e.run(None, &["shift-close"]).await.status.code(), Some(0));
     let o = e
         .run(
             Some(KEY),
@@ -466,7 +475,11 @@ async fn refund_waits_for_elepay_and_refuses_more_than_is_left() {
         )
         .await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("open a shift first"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("shift-open --cashier"),
+        "{}",
+        stderr(&o)
+    );
     let o = e.run(None, &["shift-open", "--cashier", "佐藤"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 
@@ -519,4 +532,25 @@ async fn refund_waits_for_elepay_and_refuses_more_than_is_left() {
     );
     let o = e.run(None, &["log", "--order-no", &order_no]).await;
     assert_eq!(lines(&o)[0]["row"]["refunded"], 1000);
+}
+
+/// Issue 12 item 2: no charge outside a shift; the refusal names the shift
+/// and how to open one, and nothing reaches elepay.
+#[tokio::test]
+async fn a_charge_without_an_open_shift_is_refused_naming_the_shift() {
+    let e = env_without_shift().await;
+    let o = e
+        .run(Some(KEY), &["charge", "--amount", "500", "--no-wait"])
+        .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("no shift is open on register R1"), "{err}");
+    assert!(err.contains("shift-open --cashier"), "{err}");
+    assert!(e.sim.control().codes().is_empty(), "nothing sent");
+    let log = e.run(None, &["log"]).await;
+    assert!(lines(&log).is_empty());
+    // Sales an older ledger kept outside any shift have a report of their own.
+    let o = e.run(None, &["report", "--outside-shifts"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(&o)[0]["outsideShifts"]["paid"]["count"], 0);
 }

@@ -20,19 +20,24 @@ pub struct Checkout {
 }
 
 impl Engine {
-    /// Rings up `amount` and creates its first EasyQR code.
+    /// Rings up `amount` in the register's open shift and creates its first
+    /// EasyQR code. No open shift: `NoOpenShift`, before anything is sent.
     pub async fn charge(
         &self,
         amount: Amount,
         description: Option<&str>,
     ) -> Result<Checkout, EngineError> {
         let cfg = self.config();
-        let ledger = self.ledger();
-        let shift = ledger.current_shift(&cfg.register_id)?;
         let now = self.now_ms();
         let date = business_date(now, cfg.utc_offset_minutes);
-        let reserved =
-            ledger.start_sale(amount, description, shift, &cfg.order_prefix, &date, now)?;
+        let reserved = self.ledger().start_sale(
+            amount,
+            description,
+            &cfg.register_id,
+            &cfg.order_prefix,
+            &date,
+            now,
+        )?;
         self.create(reserved).await
     }
 

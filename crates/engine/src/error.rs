@@ -51,10 +51,6 @@ pub enum EngineError {
     /// looked up at elepay until found (then followed) or known not made.
     #[error("no answer from elepay about the refund ({reason}); it is being checked, do not refund again until it shows refunded or failed")]
     RefundUnknown { refund: Box<Refund>, reason: String },
-    /// A refund counts in the shift it is made in, so the register needs an
-    /// open one (otherwise the refund would count in no report).
-    #[error("open a shift first; a refund counts in the shift it is made in")]
-    NoOpenShift { register: String },
 }
 
 impl EngineError {
@@ -63,7 +59,7 @@ impl EngineError {
         match self {
             EngineError::Invalid(v) => Some(&v.field),
             EngineError::Ledger(LedgerError::Invalid { field, .. }) => Some(field),
-            EngineError::NoOpenShift { .. } => Some("shift"),
+            EngineError::Ledger(LedgerError::NoOpenShift { .. }) => Some("shift"),
             _ => None,
         }
     }

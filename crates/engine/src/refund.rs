@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use easyqr_ledger::{AttemptId, LedgerError, Refund, RefundState, ShiftId};
+use easyqr_ledger::{AttemptId, LedgerError, Refund, RefundState};
 use elepay::{Amount, RefundDto, RefundReq, RefundStatus};
 
 use crate::decision;
@@ -54,10 +54,10 @@ impl Engine {
                 }
             }
         }
-        // Read again: the shift may have been closed while an earlier refund
-        // was being checked.
-        let shift = self.open_shift(&cfg.register_id)?;
-        let r = ledger.request_refund(attempt_id, amount, reason, Some(shift), self.now_ms())?;
+        // The ledger reads the open shift as it records the request (it may
+        // have been closed while an earlier refund was being checked).
+        let r =
+            ledger.request_refund(attempt_id, amount, reason, &cfg.register_id, self.now_ms())?;
         self.emit_refund(&r);
         let req = RefundReq {
             amount,
@@ -99,13 +99,16 @@ impl Engine {
         }
     }
 
-    /// The register's open shift, which every refund counts in.
-    fn open_shift(&self, register: &str) -> Result<ShiftId, EngineError> {
-        self.ledger()
-            .current_shift(register)?
-            .ok_or_else(|| EngineError::NoOpenShift {
+    /// Refuses early (before anything is looked up at elepay) when the
+    /// register has no open shift; the ledger checks again as it records.
+    fn open_shift(&self, register: &str) -> Result<(), EngineError> {
+        match self.ledger().current_shift(register)? {
+            Some(_) => Ok(()),
+            None => Err(LedgerError::NoOpenShift {
                 register: register.to_owned(),
-            })
+            }
+            .into()),
+        }
     }
 
     /// Follows every refund a restart left unfinished.

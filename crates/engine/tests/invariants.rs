@@ -379,6 +379,7 @@ async fn a_server_m002007_gets_a_clear_message_and_no_qr() {
     let other_ledger = std::sync::Arc::new(
         easyqr_ledger::Ledger::open(&other_dir.path().join("l.sqlite3")).unwrap(),
     );
+    other_ledger.open_shift("R1", "b", 0).unwrap();
     let other = Engine::new(
         other_ledger.clone(),
         client_for(&w.sim),
@@ -553,4 +554,84 @@ async fn a_code_the_ledger_could_not_record_is_never_shown_and_the_sale_can_retr
         .unwrap();
     let retry = w.engine.retry(first.sale_id).await.unwrap();
     assert_ne!(retry.attempt.order_no, first.order_no);
+}
+
+/// Issue 12 item 2: no sale outside a shift. Nothing is recorded and
+/// nothing is sent to elepay.
+#[tokio::test]
+async fn no_charge_without_an_open_shift() {
+    let w = world_without_shift(config()).await;
+    let err = w.engine.charge(amount(500), None).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            EngineError::Ledger(easyqr_ledger::LedgerError::NoOpenShift { register }) if register == "R1"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.field(), Some("shift"));
+    assert!(w.ledger.recent_attempts(10, None).unwrap().is_empty());
+    assert!(w.sim_codes().is_empty(), "nothing sent to elepay");
+    // Once the shift is open the sale goes through and is in it.
+    let shift = w
+        .ledger
+        .open_shift("R1", "佐藤", w.engine.now_ms())
+        .unwrap();
+    let c = w.engine.charge(amount(500), None).await.unwrap();
+    assert_eq!(c.attempt.shift_id, Some(shift));
+}
+
+/// Issue 12 item 9b: a charge racing a shift close lands in its shift
+/// before the close or in the next one, never in a shift already closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_racing_a_close_never_lands_in_a_closed_shift() {
+    let w = world().await;
+    let ledger = w.ledger.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    // Shifts close and open as fast as the ledger allows while sales ring up.
+    let churn = std::thread::spawn(move || {
+        let mut n = 0;
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            ledger.close_shift("R1", 0).unwrap();
+            ledger.open_shift("R1", "b", 0).unwrap();
+            n += 1;
+        }
+        n
+    });
+    for i in 0..60 {
+        match w.engine.charge(amount(100 + i), None).await {
+            Ok(_) | Err(EngineError::Ledger(easyqr_ledger::LedgerError::NoOpenShift { .. })) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(churn.join().unwrap() > 0);
+    // In journal order, every sale names the shift open at that point.
+    let late: Vec<(i64, i64)> = w.ledger.with_connection(|c| {
+        let mut open = None;
+        let mut bad = Vec::new();
+        let mut stmt = c
+            .prepare("SELECT seq, kind, payload FROM journal ORDER BY seq")
+            .unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            let (seq, kind, payload): (i64, String, String) =
+                (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
+            let p: serde_json::Value = serde_json::from_str(&payload).unwrap();
+            match kind.as_str() {
+                "shift.opened" => open = p["shiftId"].as_i64(),
+                "shift.closed" => open = None,
+                "sale.created" if p["shiftId"].as_i64() != open => {
+                    bad.push((seq, p["shiftId"].as_i64().unwrap_or(0)))
+                }
+                _ => {}
+            }
+        }
+        bad
+    });
+    assert!(
+        late.is_empty(),
+        "sales journaled in a shift not open then: {late:?}"
+    );
 }

@@ -17,7 +17,7 @@ async fn pay_one(w: &World, yen: i64) -> easyqr_ledger::Attempt {
 #[tokio::test]
 async fn a_matching_shift_is_clean_across_every_page() {
     let w = world().await;
-    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    let shift = w.shift();
     // More than one page of 100 charges.
     for i in 0..105 {
         pay_one(&w, 100 + i).await;
@@ -30,7 +30,7 @@ async fn a_matching_shift_is_clean_across_every_page() {
 #[tokio::test]
 async fn a_paid_code_the_register_never_saw_is_recorded_once_confirmed() {
     let w = world().await;
-    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    let shift = w.shift();
     pay_one(&w, 500).await;
     // The create reached elepay, its answer did not: the attempt is burned
     // and never shown, but the code exists and gets paid anyway (a phone
@@ -79,7 +79,7 @@ async fn a_paid_code_the_register_never_saw_is_recorded_once_confirmed() {
 #[tokio::test]
 async fn dashboard_refunds_local_ghosts_and_other_registers() {
     let w = world().await;
-    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    let shift = w.shift();
     let refunded = pay_one(&w, 1280).await;
     w.control
         .admin_refund(refunded.charge_id.as_deref().unwrap(), 280)
@@ -148,7 +148,7 @@ async fn dashboard_refunds_local_ghosts_and_other_registers() {
 #[tokio::test]
 async fn an_amount_that_differs_from_elepay_is_reported() {
     let w = world().await;
-    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    let shift = w.shift();
     let a = pay_one(&w, 1280).await;
     // The ledger row says something else than elepay (an edit behind the
     // journal's back, which verify also reports).
@@ -172,10 +172,9 @@ async fn an_amount_that_differs_from_elepay_is_reported() {
 #[tokio::test]
 async fn back_to_back_shifts_do_not_claim_each_others_payments() {
     let w = world().await;
-    let first = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    let first = w.shift();
     pay_one(&w, 500).await;
-    w.ledger.close_shift("R1", w.engine.now_ms()).unwrap();
-    let second = w.ledger.open_shift("R1", "b", w.engine.now_ms()).unwrap();
+    let second = w.next_shift("b");
     pay_one(&w, 700).await;
     // Each shift's window reaches into the other's (the simulator's clock
     // stands still, so both payments lie in both windows).
@@ -210,7 +209,7 @@ async fn closed_then_paid_with_a_refused_retry(
 #[tokio::test]
 async fn a_late_payment_is_recorded_on_the_code_elepay_says_was_paid() {
     let w = world().await;
-    let shift = w.ledger.open_shift("R1", "a", w.engine.now_ms()).unwrap();
+    let shift = w.shift();
     let (a1, a2) = closed_then_paid_with_a_refused_retry(&w).await;
     let r = w.engine.reconcile(shift).await.unwrap();
     assert!(

@@ -31,12 +31,9 @@ async fn wait_refund(w: &World, id: i64, status: RefundState) {
     );
 }
 
-/// Refunds count in the shift they are made in; the engine refuses one
-/// without an open shift.
+/// Refunds count in the shift they are made in (the world opens one).
 fn open_shift(w: &World) -> i64 {
-    w.ledger
-        .open_shift("R1", "佐藤", w.engine.now_ms())
-        .unwrap()
+    w.shift()
 }
 
 async fn sim_refunds(w: &World, charge: &str) -> Vec<elepay::RefundDto> {
@@ -50,16 +47,9 @@ async fn sim_refunds(w: &World, charge: &str) -> Vec<elepay::RefundDto> {
 #[tokio::test]
 async fn a_refund_is_followed_until_refunded_and_counts_in_the_shift_it_was_made_in() {
     let w = world().await;
-    let first = w
-        .ledger
-        .open_shift("R1", "佐藤", w.engine.now_ms())
-        .unwrap();
+    let first = w.shift();
     let a = paid(&w, 1280).await;
-    w.ledger.close_shift("R1", w.engine.now_ms()).unwrap();
-    let second = w
-        .ledger
-        .open_shift("R1", "鈴木", w.engine.now_ms())
-        .unwrap();
+    let second = w.next_shift("鈴木");
 
     let r = w
         .engine
@@ -178,7 +168,7 @@ async fn a_restart_follows_refunds_left_unfinished() {
     // recorded as requested whose request never reached elepay.
     let sent = w
         .ledger
-        .request_refund(a.id, amount(500), None, None, now)
+        .request_refund(a.id, amount(500), None, "R1", now)
         .unwrap();
     let dto = client_for(&w.sim)
         .create_refund(
@@ -199,13 +189,13 @@ async fn a_restart_follows_refunds_left_unfinished() {
     // still commit it, so it is never given up on a timer.
     let lost = w
         .ledger
-        .request_refund(a.id, amount(100), None, None, now - 6 * 60_000)
+        .request_refund(a.id, amount(100), None, "R1", now - 6 * 60_000)
         .unwrap();
     // Asked for just now: elepay may still be working on it, so it stays
     // "being checked" (and its amount stays reserved).
     let recent = w
         .ledger
-        .request_refund(a.id, amount(50), None, None, now)
+        .request_refund(a.id, amount(50), None, "R1", now)
         .unwrap();
 
     assert_eq!(w.engine.resume_refunds().unwrap(), 3);
@@ -232,14 +222,11 @@ async fn a_restart_follows_refunds_left_unfinished() {
 async fn no_refund_without_an_open_shift() {
     let w = world().await;
     let a = paid(&w, 1280).await;
+    w.ledger.close_shift("R1", w.engine.now_ms()).unwrap();
     match w.engine.refund(a.id, amount(1280), None).await {
-        Err(e @ EngineError::NoOpenShift { .. }) => {
-            assert!(matches!(e, EngineError::NoOpenShift { .. }), "{e:?}");
+        Err(e @ EngineError::Ledger(LedgerError::NoOpenShift { .. })) => {
             assert_eq!(e.field(), Some("shift"));
-            assert_eq!(
-                e.to_string(),
-                "open a shift first; a refund counts in the shift it is made in"
-            );
+            assert!(e.to_string().contains("open one first"), "{e}");
         }
         other => panic!("{other:?}"),
     }
@@ -248,7 +235,10 @@ async fn no_refund_without_an_open_shift() {
     let charge = a.charge_id.clone().unwrap();
     assert!(sim_refunds(&w, &charge).await.is_empty());
     // Once a shift is open, the same refund goes through and counts in it.
-    let shift = open_shift(&w);
+    let shift = w
+        .ledger
+        .open_shift("R1", "鈴木", w.engine.now_ms())
+        .unwrap();
     let r = w.engine.refund(a.id, amount(1280), None).await.unwrap();
     assert_eq!(r.shift_id, Some(shift));
     assert_eq!(sim_refunds(&w, &charge).await.len(), 1);
@@ -309,7 +299,7 @@ async fn an_unlisted_refund_that_cannot_fit_the_charge_is_recorded_not_made() {
     // refunded in the elepay dashboard.
     let lost = w
         .ledger
-        .request_refund(a.id, amount(300), None, None, now)
+        .request_refund(a.id, amount(300), None, "R1", now)
         .unwrap();
     w.control.admin_refund(&charge, 1280).unwrap();
     w.engine.resume_refunds().unwrap();

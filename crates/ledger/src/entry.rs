@@ -152,6 +152,9 @@ pub struct RefundRequested {
     pub refund: i64,
     pub amount: i64,
     pub reason: Option<String>,
+    /// The shift it counts in. Not journaled before schema v5: `None` there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift_id: Option<ShiftId>,
 }
 
 /// elepay's answer about a refund; `refund_id` is elepay's id when this
@@ -288,6 +291,10 @@ mod tests {
         (
             "refund.requested",
             r#"{"amount":100,"reason":null,"refund":2}"#,
+        ),
+        (
+            "refund.requested",
+            r#"{"amount":100,"reason":null,"refund":3,"shiftId":2}"#,
         ),
         (
             "refund.changed",

@@ -37,6 +37,9 @@ pub enum LedgerError {
     NotFound { what: &'static str, id: String },
     #[error("ledger data is inconsistent: {0}")]
     Corrupt(String),
+    /// Every sale and refund counts in the register's open shift.
+    #[error("no shift is open on register {register}; open one first (every sale and refund counts in the shift it is made in)")]
+    NoOpenShift { register: String },
     #[error("{field}: {allowed}")]
     Invalid {
         field: &'static str,

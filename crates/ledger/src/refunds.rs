@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::attempts::load_attempt;
 use crate::entry::{RefundChanged, RefundRequested};
+use crate::shifts::open_shift_id;
 use crate::{
     journal, load_one, write_tx, AttemptId, AttemptState, JournalEntry, Ledger, LedgerError,
     RefundState, ShiftId, StateTotal,
@@ -65,14 +66,15 @@ fn load_refund(conn: &Connection, id: i64) -> Result<Refund, LedgerError> {
     load_one(conn, &sql, id, "refund", refund_from_row)
 }
 
-/// A shift's refunds by status, for its X/Z report.
+/// A shift's refunds by status, for its X/Z report (`None`: the refunds
+/// stored with no shift).
 pub(crate) fn refund_totals(
     conn: &Connection,
-    shift_id: ShiftId,
+    shift_id: Option<ShiftId>,
 ) -> Result<RefundTotals, LedgerError> {
     let mut refunds = RefundTotals::default();
     let mut stmt = conn.prepare_cached(
-        "SELECT status, count(*), sum(amount) FROM refunds WHERE shift_id = ?1 GROUP BY status",
+        "SELECT status, count(*), sum(amount) FROM refunds WHERE shift_id IS ?1 GROUP BY status",
     )?;
     let mut rows = stmt.query([shift_id])?;
     while let Some(r) = rows.next()? {
@@ -94,18 +96,20 @@ pub(crate) fn refund_totals(
 
 impl Ledger {
     /// Records a refund request for a captured attempt before it is sent, so
-    /// a crash mid-request leaves a trace. The cumulative amount of refunds
-    /// not failed may not exceed what was paid.
+    /// a crash mid-request leaves a trace. It counts in the register's open
+    /// shift (read in the same transaction; none: `NoOpenShift`). The
+    /// cumulative amount of refunds not failed may not exceed what was paid.
     pub fn request_refund(
         &self,
         attempt_id: AttemptId,
         amount: elepay::Amount,
         reason: Option<&str>,
-        shift_id: Option<ShiftId>,
+        register_id: &str,
         now: i64,
     ) -> Result<Refund, LedgerError> {
         let mut conn = self.conn();
         let tx = write_tx(&mut conn)?;
+        let shift_id = open_shift_id(&tx, register_id)?;
         let a = load_attempt(&tx, attempt_id)?;
         if a.state != AttemptState::Captured {
             return Err(LedgerError::Invalid {
@@ -135,6 +139,7 @@ impl Ledger {
             refund: id,
             amount: amount.yen(),
             reason: reason.map(str::to_owned),
+            shift_id: Some(shift_id),
         });
         journal::append(&tx, now, Some(a.sale_id), Some(attempt_id), &entry)?;
         let r = load_refund(&tx, id)?;

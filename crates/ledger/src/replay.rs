@@ -318,9 +318,20 @@ pub(crate) fn check_sales(conn: &Connection) -> Result<Option<BadRow>, LedgerErr
     }
 }
 
+/// What a refund's journal rows say its row holds.
+struct RefundExpected {
+    seq: i64,
+    attempt: Value,
+    amount: Value,
+    status: Value,
+    refund_id: Value,
+    /// `None`: journaled before the shift was (not checked).
+    shift: Option<Value>,
+}
+
 /// Refunds are few per shift, so they are replayed in memory.
 pub(crate) fn check_refunds(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
-    let mut expected: HashMap<i64, (i64, Value, Value, Value, Value)> = HashMap::new();
+    let mut expected: HashMap<i64, RefundExpected> = HashMap::new();
     let mut journal = conn.prepare(
         "SELECT seq, kind, attempt_id, payload FROM journal
          WHERE kind IN ('refund.requested', 'refund.changed') ORDER BY seq",
@@ -331,13 +342,14 @@ pub(crate) fn check_refunds(conn: &Connection) -> Result<Option<BadRow>, LedgerE
         let payload: String = r.get(3)?;
         match entry!(seq, &kind, &payload) {
             JournalEntry::RefundRequested(p) => {
-                let fields = (
+                let fields = RefundExpected {
                     seq,
-                    Value::from(attempt),
-                    Value::from(p.amount),
-                    Value::from("requested"),
-                    Value::Null,
-                );
+                    attempt: Value::from(attempt),
+                    amount: Value::from(p.amount),
+                    status: Value::from("requested"),
+                    refund_id: Value::Null,
+                    shift: p.shift_id.map(Value::from),
+                };
                 expected.insert(p.refund, fields);
             }
             JournalEntry::RefundChanged(p) => {
@@ -347,33 +359,37 @@ pub(crate) fn check_refunds(conn: &Connection) -> Result<Option<BadRow>, LedgerE
                         format!("refund {} changes before it was requested", p.refund),
                     ));
                 };
-                e.0 = seq;
-                e.3 = Value::from(p.status.as_str());
+                e.seq = seq;
+                e.status = Value::from(p.status.as_str());
                 if let Some(refund_id) = p.refund_id {
-                    e.4 = Value::from(refund_id);
+                    e.refund_id = Value::from(refund_id);
                 }
             }
             _ => {}
         }
     }
-    let mut table =
-        conn.prepare("SELECT id, attempt_id, amount, status, refund_id FROM refunds ORDER BY id")?;
+    let mut table = conn.prepare(
+        "SELECT id, attempt_id, amount, status, refund_id, shift_id FROM refunds ORDER BY id",
+    )?;
     let mut rows = table.query([])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let Some((seq, attempt, amount, status, refund_id)) = expected.remove(&id) else {
+        let Some(e) = expected.remove(&id) else {
             return Ok(bad(0, format!("refund {id} has no journal row")));
         };
-        let have = [
-            ("attempt_id", to_json(r.get(1)?), attempt),
-            ("amount", to_json(r.get(2)?), amount),
-            ("status", to_json(r.get(3)?), status),
-            ("refund_id", to_json(r.get(4)?), refund_id),
+        let mut have = vec![
+            ("attempt_id", to_json(r.get(1)?), e.attempt),
+            ("amount", to_json(r.get(2)?), e.amount),
+            ("status", to_json(r.get(3)?), e.status),
+            ("refund_id", to_json(r.get(4)?), e.refund_id),
         ];
+        if let Some(shift) = e.shift {
+            have.push(("shift_id", to_json(r.get(5)?), shift));
+        }
         for (col, v, want) in have {
             if v != want {
                 return Ok(bad(
-                    seq,
+                    e.seq,
                     format!(
                         "refund {id} has {col} = {} but its journal says {}",
                         show(&v),
@@ -383,7 +399,8 @@ pub(crate) fn check_refunds(conn: &Connection) -> Result<Option<BadRow>, LedgerE
             }
         }
     }
-    if let Some((id, (seq, ..))) = expected.into_iter().min_by_key(|(_, e)| e.0) {
+    if let Some((id, RefundExpected { seq, .. })) = expected.into_iter().min_by_key(|(_, e)| e.seq)
+    {
         return Ok(bad(
             seq,
             format!("refund {id} is in the journal but its row was deleted"),

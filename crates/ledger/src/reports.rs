@@ -68,6 +68,31 @@ pub struct ShiftReport {
     pub last_order_no: Option<String>,
 }
 
+/// Sales stored with no shift (rung up before a shift was required): in
+/// no X/Z report, so shown on their own, so nothing stays invisible.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutsideShifts {
+    pub at: i64,
+    /// Attempts (codes) of those sales, per state.
+    pub by_state: Vec<(AttemptState, StateTotal)>,
+    pub paid: StateTotal,
+    pub paid_by_wallet: Vec<(String, StateTotal)>,
+    /// Refunds stored with no shift (made before refunds required one).
+    pub refunds: RefundTotals,
+    pub net_sales: i64,
+    /// When the first and the last of those sales was rung up.
+    pub first_at: Option<i64>,
+    pub last_at: Option<i64>,
+}
+
+impl OutsideShifts {
+    /// Nothing outside a shift: nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.by_state.is_empty() && self.refunds == RefundTotals::default()
+    }
+}
+
 impl ShiftReport {
     /// "Z" once the shift is closed, "X" before.
     pub fn kind(&self) -> &'static str {
@@ -115,6 +140,30 @@ impl Ledger {
         Ok(totals)
     }
 
+    /// Sales and refunds stored outside any shift (older ledgers).
+    pub fn outside_shifts(&self, now: i64) -> Result<OutsideShifts, LedgerError> {
+        // The running totals keep shiftless sales under shift id 0.
+        let totals = self.shift_totals(0)?;
+        let conn = self.conn();
+        let refunds = refund_totals(&conn, None)?;
+        let (first_at, last_at) = conn.query_row(
+            "SELECT min(created_at), max(created_at) FROM sales WHERE shift_id IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let paid = totals.get(AttemptState::Captured);
+        Ok(OutsideShifts {
+            at: now,
+            paid,
+            net_sales: paid.amount - refunds.refunded.amount - refunds.in_progress.amount,
+            by_state: totals.by_state,
+            paid_by_wallet: totals.paid_by_wallet,
+            refunds,
+            first_at,
+            last_at,
+        })
+    }
+
     /// The X report of an open shift or the Z report of a closed one. Reads
     /// running totals and a few indexed rows, so it costs the same for a
     /// shift of ten payments or of a million.
@@ -131,7 +180,7 @@ impl Ledger {
                 }
             })
         };
-        let refunds = refund_totals(&conn, id)?;
+        let refunds = refund_totals(&conn, Some(id))?;
         let late = conn.query_row(
             "SELECT count(*), coalesce(sum(amount), 0) FROM late_captures WHERE shift_id = ?1",
             [id],

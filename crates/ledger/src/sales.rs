@@ -6,6 +6,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use crate::attempts::insert_attempt;
 use crate::entry::SaleCreated;
 use crate::order_no::alloc_order_no;
+use crate::shifts::open_shift_id;
 use crate::{
     journal, write_tx, Attempt, JournalEntry, Ledger, LedgerError, OrderPrefix, SaleId, ShiftId,
 };
@@ -44,7 +45,9 @@ pub(crate) fn sale_amount(tx: &Transaction<'_>, sale_id: SaleId) -> Result<i64, 
 }
 
 impl Ledger {
-    /// Records a sale (the amount the cashier rang up) in the given shift.
+    /// Records a sale (the amount the cashier rang up) in the given shift,
+    /// with no attempt: a building block for imports and tests. Charges go
+    /// through [`Ledger::start_sale`], which requires the open shift.
     pub fn create_sale(
         &self,
         amount: elepay::Amount,
@@ -59,21 +62,25 @@ impl Ledger {
         Ok(id)
     }
 
-    /// Rings up a sale and reserves its first attempt under a fresh orderNo,
-    /// in one transaction: a crash leaves either nothing or a sale with a
-    /// reserved attempt that recovery burns (and that can be tried again).
+    /// Rings up a sale in the register's open shift and reserves its first
+    /// attempt under a fresh orderNo, in one transaction: a crash leaves
+    /// either nothing or a sale with a reserved attempt that recovery burns
+    /// (and that can be tried again). No open shift: `NoOpenShift` (a sale
+    /// outside a shift would be in no report). The shift is read inside the
+    /// transaction, so a charge racing a close lands before it or is refused.
     pub fn start_sale(
         &self,
         amount: elepay::Amount,
         description: Option<&str>,
-        shift_id: Option<ShiftId>,
+        register_id: &str,
         prefix: &OrderPrefix,
         business_date: &str,
         now: i64,
     ) -> Result<Attempt, LedgerError> {
         let mut conn = self.conn();
         let tx = write_tx(&mut conn)?;
-        let sale = insert_sale(&tx, amount, description, shift_id, now)?;
+        let shift_id = open_shift_id(&tx, register_id)?;
+        let sale = insert_sale(&tx, amount, description, Some(shift_id), now)?;
         let order_no = alloc_order_no(&tx, prefix, business_date)?;
         let attempt = insert_attempt(&tx, sale, &order_no, now)?;
         tx.commit()?;

@@ -45,6 +45,16 @@ fn open_shift_of(conn: &Connection, register_id: &str) -> Result<Option<Shift>, 
         .optional()?)
 }
 
+/// The register's open shift, read in the caller's transaction, or
+/// `NoOpenShift`: what a sale or refund counts in.
+pub(crate) fn open_shift_id(conn: &Connection, register_id: &str) -> Result<ShiftId, LedgerError> {
+    open_shift_of(conn, register_id)?
+        .map(|s| s.id)
+        .ok_or_else(|| LedgerError::NoOpenShift {
+            register: register_id.to_owned(),
+        })
+}
+
 fn check_name(field: &'static str, v: &str) -> Result<(), LedgerError> {
     let n = v.chars().count();
     if v.trim().is_empty() || n > 64 || v.chars().any(char::is_control) {

@@ -68,7 +68,7 @@ fn scenario(l: &Ledger) {
     let shift = l.open_shift("R1", "Aiko", T0).unwrap();
     let mut t = T0 + MIN;
     let sale = |amount: i64, desc: Option<&str>, at: i64| {
-        l.start_sale(yen(amount), desc, Some(shift), &prefix, &day, at)
+        l.start_sale(yen(amount), desc, "R1", &prefix, &day, at)
             .unwrap()
     };
 
@@ -139,14 +139,14 @@ fn scenario(l: &Ledger) {
 
     // Refunds: one all the way to refunded, one that failed unanswered.
     let r1 = l
-        .request_refund(a1.id, yen(280), Some("one coffee returned"), Some(shift), t)
+        .request_refund(a1.id, yen(280), Some("one coffee returned"), "R1", t)
         .unwrap();
     l.update_refund(r1.id, Some("rfd_0001"), RefundState::Pending, t + 2_000)
         .unwrap();
     l.update_refund(r1.id, None, RefundState::Refunded, t + 60_000)
         .unwrap();
     let r2 = l
-        .request_refund(a2.id, yen(100), None, Some(shift), t + 90_000)
+        .request_refund(a2.id, yen(100), None, "R1", t + 90_000)
         .unwrap();
     l.update_refund(r2.id, None, RefundState::Failed, t + 6 * MIN)
         .unwrap();
@@ -218,14 +218,14 @@ fn scenario_v1(l: &Ledger) {
     t += MIN;
     // A refund refunded, one failed.
     let r1 = l
-        .request_refund(a1.id, yen(280), Some("one coffee returned"), Some(shift), t)
+        .request_refund(a1.id, yen(280), Some("one coffee returned"), "R1", t)
         .unwrap();
     l.update_refund(r1.id, Some("rfd_0001"), RefundState::Pending, t + 2_000)
         .unwrap();
     l.update_refund(r1.id, None, RefundState::Refunded, t + 60_000)
         .unwrap();
     let r2 = l
-        .request_refund(a2b.id, yen(100), None, Some(shift), t + 90_000)
+        .request_refund(a2b.id, yen(100), None, "R1", t + 90_000)
         .unwrap();
     l.update_refund(r2.id, None, RefundState::Failed, t + 6 * MIN)
         .unwrap();
@@ -340,17 +340,10 @@ fn a_ledger_written_before_the_typed_journal_opens_and_verifies() {
     assert!(l.unsettled_refunds().unwrap().is_empty());
 
     // And it takes new payments on top of the old chain.
-    let shift = l.open_shift("R1", "Ben", T0 + 70 * MIN).unwrap();
+    l.open_shift("R1", "Ben", T0 + 70 * MIN).unwrap();
     let prefix = OrderPrefix::new("S01R1").unwrap();
     let a = l
-        .start_sale(
-            yen(500),
-            None,
-            Some(shift),
-            &prefix,
-            "20261128",
-            T0 + 71 * MIN,
-        )
+        .start_sale(yen(500), None, "R1", &prefix, "20261128", T0 + 71 * MIN)
         .unwrap();
     assert_eq!(a.order_no, "S01R1-20261128-0009");
     pending(&l, &a, "cod_9", T0 + 71 * MIN);
@@ -436,16 +429,58 @@ fn a_version_1_ledger_and_its_journal_migrate_and_verify() {
     assert!(bad.reason.contains("code_id"), "{bad:?}");
 }
 
+/// `new` holds the rows of `old` (same order, times, kinds, links and
+/// payload values), each payload with exactly the fields `added` names for
+/// it on top (fields journaled since).
+fn same_rows_plus(
+    new: &[Row],
+    old: &[Row],
+    added: impl Fn(&str, &serde_json::Value) -> Vec<&'static str>,
+) {
+    assert_eq!(new.len(), old.len());
+    for (n, o) in new.iter().zip(old) {
+        assert_eq!((n.0, n.1, &n.2, n.3, n.4), (o.0, o.1, &o.2, o.3, o.4));
+        let (n_p, o_p): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(&n.5).unwrap(),
+            serde_json::from_str(&o.5).unwrap(),
+        );
+        let expected = added(&o.2, &o_p);
+        let (n_p, o_p) = (n_p.as_object().unwrap(), o_p.as_object().unwrap());
+        for (k, v) in o_p {
+            assert_eq!(n_p.get(k), Some(v), "row {} {k}", n.0);
+        }
+        let mut extra: Vec<&str> = n_p
+            .keys()
+            .filter(|k| !o_p.contains_key(*k))
+            .map(String::as_str)
+            .collect();
+        extra.sort_unstable();
+        assert_eq!(extra, expected, "row {}", n.0);
+        if expected.is_empty() {
+            assert_eq!(n.5, o.5, "row {}: the same text, so the same hash", n.0);
+        }
+    }
+}
+
+/// Since schema v5 a refund request journals the shift it counts in.
+fn refund_shift(kind: &str) -> Vec<&'static str> {
+    if kind == "refund.requested" {
+        vec!["shiftId"]
+    } else {
+        vec![]
+    }
+}
+
 #[test]
-fn todays_code_writes_the_very_rows_the_old_code_wrote() {
-    // Same operations, same clock: the same payload text and so the same
-    // hashes, row for row.
+fn todays_code_writes_the_rows_the_old_code_wrote_plus_the_refunds_shift() {
+    // Same operations, same clock: the same payload text (and so the same
+    // hash) for every row but the refund requests, which now name their shift.
     let (_d, path) = fixture_copy(V3);
     let old = journal(&Ledger::open(&path).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let l = Ledger::open(&dir.path().join("new.sqlite3")).unwrap();
     scenario(&l);
-    assert_eq!(journal(&l), old);
+    same_rows_plus(&journal(&l), &old, |kind, _| refund_shift(kind));
 }
 
 #[test]
@@ -455,31 +490,13 @@ fn todays_code_writes_what_the_first_ledger_wrote_plus_the_fields_added_since() 
     let dir = tempfile::tempdir().unwrap();
     let l = Ledger::open(&dir.path().join("new.sqlite3")).unwrap();
     scenario_v1(&l);
-    let new = journal(&l);
-    assert_eq!(new.len(), old.len());
-    for (n, o) in new.iter().zip(&old) {
-        assert_eq!((n.0, n.1, &n.2, n.3, n.4), (o.0, o.1, &o.2, o.3, o.4));
-        let (n_p, o_p): (serde_json::Value, serde_json::Value) = (
-            serde_json::from_str(&n.5).unwrap(),
-            serde_json::from_str(&o.5).unwrap(),
-        );
-        let (n_p, o_p) = (n_p.as_object().unwrap(), o_p.as_object().unwrap());
-        for (k, v) in o_p {
-            assert_eq!(n_p.get(k), Some(v), "row {} {k}", n.0);
-        }
-        let mut added: Vec<&str> = n_p
-            .keys()
-            .filter(|k| !o_p.contains_key(*k))
-            .map(String::as_str)
-            .collect();
-        added.sort_unstable();
-        let expected: &[&str] = if o_p.get("to").and_then(|t| t.as_str()) == Some("pending") {
-            &["codeUrl", "keyLast4"]
+    same_rows_plus(&journal(&l), &old, |kind, p| {
+        if p.get("to").and_then(|t| t.as_str()) == Some("pending") {
+            vec!["codeUrl", "keyLast4"]
         } else {
-            &[]
-        };
-        assert_eq!(added, expected, "row {}", n.0);
-    }
+            refund_shift(kind)
+        }
+    });
 }
 
 #[test]

@@ -61,16 +61,13 @@ fn paid(l: &Ledger, shift: i64, order: &str, yen: i64, wallet: &str) -> Attempt 
     a
 }
 
+/// A refund counted in `shift`, which must be its register's open one.
 fn refund(l: &Ledger, a: &Attempt, yen: i64, shift: i64, to: RefundState) {
+    let register = l.shift(shift).unwrap().register_id;
     let r = l
-        .request_refund(
-            a.id,
-            Amount::new(yen).unwrap(),
-            Some("返品"),
-            Some(shift),
-            T0,
-        )
+        .request_refund(a.id, Amount::new(yen).unwrap(), Some("返品"), &register, T0)
         .unwrap();
+    assert_eq!(r.shift_id, Some(shift));
     if to != RefundState::Requested {
         l.update_refund(r.id, Some(&format!("rf_{}", r.id)), to, T0)
             .unwrap();
@@ -173,7 +170,7 @@ fn reports_count_outcomes_wallets_refunds_and_late_payments() {
         .start_sale(
             Amount::new(100).unwrap(),
             None,
-            Some(s1),
+            "R1",
             &OrderPrefix::new("R1").unwrap(),
             "20261128",
             T0,
@@ -552,7 +549,7 @@ fn a_refund_elepay_has_can_never_be_marked_failed() {
     let s = l.open_shift("R1", "a", T0).unwrap();
     let a = paid(&l, s, "R1-0001", 1280, "paypay");
     let r = l
-        .request_refund(a.id, Amount::new(500).unwrap(), None, Some(s), T0)
+        .request_refund(a.id, Amount::new(500).unwrap(), None, "R1", T0)
         .unwrap();
     l.update_refund(r.id, Some("rf_1"), RefundState::Pending, T0)
         .unwrap();
@@ -571,7 +568,7 @@ fn a_refund_elepay_has_can_never_be_marked_failed() {
     );
     // A request nobody answered may fail, and elepay's later word still wins.
     let q = l
-        .request_refund(a.id, Amount::new(100).unwrap(), None, Some(s), T0)
+        .request_refund(a.id, Amount::new(100).unwrap(), None, "R1", T0)
         .unwrap();
     l.update_refund(q.id, None, RefundState::Failed, T0)
         .unwrap();
@@ -602,4 +599,44 @@ fn a_clock_set_back_after_a_close_raises_no_alarm_but_a_deleted_late_mark_does()
         "{}",
         bad.reason
     );
+}
+
+/// Issue 12 item 2: sales an older ledger stored with no shift are in no
+/// X/Z report, so they have a report of their own.
+#[test]
+fn sales_stored_outside_any_shift_have_their_own_report() {
+    let (_d, l) = ledger();
+    assert!(l.outside_shifts(T0).unwrap().is_empty());
+    let a = showing(&l, None, "R1-0001", 1280, None);
+    pay(&l, &a, "paypay", T0 + 10);
+    showing(&l, None, "R1-0002", 300, None);
+    let s = l.open_shift("R1", "佐藤", T0).unwrap();
+    paid(&l, s, "R1-0003", 500, "linepay");
+
+    let out = l.outside_shifts(T0 + 100).unwrap();
+    assert!(!out.is_empty());
+    assert_eq!(
+        (out.paid.count, out.paid.amount, out.net_sales),
+        (1, 1280, 1280)
+    );
+    assert_eq!(
+        out.paid_by_wallet,
+        vec![(
+            "paypay".to_owned(),
+            StateTotal {
+                count: 1,
+                amount: 1280
+            }
+        )]
+    );
+    assert!(out.by_state.contains(&(
+        AttemptState::Pending,
+        StateTotal {
+            count: 1,
+            amount: 300
+        }
+    )));
+    assert_eq!((out.first_at, out.last_at), (Some(T0), Some(T0)));
+    // ...and the shift's report counts only its own.
+    assert_eq!(l.shift_report(s, T0 + 100).unwrap().paid.amount, 500);
 }

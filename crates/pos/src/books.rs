@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use easyqr_engine::{Clock, SystemClock};
 use easyqr_ledger::{
-    Attempt, AttemptState, JournalReport, Ledger, LedgerError, LogFilter, LogRow, Shift, ShiftId,
-    ShiftReport, TimelineEntry,
+    Attempt, AttemptState, JournalReport, Ledger, LedgerError, LogFilter, LogRow, OutsideShifts,
+    Shift, ShiftId, ShiftReport, TimelineEntry,
 };
 use serde::Serialize;
 
@@ -28,12 +28,14 @@ impl std::fmt::Debug for Books {
     }
 }
 
-/// The register's open shift (with its X report) and recent past shifts.
+/// The register's open shift (with its X report), recent past shifts, and
+/// the sales an older ledger stored outside any shift (when there are).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShiftStatus {
     pub open: Option<ShiftReport>,
     pub past: Vec<Shift>,
+    pub outside_shifts: Option<OutsideShifts>,
 }
 
 /// How a sale's attempt is named from outside: by its orderNo or its id.
@@ -71,7 +73,18 @@ impl Books {
             .into_iter()
             .filter(|s| s.closed_at.is_some())
             .collect();
-        Ok(ShiftStatus { open, past })
+        let outside = self.outside_shifts()?;
+        Ok(ShiftStatus {
+            open,
+            past,
+            outside_shifts: (!outside.is_empty()).then_some(outside),
+        })
+    }
+
+    /// Sales and refunds stored outside any shift (rung up before a shift
+    /// was required), which no X/Z report counts.
+    pub fn outside_shifts(&self) -> Result<OutsideShifts> {
+        Ok(self.ledger.outside_shifts(self.now_ms())?)
     }
 
     /// Opens a shift on `register` for `cashier`; answers its X report.

@@ -40,6 +40,7 @@ codes! {
     LedgerError = "ledger_error", 1, "the ledger could not be read or written";
     InvalidInput = "invalid_input", 2, "bad input or configuration (the message names the field)";
     NoOpenShift = "no_open_shift", 2, "no shift is open on this register (open one first)";
+    ShiftOpen = "shift_open", 2, "the register's shift is still open (close it first)";
     AlreadyPaid = "already_paid", 2, "the sale is already paid";
     SaleBusy = "sale_busy", 2, "the sale still has a payment in progress";
     NotCancellable = "not_cancellable", 2, "only a code being shown can be cancelled";

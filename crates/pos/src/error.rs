@@ -71,7 +71,6 @@ impl From<EngineError> for PosError {
             E::ReconcileFailed(_) => ErrorCode::ReconcileFailed,
             E::RefundRefused { .. } => ErrorCode::RefundRefused,
             E::RefundUnknown { .. } => ErrorCode::RefundUnknown,
-            E::NoOpenShift { .. } => ErrorCode::NoOpenShift,
         };
         let mut out = PosError::new(code, e.to_string());
         out.field = e.field().map(str::to_owned);
@@ -92,6 +91,9 @@ impl PosError {
             LedgerError::Invalid { field, .. } => PosError::invalid(*field, message),
             LedgerError::Locked { .. } => PosError::new(ErrorCode::LedgerBusy, message),
             LedgerError::NotFound { .. } => PosError::new(ErrorCode::NotFound, message),
+            LedgerError::NoOpenShift { .. } => {
+                PosError::new(ErrorCode::NoOpenShift, message).field("shift")
+            }
             _ => PosError::new(ErrorCode::LedgerError, message),
         }
     }

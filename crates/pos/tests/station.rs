@@ -99,3 +99,46 @@ async fn settings_are_refused_by_field_and_nothing_is_written() {
     let e = station.phone_view_url(9999).unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
 }
+
+/// Issue 12 item 2: no sale outside a shift, and the register id does not
+/// change under an open shift (its sales would sit in a shift no register
+/// can close).
+#[tokio::test]
+async fn a_register_sells_only_in_a_shift_and_keeps_its_id_while_one_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let station = Station::start(opts(dir.path())).await.unwrap();
+    let req = ChargeRequest {
+        amount: 500,
+        description: None,
+        items: vec![],
+    };
+    let e = station.register().charge(&req).await.unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref(), e.exit_code()),
+        (ErrorCode::NoOpenShift, Some("shift"), 2)
+    );
+    assert!(station
+        .books()
+        .log(&Default::default(), 10, None)
+        .unwrap()
+        .is_empty());
+
+    let register = station.register_id();
+    station.books().open_shift(&register, "佐藤").unwrap();
+    station.register().charge(&req).await.unwrap();
+    let mut moved = station.settings();
+    moved.register_id = "R9".into();
+    let e = station
+        .save_settings(moved.clone(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::ShiftOpen, Some("registerId"))
+    );
+    assert_eq!(station.register_id(), register);
+    // Closed first, the change goes through.
+    station.books().close_shift(&register).unwrap();
+    station.save_settings(moved, None).await.unwrap();
+    assert_eq!(station.register_id(), "R9");
+}

@@ -43,7 +43,17 @@ pub async fn world() -> World {
     world_with(config()).await
 }
 
+/// A world whose register R1 has a shift open (no sale happens outside one).
 pub async fn world_with(cfg: EngineConfig) -> World {
+    let w = world_without_shift(cfg).await;
+    w.ledger
+        .open_shift("R1", "テスト", SystemClock.now_ms())
+        .unwrap();
+    w
+}
+
+/// A world where no shift is open yet.
+pub async fn world_without_shift(cfg: EngineConfig) -> World {
     let sim = elepay_sim::start_frozen(KEY).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap());
@@ -67,6 +77,21 @@ impl World {
     /// [`World::restarted`] on a clock the test moves.
     pub fn restarted_with_clock(&self, clock: Arc<dyn Clock>) -> Engine {
         Engine::new(self.ledger.clone(), client_for(&self.sim), clock, config()).unwrap()
+    }
+
+    /// The shift open on R1.
+    pub fn shift(&self) -> easyqr_ledger::ShiftId {
+        self.ledger
+            .current_shift("R1")
+            .unwrap()
+            .expect("a shift is open")
+    }
+
+    /// Closes R1's shift and opens the next one (cashier `cashier`).
+    pub fn next_shift(&self, cashier: &str) -> easyqr_ledger::ShiftId {
+        let now = self.engine.now_ms();
+        self.ledger.close_shift("R1", now).unwrap();
+        self.ledger.open_shift("R1", cashier, now).unwrap()
     }
 
     /// Waits (bounded) until the attempt reaches `state`.

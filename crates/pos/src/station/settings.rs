@@ -43,6 +43,19 @@ impl Station {
                 .join("; ");
             return Err(PosError::invalid(first, message));
         }
+        let old_register = self.settings().register_id;
+        if new.register_id != old_register {
+            if let Some(shift) = self.books().ledger().current_shift(&old_register)? {
+                // Its sales would be left in a shift no register can close.
+                return Err(PosError::new(
+                    ErrorCode::ShiftOpen,
+                    format!(
+                        "registerId: shift {shift} of register {old_register} is open; close it before changing the register id"
+                    ),
+                )
+                .field("registerId"));
+            }
+        }
         let cfg = RegisterConfig::from_settings(&new).engine_config()?;
         if let Some(list) = &secrets {
             let refs: Vec<&str> = list.iter().map(String::as_str).collect();
