@@ -92,6 +92,7 @@ async fn sigkill_at_random_instants_loses_nothing() {
     // Every sale is rung up in a shift.
     let opened = cli(&data, &base)
         .args(["shift-open", "--cashier", "crash"])
+        .stdout(Stdio::null())
         .status()
         .await
         .unwrap();
@@ -154,7 +155,7 @@ async fn sigkill_at_random_instants_loses_nothing() {
     recover(&data, &base, true).await;
 
     // ----- the invariants, checked against elepay's records -----
-    let ledger = Ledger::open(&data.join("ledger.sqlite3")).unwrap();
+    let ledger = Ledger::open(&data.join("test/ledger.sqlite3")).unwrap();
     let seen = seen.lock().unwrap();
     let report = ledger.verify().unwrap();
     assert!(report.is_intact(), "journal broken: {:?}", report.first_bad);

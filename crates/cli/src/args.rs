@@ -27,9 +27,14 @@ pub fn after_help() -> String {
 #[derive(Parser, Debug)]
 #[command(name = "easyqr-cli", version, about = "EasyQR POS without windows")]
 pub struct Cli {
-    /// Folder holding the ledger (ledger.sqlite3).
+    /// Data folder; each mode keeps its own ledger in it (live: the folder
+    /// itself, test: test/).
     #[arg(long, global = true, env = "EASYQR_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Which ledger (test or live) when ELEPAY_SECRET_KEY does not say;
+    /// must agree with the key when both are given.
+    #[arg(long, global = true, value_parser = ["test", "live"])]
+    pub mode: Option<String>,
     /// elepay API base URL (a simulator's address for tests and DEMO).
     #[arg(long, global = true, env = "EASYQR_API_BASE", default_value = elepay::DEFAULT_BASE_URL)]
     pub api_base: url::Url,

@@ -30,10 +30,24 @@ fn attempt_json(a: &Attempt, note: Option<&str>) -> Value {
     })
 }
 
-/// The register the flags describe, with the key from the environment.
-fn register(cli: &Cli, books: &Books) -> Result<Register, PosError> {
+/// The register the flags describe, with the key from the environment,
+/// refused when the key is of another elepay app than the ledger's.
+async fn register(cli: &Cli, books: &Books) -> Result<Register, PosError> {
     let raw = std::env::var("ELEPAY_SECRET_KEY").ok();
-    Register::with_key(books, &cli.register_config(), raw, &cli.api_base)
+    let r = Register::with_key(books, &cli.register_config(), raw, &cli.api_base)?;
+    r.check_same_app().await?;
+    Ok(r)
+}
+
+/// The mode whose ledger this run works on (see [`config::key_mode`]).
+fn mode_of(cli: &Cli, data_dir: &Path) -> Result<config::Mode, PosError> {
+    let key = std::env::var("ELEPAY_SECRET_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| elepay::SecretKey::parse(k.trim()))
+        .transpose()?;
+    let named = cli.mode.as_deref().and_then(config::Mode::parse);
+    config::key_mode(data_dir, key.as_ref(), named)
 }
 
 pub async fn run(cli: Cli) -> Result<u8, PosError> {
@@ -42,7 +56,8 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
     } else {
         Access::Read
     };
-    let (books, _lock) = config::open_key_books(cli.data_dir.as_deref(), access)?;
+    let (books, _lock) =
+        config::open_key_books(cli.data_dir.as_deref(), |d| mode_of(&cli, d), access)?;
     let reg = cli.register.as_str();
     match &cli.command {
         Command::Charge {
@@ -57,13 +72,13 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
                 items: items.clone(),
             };
             req.checked()?;
-            let r = register(&cli, &books)?;
+            let r = register(&cli, &books).await?;
             let rx = r.engine().subscribe();
             let result = r.charge(&req).await.map_err(|e| shift_hint(e, reg));
             follow(&r, rx, result, *no_wait).await
         }
         Command::Retry { sale } => {
-            let r = register(&cli, &books)?;
+            let r = register(&cli, &books).await?;
             let rx = r.engine().subscribe();
             let result = r.retry(*sale).await;
             follow(&r, rx, result, false).await
@@ -82,7 +97,7 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
         Command::Cancel { order_no, attempt } => {
             let which = attempt_ref(order_no.as_deref(), *attempt)?;
             books.attempt_in(&which, AttemptState::Pending)?;
-            let (result, a) = register(&cli, &books)?.cancel_code_of(&which).await?;
+            let (result, a) = register(&cli, &books).await?.cancel_code_of(&which).await?;
             print(attempt_json(&a, Some(result.note())));
             Ok(match result {
                 CancelResult::Cancelled => Outcome::Done.exit_code(),
@@ -97,7 +112,7 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             Ok(0)
         }
         Command::Recover { wait } => {
-            let r = register(&cli, &books)?;
+            let r = register(&cli, &books).await?;
             let report = r.recover().await?;
             let intact = report.journal.as_ref().is_none_or(|j| j.is_intact());
             print(json!({ "recovery": report }));
@@ -128,7 +143,7 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             let which = attempt_ref(order_no.as_deref(), *attempt)?;
             elepay::Amount::new(*amount).map_err(|e| PosError::invalid("amount", e.to_string()))?;
             books.attempt_in(&which, AttemptState::Captured)?;
-            let r = register(&cli, &books)?;
+            let r = register(&cli, &books).await?;
             let mut refund = r
                 .refund_of(&which, *amount, reason.as_deref())
                 .await
@@ -170,7 +185,7 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             books
                 .shift_or_current(reg, *shift)
                 .map_err(|e| flag(e, "--shift"))?;
-            let report = register(&cli, &books)?.reconcile(*shift).await?;
+            let report = register(&cli, &books).await?.reconcile(*shift).await?;
             for d in &report.differences {
                 print(json!({ "difference": d }));
             }

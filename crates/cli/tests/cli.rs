@@ -39,6 +39,10 @@ impl Env {
             .args(["--data-dir", self.dir.path().to_str().unwrap()])
             .args(["--api-base", self.sim.base_url().as_str()])
             .args(["--poll-ms", "20", "--prefix", "T1"]);
+        if key.is_none() {
+            // Without a key, the test ledger is named (each mode has its own).
+            c.args(["--mode", "test"]);
+        }
         if let Some(k) = key {
             c.env("ELEPAY_SECRET_KEY", k);
         }
@@ -210,7 +214,7 @@ async fn status_cancel_list_and_verify() {
     assert_eq!(lines(&o)[0]["journal"]["firstBad"], Value::Null);
 
     // Tamper with the file behind the app's back.
-    let ledger = easyqr_ledger::Ledger::open(&e.dir.path().join("ledger.sqlite3")).unwrap();
+    let ledger = easyqr_ledger::Ledger::open(&e.dir.path().join("test/ledger.sqlite3")).unwrap();
     ledger.with_connection(|c| {
         c.execute_batch("DROP TRIGGER journal_no_delete; DELETE FROM journal WHERE seq = 2;")
             .unwrap()
@@ -553,4 +557,50 @@ async fn a_charge_without_an_open_shift_is_refused_naming_the_shift() {
     let o = e.run(None, &["report", "--outside-shifts"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(lines(&o)[0]["outsideShifts"]["paid"]["count"], 0);
+}
+
+/// Issue 12 item 1: test and live keep apart. A live key works on the live
+/// ledger and never sees (or resumes) a test code; a key of another elepay
+/// app is refused before it can strand this ledger's codes.
+#[tokio::test]
+async fn a_live_key_never_touches_test_codes_and_another_apps_key_is_refused() {
+    let e = env().await;
+    let o = e
+        .run(Some(KEY), &["charge", "--amount", "700", "--no-wait"])
+        .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let code = lines(&o).pop().unwrap()["codeId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(e.dir.path().join("test/ledger.sqlite3").exists());
+
+    // The issue's reproduction: a live key's recover used to resume it.
+    let live = "sk_live_cli0000000000000001";
+    e.sim.control().add_key(live).unwrap();
+    let o = e.run(Some(live), &["recover"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(!out.contains(&code), "{out}");
+    let o = e.run(Some(live), &["log"]).await;
+    assert!(lines(&o).is_empty(), "the live ledger holds no test sale");
+    let o = e
+        .run(Some(KEY), &["--mode", "live", "charge", "--amount", "1"])
+        .await;
+    assert_eq!(o.status.code(), Some(2), "--mode must agree with the key");
+    assert!(
+        stderr(&o).contains("--mode: the key is a test key"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Another elepay app's test key on this register's test ledger.
+    let other = "sk_test_otherapp0000000001";
+    e.sim.control().add_app(other).unwrap();
+    let o = e.run(Some(other), &["recover"]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("another elepay app"), "{}", stderr(&o));
+    // The code is still this app's, pending, and watched by the right key.
+    let status = e.sim.control().codes()[0]["status"].clone();
+    assert_eq!(status, "pending");
 }

@@ -23,6 +23,26 @@ use crate::server::{ConnKill, KillMode};
 type Res = Result<Response, ApiError>;
 type St = State<Arc<Core>>;
 
+/// The app a request is for: another app's key selects that app's core
+/// (set by [`guard`]); otherwise the simulator's own.
+#[derive(Clone)]
+struct App(Arc<Core>);
+
+impl axum::extract::FromRequestParts<Arc<Core>> for App {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<Core>,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<App>()
+            .cloned()
+            .unwrap_or_else(|| App(state.clone())))
+    }
+}
+
 pub(crate) fn routes(core: Arc<Core>) -> Router<Arc<Core>> {
     Router::new()
         .route("/codes", post(create_code))
@@ -41,7 +61,15 @@ pub(crate) fn routes(core: Arc<Core>) -> Router<Arc<Core>> {
 
 /// Per-request gate for elepay operations: injected faults, then auth, then
 /// the handler, then faults that act on the finished response.
-async fn guard(State(core): St, mut req: Request, next: Next) -> Response {
+async fn guard(State(own): St, mut req: Request, next: Next) -> Response {
+    let core = own
+        .app_of(
+            req.headers()
+                .get(header::AUTHORIZATION)
+                .map(|v| v.as_bytes()),
+        )
+        .unwrap_or(own);
+    req.extensions_mut().insert(App(core.clone()));
     let op = req
         .extensions()
         .get::<MatchedPath>()
@@ -149,7 +177,7 @@ fn ok(v: &serde_json::Value) -> Res {
     Ok(json_response(StatusCode::OK, v))
 }
 
-async fn create_code(State(core): St, Extension(caller): Extension<Caller>, body: Bytes) -> Res {
+async fn create_code(App(core): App, Extension(caller): Extension<Caller>, body: Bytes) -> Res {
     Ok(json_response(
         StatusCode::CREATED,
         &core.create_code(caller, &body)?,
@@ -157,7 +185,7 @@ async fn create_code(State(core): St, Extension(caller): Extension<Caller>, body
 }
 
 async fn retrieve_code(
-    State(core): St,
+    App(core): App,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Res {
@@ -165,7 +193,7 @@ async fn retrieve_code(
 }
 
 async fn close_code(
-    State(core): St,
+    App(core): App,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Res {
@@ -178,7 +206,7 @@ async fn payment_methods() -> Res {
 }
 
 async fn list_charges(
-    State(core): St,
+    App(core): App,
     Extension(caller): Extension<Caller>,
     RawQuery(q): RawQuery,
 ) -> Res {
@@ -186,7 +214,7 @@ async fn list_charges(
 }
 
 async fn retrieve_charge(
-    State(core): St,
+    App(core): App,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Res {
@@ -194,7 +222,7 @@ async fn retrieve_charge(
 }
 
 async fn charge_status(
-    State(core): St,
+    App(core): App,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Res {
@@ -202,7 +230,7 @@ async fn charge_status(
 }
 
 async fn list_refunds(
-    State(core): St,
+    App(core): App,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Res {
@@ -210,7 +238,7 @@ async fn list_refunds(
 }
 
 async fn create_refund(
-    State(core): St,
+    App(core): App,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     later: Option<Extension<CommitLater>>,
@@ -222,7 +250,7 @@ async fn create_refund(
 }
 
 async fn retrieve_refund(
-    State(core): St,
+    App(core): App,
     Extension(caller): Extension<Caller>,
     Path((id, refund_id)): Path<(String, String)>,
 ) -> Res {

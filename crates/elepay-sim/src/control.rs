@@ -34,6 +34,9 @@ pub(crate) struct Core {
     public_base: String,
     refund_delay_ms: i64,
     pub(crate) wake: Arc<Notify>,
+    /// Other elepay apps behind the same address: their keys authenticate,
+    /// but they see none of this app's objects (nor it theirs).
+    other_apps: Mutex<Vec<Arc<Core>>>,
 }
 
 impl Core {
@@ -55,7 +58,40 @@ impl Core {
             public_base: public_base.as_str().trim_end_matches('/').to_owned(),
             refund_delay_ms,
             wake,
+            other_apps: Mutex::new(Vec::new()),
         }
+    }
+
+    /// A second app on the same clock and address, known by `key`.
+    fn add_app(&self, key: &str) -> Arc<Core> {
+        let mut ring = KeyRing::default();
+        ring.add(key);
+        let wake = Arc::new(Notify::new());
+        let hooks = Webhooks::new(reqwest::Client::new(), self.clock.clone(), wake.clone());
+        let app = Arc::new(Core {
+            clock: self.clock.clone(),
+            store: Mutex::new(Store::default()),
+            keys: Mutex::new(ring),
+            faults: Mutex::new(FaultBook::default()),
+            webhooks: Arc::new(hooks),
+            auth_error_status: Mutex::new(StatusCode::BAD_REQUEST),
+            public_base: self.public_base.clone(),
+            refund_delay_ms: self.refund_delay_ms,
+            wake,
+            other_apps: Mutex::new(Vec::new()),
+        });
+        lock(&self.other_apps).push(app.clone());
+        app
+    }
+
+    /// The app whose key the `Authorization` header carries, when it is
+    /// one of the other apps (else this one answers, or refuses the key).
+    pub(crate) fn app_of(&self, header: Option<&[u8]>) -> Option<Arc<Core>> {
+        let now = self.now();
+        lock(&self.other_apps)
+            .iter()
+            .find(|app| lock(&app.keys).authenticate(header, now).is_ok())
+            .cloned()
     }
 
     pub(crate) fn now(&self) -> i64 {
@@ -307,6 +343,16 @@ impl SimControl {
         let now = self.core.now();
         lock(&self.core.keys).rotate(new_key, now, overlap_ms);
         Ok(())
+    }
+
+    /// Another elepay app at the same address, whose secret key is `key`:
+    /// it authenticates, but knows nothing of this app's codes and charges.
+    /// Its control (to pay its codes, say) is returned.
+    pub fn add_app(&self, key: &str) -> Result<SimControl, SimError> {
+        check_secret_key_shape(key).map_err(config_err)?;
+        Ok(SimControl {
+            core: self.core.add_app(key),
+        })
     }
 
     /// Accepts one more secret key.

@@ -428,6 +428,14 @@ impl Ledger {
         self.query_attempts("WHERE a.sale_id = ?1 ORDER BY a.id", [sale_id])
     }
 
+    /// The newest attempt elepay gave a code for: a code the ledger's elepay
+    /// app must know (used to tell a key of another app).
+    pub fn newest_code_attempt(&self) -> Result<Option<Attempt>, LedgerError> {
+        Ok(self
+            .query_attempts("WHERE a.code_id IS NOT NULL ORDER BY a.id DESC LIMIT 1", [])?
+            .pop())
+    }
+
     /// Attempts not yet final: what recovery must look at after a restart.
     pub fn unresolved_attempts(&self) -> Result<Vec<Attempt>, LedgerError> {
         self.query_attempts(

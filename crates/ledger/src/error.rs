@@ -37,6 +37,13 @@ pub enum LedgerError {
     NotFound { what: &'static str, id: String },
     #[error("ledger data is inconsistent: {0}")]
     Corrupt(String),
+    /// A ledger holds the payments of one mode (DEMO, test or live) only.
+    #[error("the ledger {path} holds {bound} payments; it cannot be opened in {wanted} mode (each mode keeps its own ledger, so test payments never count in live reports)")]
+    WrongMode {
+        path: String,
+        bound: String,
+        wanted: String,
+    },
     /// Every sale and refund counts in the register's open shift.
     #[error("no shift is open on register {register}; open one first (every sale and refund counts in the shift it is made in)")]
     NoOpenShift { register: String },

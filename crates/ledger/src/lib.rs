@@ -24,6 +24,7 @@ mod export;
 mod journal;
 mod lock;
 mod log;
+mod meta;
 mod order_no;
 mod refunds;
 mod replay;
@@ -66,6 +67,8 @@ pub type ShiftId = i64;
 /// [`WriterLock`]). Its methods live in the module of the entity they touch.
 pub struct Ledger {
     conn: Mutex<Connection>,
+    /// The file, for messages.
+    path: String,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -78,9 +81,11 @@ impl Ledger {
     /// Opens (creating and migrating if needed) the ledger file.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         let conn = Connection::open(path)?;
-        schema::prepare(&conn, &path.display().to_string())?;
+        let path = path.display().to_string();
+        schema::prepare(&conn, &path)?;
         Ok(Ledger {
             conn: Mutex::new(conn),
+            path,
         })
     }
 
@@ -89,6 +94,7 @@ impl Ledger {
         schema::prepare(&conn, ":memory:")?;
         Ok(Ledger {
             conn: Mutex::new(conn),
+            path: ":memory:".into(),
         })
     }
 

@@ -702,3 +702,29 @@ fn a_version_1_ledger_is_migrated_with_its_totals() {
         assert_eq!(v, SCHEMA_VERSION);
     });
 }
+
+/// Issue 12 item 1: a ledger belongs to the mode that first opened it.
+#[test]
+fn a_ledger_belongs_to_one_mode() {
+    let (d, l) = ledger();
+    assert_eq!(l.mode().unwrap(), None);
+    l.bind_mode("live").unwrap();
+    l.bind_mode("live").unwrap();
+    drop(l);
+    let l = Ledger::open(&d.path().join("ledger.sqlite3")).unwrap();
+    assert_eq!(l.mode().unwrap().as_deref(), Some("live"));
+    match l.bind_mode("test") {
+        Err(e @ LedgerError::WrongMode { .. }) => {
+            let m = e.to_string();
+            assert!(
+                m.contains("holds live payments") && m.contains("test mode"),
+                "{m}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        l.bind_mode("staging"),
+        Err(LedgerError::Invalid { field: "mode", .. })
+    ));
+}

@@ -41,6 +41,8 @@ codes! {
     InvalidInput = "invalid_input", 2, "bad input or configuration (the message names the field)";
     NoOpenShift = "no_open_shift", 2, "no shift is open on this register (open one first)";
     ShiftOpen = "shift_open", 2, "the register's shift is still open (close it first)";
+    LedgerWrongMode = "ledger_wrong_mode", 2, "the ledger belongs to another mode (DEMO, test, live each keep their own)";
+    KeyOtherApp = "key_other_app", 2, "the key belongs to another elepay app than this ledger's payments";
     AlreadyPaid = "already_paid", 2, "the sale is already paid";
     SaleBusy = "sale_busy", 2, "the sale still has a payment in progress";
     NotCancellable = "not_cancellable", 2, "only a code being shown can be cancelled";

@@ -45,13 +45,21 @@ impl Mode {
         }
     }
 
-    /// The folder holding this mode's ledger: DEMO sales never mix with
-    /// real ones.
+    /// The folder holding this mode's ledger: each mode keeps its own, so
+    /// DEMO and test sales never mix with real ones. Live keeps the data
+    /// folder itself (where every earlier version kept its one ledger).
     pub fn ledger_dir(self, data_dir: &Path) -> PathBuf {
         match self {
             Mode::Demo => data_dir.join("demo"),
-            Mode::Test | Mode::Live => data_dir.to_path_buf(),
+            Mode::Test => data_dir.join("test"),
+            Mode::Live => data_dir.to_path_buf(),
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Mode> {
+        [Mode::Demo, Mode::Test, Mode::Live]
+            .into_iter()
+            .find(|m| m.as_str() == s)
     }
 }
 
@@ -170,9 +178,12 @@ pub struct OpenLedger {
     pub lock: Option<WriterLock>,
 }
 
-/// Opens `<dir>/ledger.sqlite3`, taking the writer lock first when asked.
-pub fn open_ledger(dir: &Path, access: Access) -> Result<OpenLedger> {
-    std::fs::create_dir_all(dir)
+/// Opens `mode`'s ledger in the data folder, taking the writer lock first
+/// when asked. A ledger another mode created is refused (and one from
+/// before modes were recorded becomes this mode's).
+pub fn open_ledger(data_dir: &Path, mode: Mode, access: Access) -> Result<OpenLedger> {
+    let dir = mode.ledger_dir(data_dir);
+    std::fs::create_dir_all(&dir)
         .map_err(|e| PosError::new(ErrorCode::LedgerError, format!("{}: {e}", dir.display())))?;
     let path = dir.join(LEDGER_FILE);
     let lock = match access {
@@ -180,18 +191,83 @@ pub fn open_ledger(dir: &Path, access: Access) -> Result<OpenLedger> {
         Access::Read => None,
     };
     let ledger = Arc::new(Ledger::open(&path)?);
+    ledger.bind_mode(mode.as_str())?;
     Ok(OpenLedger { ledger, path, lock })
 }
 
-/// The books of a shell that works on the key's ledger (the CLI): the
-/// test/live ledger in the data folder. DEMO's ledger stays the app's own.
+/// The mode a shell without the app's settings (the CLI) works in: the
+/// key's, or the one named (they must agree), or else the only mode whose
+/// ledger exists in the data folder.
+pub fn key_mode(
+    data_dir: &Path,
+    key: Option<&elepay::SecretKey>,
+    named: Option<Mode>,
+) -> Result<Mode> {
+    let of_key = key.map(Mode::of_key);
+    match (of_key, named) {
+        (Some(k), Some(n)) if k != n => Err(PosError::invalid(
+            "mode",
+            format!(
+                "--mode: the key is a {} key but --mode says {}",
+                k.as_str(),
+                n.as_str()
+            ),
+        )),
+        (Some(m), _) | (None, Some(m)) => Ok(m),
+        (None, None) => {
+            let present: Vec<Mode> = [Mode::Test, Mode::Live]
+                .into_iter()
+                .filter(|m| m.ledger_dir(data_dir).join(LEDGER_FILE).exists())
+                .collect();
+            match present.as_slice() {
+                [only] => Ok(*only),
+                _ => Err(PosError::invalid(
+                    "mode",
+                    "--mode: no ELEPAY_SECRET_KEY to tell the mode; say which ledger: --mode test or --mode live",
+                )),
+            }
+        }
+    }
+}
+
+/// The books of a shell that works on a key's ledger (the CLI): the test
+/// or live ledger in the data folder. DEMO's ledger stays the app's own.
 pub fn open_key_books(
     given: Option<&Path>,
+    mode: impl FnOnce(&Path) -> Result<Mode>,
     access: Access,
 ) -> Result<(crate::books::Books, Option<WriterLock>)> {
     let dir = data_dir(given)?;
-    let open = open_ledger(&Mode::Test.ledger_dir(&dir), access)?;
+    let open = open_ledger(&dir, mode(&dir)?, access)?;
     Ok((crate::books::Books::new(open.ledger), open.lock))
+}
+
+/// Whether `client`'s key belongs to the elepay app whose payments the
+/// ledger holds: that app knows the ledger's newest code; another app's key
+/// is told it does not exist (its codes would be polled forever, never
+/// cancelled). Unreachable elepay proves nothing: accepted, and logged.
+pub async fn check_same_app(ledger: &Ledger, client: &elepay::Client) -> Result<()> {
+    let Some(a) = ledger.newest_code_attempt()? else {
+        return Ok(()); // nothing to strand
+    };
+    let Some(code) = a.code_id.as_deref() else {
+        return Ok(());
+    };
+    match client.retrieve_code(code).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.api().is_some_and(elepay::ApiError::is_not_found) => Err(PosError::new(
+            ErrorCode::KeyOtherApp,
+            format!(
+                "key: this key belongs to another elepay app: it does not know order {} of this ledger; use the key of the app this register sells with (or another data folder)",
+                a.order_no
+            ),
+        )
+        .field("key")),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not confirm the key's elepay app");
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -199,10 +275,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn demo_has_its_own_ledger_folder() {
+    fn each_mode_has_its_own_ledger_folder() {
         let d = Path::new("/data");
         assert_eq!(Mode::Demo.ledger_dir(d), Path::new("/data/demo"));
-        assert_eq!(Mode::Test.ledger_dir(d), Path::new("/data"));
+        assert_eq!(Mode::Test.ledger_dir(d), Path::new("/data/test"));
+        assert_eq!(Mode::Live.ledger_dir(d), Path::new("/data"));
+    }
+
+    #[test]
+    fn the_cli_mode_is_the_keys_or_the_named_or_the_only_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let test = elepay::SecretKey::parse("sk_test_abcdefgh12345678").unwrap();
+        assert_eq!(key_mode(dir.path(), Some(&test), None).unwrap(), Mode::Test);
+        let e = key_mode(dir.path(), Some(&test), Some(Mode::Live)).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("mode"));
+        assert_eq!(
+            key_mode(dir.path(), None, Some(Mode::Live)).unwrap(),
+            Mode::Live
+        );
+        assert_eq!(
+            key_mode(dir.path(), None, None)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("mode")
+        );
+        open_ledger(dir.path(), Mode::Test, Access::Read).unwrap();
+        assert_eq!(key_mode(dir.path(), None, None).unwrap(), Mode::Test);
     }
 
     #[test]

@@ -91,6 +91,7 @@ impl PosError {
             LedgerError::Invalid { field, .. } => PosError::invalid(*field, message),
             LedgerError::Locked { .. } => PosError::new(ErrorCode::LedgerBusy, message),
             LedgerError::NotFound { .. } => PosError::new(ErrorCode::NotFound, message),
+            LedgerError::WrongMode { .. } => PosError::new(ErrorCode::LedgerWrongMode, message),
             LedgerError::NoOpenShift { .. } => {
                 PosError::new(ErrorCode::NoOpenShift, message).field("shift")
             }

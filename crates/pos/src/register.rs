@@ -131,6 +131,12 @@ impl Register {
         &self.books
     }
 
+    /// Refuses a key of another elepay app than the ledger's (see
+    /// [`crate::config::check_same_app`]).
+    pub async fn check_same_app(&self) -> Result<()> {
+        crate::config::check_same_app(self.books.ledger(), &self.engine.client_handle()).await
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

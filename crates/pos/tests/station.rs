@@ -142,3 +142,53 @@ async fn a_register_sells_only_in_a_shift_and_keeps_its_id_while_one_is_open() {
     station.save_settings(moved, None).await.unwrap();
     assert_eq!(station.register_id(), "R9");
 }
+
+/// Issue 12 item 1: a same-mode key of another elepay app is refused while
+/// the station runs (no restart), before it could strand the ledger's codes.
+#[tokio::test]
+async fn a_key_of_another_elepay_app_is_refused_in_place() {
+    const KEY: &str = "sk_test_station000000001";
+    let sim = elepay_sim::start_frozen(KEY).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (d, base) = (
+        dir.path().to_str().unwrap().to_owned(),
+        sim.base_url().to_string(),
+    );
+    let env = EnvOverrides::from_lookup(|name| match name {
+        "EASYQR_DATA_DIR" => Some(d.clone()),
+        "EASYQR_API_BASE" => Some(base.clone()),
+        "ELEPAY_SECRET_KEY" => Some(KEY.to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let station = Station::start(StartOptions {
+        env,
+        demo_clock_scale: None,
+    })
+    .await
+    .unwrap();
+    assert_eq!(station.mode, Mode::Test);
+    assert!(
+        dir.path().join("test/ledger.sqlite3").exists(),
+        "test has its own ledger"
+    );
+    let register = station.register_id();
+    station.books().open_shift(&register, "佐藤").unwrap();
+    let req = ChargeRequest {
+        amount: 500,
+        description: None,
+        items: vec![],
+    };
+    station.register().charge(&req).await.unwrap();
+
+    let other = "sk_test_otherapp00000001";
+    sim.control().add_app(other).unwrap();
+    let e = station.set_key(other).await.unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::KeyOtherApp, Some("key"))
+    );
+    assert!(e.message.contains("another elepay app"), "{}", e.message);
+    assert!(!e.message.contains(other), "the key is never echoed");
+    assert_eq!(station.key_status().last4.as_deref(), Some("0001"));
+}

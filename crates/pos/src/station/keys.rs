@@ -65,6 +65,11 @@ impl Station {
             (Mode::Demo, _) => true,
             (now, new) => now != new,
         };
+        if !restart_required {
+            // Same mode, same ledger: the key must be of the ledger's app.
+            let probe = self.engine().client_handle().with_key(key.clone());
+            crate::config::check_same_app(self.books().ledger(), &probe).await?;
+        }
         let status = self
             .keys
             .install(storable, self.now_ms())

@@ -92,7 +92,7 @@ impl Station {
             }
         };
         let ledger_dir = mode.ledger_dir(&data_dir);
-        let open = config::open_ledger(&ledger_dir, Access::Write).map_err(|e| {
+        let open = config::open_ledger(&data_dir, mode, Access::Write).map_err(|e| {
             if e.code == ErrorCode::LedgerBusy {
                 PosError::new(
                     ErrorCode::LedgerBusy,
@@ -105,8 +105,17 @@ impl Station {
                 e
             }
         })?;
-        let engine =
-            RegisterConfig::from_settings(&settings).engine(open.ledger.clone(), key, &api_base)?;
+        let register_cfg = RegisterConfig::from_settings(&settings);
+        if mode != Mode::Demo {
+            // A key of another elepay app would strand this ledger's codes.
+            // A short look: a slow elepay must not hold up the start.
+            let probe = RegisterConfig {
+                request_timeout: std::time::Duration::from_secs(1),
+                ..register_cfg.clone()
+            };
+            config::check_same_app(&open.ledger, &probe.client(key.clone(), &api_base)?).await?;
+        }
+        let engine = register_cfg.engine(open.ledger.clone(), key, &api_base)?;
         let simulator_url = sim.as_ref().map(elepay_sim::RunningSim::base_url);
         let station = Station {
             mode,
