@@ -588,6 +588,16 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
             body.contains("¥1,000"),
             "net sales after the ¥280 refund: {body}"
         );
+        // The journal head at the close, on screen (and so on the print).
+        let z = app.invoke("shift_status", json!({})).await.unwrap();
+        let printed_head = z["past"][0]["journalHead"]["printed"].as_str().unwrap().to_owned();
+        let head = app
+            .wait_for("#report-head:not([hidden])", "the journal head on the Z")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(head.contains(&printed_head), "{head}");
         app.shot("shift-z-report").await;
         app.click("#report-print").await;
         let printed = app

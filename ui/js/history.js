@@ -265,6 +265,10 @@ function renderReport(rep) {
   const orders = rep.firstOrderNo ? ` · ${t('report.orders', { first: rep.firstOrderNo, last: rep.lastOrderNo })}` : '';
   $('#report-meta').textContent = meta + orders;
   $('#report-body').replaceChildren(...reportRows(rep));
+  // The journal head at the close: what `verify-journal --head` checks.
+  const head = $('#report-head');
+  head.hidden = !s.journalHead;
+  head.textContent = s.journalHead ? t('report.head', { head: s.journalHead.printed }) : '';
 }
 
 function renderPast(past) {

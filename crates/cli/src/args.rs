@@ -110,8 +110,13 @@ pub enum Command {
         #[arg(long)]
         wait: bool,
     },
-    /// Check the journal's hash chain.
-    VerifyJournal,
+    /// Check the journal's hash chain, the tables against it, and the
+    /// ledger against journal heads printed on Z reports.
+    VerifyJournal {
+        /// A journal head as printed on a Z report (ROWS-HASH); repeatable.
+        #[arg(long = "head")]
+        heads: Vec<String>,
+    },
     /// Refund all or part of a paid order; waits until elepay says refunded.
     Refund {
         #[arg(long, conflicts_with = "attempt", required_unless_present = "attempt")]

@@ -127,8 +127,8 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             }
             Ok(journal_exit(intact))
         }
-        Command::VerifyJournal => {
-            let report = books.verify()?;
+        Command::VerifyJournal { heads } => {
+            let report = books.verify(heads).map_err(|e| flag(e, "--head"))?;
             let ok = report.is_intact();
             print(json!({ "journal": report }));
             Ok(journal_exit(ok))

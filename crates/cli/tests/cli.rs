@@ -412,6 +412,24 @@ async fn a_shift_from_open_to_z_report_with_log_and_csv() {
     ok(&o);
     let z = &lines(&o)[0]["report"];
     assert_eq!(z["shift"]["zNumber"], 1);
+    // The Z carries the journal head at its close; verify checks against it.
+    let head = z["shift"]["journalHead"]["printed"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let o = e.run(None, &["verify-journal", "--head", &head]).await;
+    ok(&o);
+    let (rows, _) = head.split_once('-').unwrap();
+    let forged = format!("{rows}-0123456789abcdef");
+    let o = e.run(None, &["verify-journal", "--head", &forged]).await;
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert!(lines(&o)[0]["journal"]["firstBad"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("history was rewritten"));
+    let o = e.run(None, &["verify-journal", "--head", "nonsense"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--head"), "{}", stderr(&o));
     assert_eq!(
         z["netSales"], 1280,
         "a dashboard refund is listed, not booked"

@@ -5,3 +5,9 @@ CREATE TABLE ledger_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- The journal head at a shift's close (its row count and hash), printed on
+-- its Z report: a history rewritten or cut short after the close no longer
+-- reaches the printed head.
+ALTER TABLE shifts ADD COLUMN journal_rows INTEGER;
+ALTER TABLE shifts ADD COLUMN journal_hash TEXT;

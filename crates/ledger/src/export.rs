@@ -217,6 +217,12 @@ pub fn report_csv(
             opt(report.last_order_no.as_deref()),
             String::new(),
         ],
+        // What `easyqr-cli verify-journal --head` checks the ledger against.
+        [
+            "journal_head".into(),
+            opt(s.journal_head.as_ref().map(|h| h.printed.as_str())),
+            String::new(),
+        ],
     ];
     let mut total = |name: &str, t: StateTotal| {
         rows.push([name.to_owned(), t.count.to_string(), t.amount.to_string()]);

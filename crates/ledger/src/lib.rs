@@ -21,6 +21,7 @@ mod attempts;
 mod entry;
 mod error;
 mod export;
+mod heads;
 mod journal;
 mod lock;
 mod log;
@@ -48,6 +49,7 @@ pub use entry::{
 };
 pub use error::LedgerError;
 pub use export::{local_time, parse_local_time, report_csv, LOG_COLUMNS};
+pub use heads::JournalHead;
 pub use journal::{BadRow, JournalReport, TimelineEntry};
 pub use lock::WriterLock;
 pub use log::{LogFilter, LogRow};

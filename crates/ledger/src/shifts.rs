@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 use crate::entry::{ShiftClosed, ShiftOpened};
+use crate::heads::{self, JournalHead};
 use crate::{journal, load_one, write_tx, JournalEntry, Ledger, LedgerError, ShiftId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,9 +18,12 @@ pub struct Shift {
     pub closed_at: Option<i64>,
     /// Sequential per register, given at close; never repeats or skips.
     pub z_number: Option<i64>,
+    /// The journal's head at the close, printed on the Z report.
+    pub journal_head: Option<JournalHead>,
 }
 
-const SHIFT_COLS: &str = "id, register_id, cashier, opened_at, closed_at, z_number";
+const SHIFT_COLS: &str =
+    "id, register_id, cashier, opened_at, closed_at, z_number, journal_rows, journal_hash";
 
 fn shift_from_row(r: &Row<'_>) -> rusqlite::Result<Shift> {
     Ok(Shift {
@@ -29,6 +33,10 @@ fn shift_from_row(r: &Row<'_>) -> rusqlite::Result<Shift> {
         opened_at: r.get(3)?,
         closed_at: r.get(4)?,
         z_number: r.get(5)?,
+        journal_head: match (r.get(6)?, r.get(7)?) {
+            (Some(rows), Some(hash)) => Some(JournalHead::new(rows, hash)),
+            _ => None,
+        },
     })
 }
 
@@ -127,18 +135,25 @@ impl Ledger {
         )?;
         // A wrong register clock must not close a shift before it opened.
         let closed_at = now.max(open.opened_at);
-        tx.execute(
-            "UPDATE shifts SET closed_at = ?1, z_number = ?2 WHERE id = ?3",
-            params![closed_at, z, open.id],
-        )?;
         let entry = JournalEntry::ShiftClosed(ShiftClosed {
             shift_id: open.id,
             closed_at,
             z_number: z,
         });
         journal::append(&tx, now, None, None, &entry)?;
+        // The head is the close's own row; a closed shift never changes
+        // again, so it is written with the close.
+        let head = heads::current(&tx)?
+            .ok_or_else(|| LedgerError::Corrupt("no journal head after a close".into()))?;
+        tx.execute(
+            "UPDATE shifts SET closed_at = ?1, z_number = ?2, journal_rows = ?3, journal_hash = ?4
+             WHERE id = ?5",
+            params![closed_at, z, head.rows, head.hash, open.id],
+        )?;
         let shift = load_shift(&tx, open.id)?;
         tx.commit()?;
+        drop(conn);
+        self.record_head(&head, closed_at);
         Ok(shift)
     }
 

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
-use crate::{journal, replay, JournalReport, Ledger, LedgerError};
+use crate::{journal, replay, BadRow, JournalReport, Ledger, LedgerError};
 
 impl Ledger {
     /// Checks the journal chain, then replays it against the tables: every
@@ -34,6 +34,30 @@ impl Ledger {
     }
 }
 
+/// Each closed shift's recorded head is its own `shift.closed` row.
+fn check_close_heads(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
+    // Recorded since schema v5; an older file read as is has no such column.
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 5 {
+        return Ok(None);
+    }
+    let bad: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT s.id, s.journal_rows FROM shifts s LEFT JOIN journal j ON j.seq = s.journal_rows
+             WHERE s.journal_rows IS NOT NULL
+               AND (j.hash IS NOT s.journal_hash OR j.kind IS NOT 'shift.closed'
+                    OR json_extract(j.payload, '$.shiftId') IS NOT s.id)
+             ORDER BY s.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(bad.map(|(shift, seq)| BadRow {
+        seq,
+        reason: format!("shift {shift}'s journal head at its close does not match the journal"),
+    }))
+}
+
 fn verify_on(conn: &Connection) -> Result<JournalReport, LedgerError> {
     let mut report = journal::verify(conn)?;
     if report.is_intact() {
@@ -41,6 +65,7 @@ fn verify_on(conn: &Connection) -> Result<JournalReport, LedgerError> {
             .or(replay::check_attempts(conn)?)
             .or(replay::check_refunds(conn)?)
             .or(replay::check_shifts(conn)?)
+            .or(check_close_heads(conn)?)
             .or(replay::check_totals(conn)?);
     }
     Ok(report)

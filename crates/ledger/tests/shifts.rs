@@ -640,3 +640,63 @@ fn sales_stored_outside_any_shift_have_their_own_report() {
     // ...and the shift's report counts only its own.
     assert_eq!(l.shift_report(s, T0 + 100).unwrap().paid.amount, 500);
 }
+
+/// Issue 12 item 8: every Z carries the journal head at its close, and a
+/// ledger cut back to an older copy (newest rows gone, tables put back, a
+/// chain still valid) or rewritten after the close no longer reaches it.
+#[test]
+fn a_history_cut_short_or_rewritten_after_a_z_misses_its_printed_head() {
+    let (d, l) = ledger();
+    let path = d.path().join("ledger.sqlite3");
+    let s1 = l.open_shift("R1", "佐藤", T0).unwrap();
+    paid(&l, s1, "R1-0001", 1280, "paypay");
+    let z1 = l.close_shift("R1", T0 + 10).unwrap().journal_head.unwrap();
+    assert_eq!(z1.printed.len(), z1.rows.to_string().len() + 1 + 16);
+    assert_eq!(l.check_printed_head(&z1.printed).unwrap(), None);
+    // The copy someone keeps, then a second shift.
+    let copy = d.path().join("copy.sqlite3");
+    l.with_connection(|c| {
+        c.execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
+            .unwrap()
+    });
+    let s2 = l.open_shift("R1", "鈴木", T0 + 20).unwrap();
+    paid(&l, s2, "R1-0002", 500, "linepay");
+    let z2 = l.close_shift("R1", T0 + 30).unwrap();
+    let head2 = z2.journal_head.clone().unwrap();
+    let mut csv = Vec::new();
+    report_csv(&l.shift_report(z2.id, T0 + 40).unwrap(), JST, &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.contains(&format!("journal_head,{},", head2.printed)),
+        "{csv}"
+    );
+    assert_eq!(l.check_recorded_heads().unwrap(), None);
+    drop(l);
+
+    // The second shift's rows are cut off by putting the copy back.
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+    }
+    std::fs::copy(&copy, &path).unwrap();
+    let l = Ledger::open(&path).unwrap();
+    assert!(
+        l.verify().unwrap().is_intact(),
+        "the chain alone cannot tell"
+    );
+    let cut = l.check_printed_head(&head2.printed).unwrap().unwrap();
+    assert!(cut.contains("newest rows were removed"), "{cut}");
+    let recorded = l.check_recorded_heads().unwrap().unwrap();
+    assert!(recorded.contains("newest rows were removed"), "{recorded}");
+    assert_eq!(l.check_printed_head(&z1.printed).unwrap(), None);
+
+    // ...and a different history grown to the same length is caught too.
+    let s2b = l.open_shift("R1", "鈴木", T0 + 20).unwrap();
+    paid(&l, s2b, "R1-0002", 50, "linepay");
+    l.close_shift("R1", T0 + 30).unwrap();
+    let rewritten = l.check_printed_head(&head2.printed).unwrap().unwrap();
+    assert!(rewritten.contains("history was rewritten"), "{rewritten}");
+    assert!(matches!(
+        l.check_printed_head("12x"),
+        Err(LedgerError::Invalid { field: "head", .. })
+    ));
+}

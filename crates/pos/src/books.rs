@@ -173,9 +173,28 @@ impl Books {
             })
     }
 
-    /// Checks the journal's hash chain and replays it against the tables.
-    pub fn verify(&self) -> Result<JournalReport> {
-        Ok(self.ledger.verify()?)
+    /// Checks the journal's hash chain and replays it against the tables,
+    /// then against each journal head given (as printed on a Z report) and
+    /// the newest one recorded at a close.
+    pub fn verify(&self, printed_heads: &[String]) -> Result<JournalReport> {
+        let mut report = self.ledger.verify()?;
+        if report.is_intact() {
+            let mut problem = self.ledger.check_recorded_heads()?;
+            for head in printed_heads {
+                if problem.is_some() {
+                    break;
+                }
+                problem = self
+                    .ledger
+                    .check_printed_head(head)
+                    .map_err(|e| PosError::from(e).field("head"))?;
+            }
+            report.first_bad = problem.map(|reason| easyqr_ledger::BadRow {
+                seq: report.rows as i64 + 1,
+                reason,
+            });
+        }
+        Ok(report)
     }
 }
 
@@ -184,12 +203,20 @@ fn shift_not_found(id: ShiftId) -> PosError {
 }
 
 /// Checks a ledger file on a read-only snapshot (for a check that must not
-/// hold up the counter). `None` when intact, else what was found.
-pub fn journal_problem(path: &std::path::Path) -> Option<String> {
+/// hold up the counter), and against the newest journal head recorded at a
+/// close (a copy put back would pass the chain). `None` when intact, else
+/// what was found.
+pub fn journal_problem(ledger: &Ledger, path: &std::path::Path) -> Option<String> {
     match Ledger::verify_file(path) {
-        Ok(report) => report
-            .first_bad
-            .map(|b| format!("journal row {}: {}", b.seq, b.reason)),
-        Err(e) => Some(format!("the ledger could not be checked: {e}")),
+        Ok(report) => {
+            if let Some(b) = report.first_bad {
+                return Some(format!("journal row {}: {}", b.seq, b.reason));
+            }
+        }
+        Err(e) => return Some(format!("the ledger could not be checked: {e}")),
+    }
+    match ledger.check_recorded_heads() {
+        Ok(found) => found,
+        Err(e) => Some(format!("the recorded journal heads could not be read: {e}")),
     }
 }

@@ -119,11 +119,15 @@ impl Station {
             Err(e) => tracing::error!(error = %e, "cannot follow unfinished refunds"),
         }
         let path = self.ledger_path.clone();
-        out.journal_problem =
-            match tokio::task::spawn_blocking(move || crate::books::journal_problem(&path)).await {
-                Ok(problem) => problem,
-                Err(e) => Some(format!("the ledger check stopped: {e}")),
-            };
+        let ledger = self.books().ledger().clone();
+        out.journal_problem = match tokio::task::spawn_blocking(move || {
+            crate::books::journal_problem(&ledger, &path)
+        })
+        .await
+        {
+            Ok(problem) => problem,
+            Err(e) => Some(format!("the ledger check stopped: {e}")),
+        };
         out
     }
 
