@@ -413,7 +413,8 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
     }
     let _one = SERIAL.lock().await;
     scenario("a_shift_from_opening_to_z_report_with_a_refund", async {
-        let mut app = App::start("shift", &[]).await;
+        // The register's clock is set to New York; the store is in Japan.
+        let mut app = App::start("shift", &[("TZ", "America/New_York".to_owned())]).await;
         // No refund without an open shift: it would count in no report.
         let err = app
             .invoke("refund", json!({ "attemptId": 1, "amount": 100 }))
@@ -442,11 +443,15 @@ async fn a_shift_from_opening_to_z_report_with_a_refund() {
 
         // Transactions (F2): the payment, refunded in part from the list.
         tab(&app, "transactions").await;
-        app.wait_for(".tx-refund", "the refund button")
-            .await
-            .click()
-            .await
-            .unwrap();
+        let refund_button = app.wait_for(".tx-refund", "the refund button").await;
+        // Times on screen are the store's (JST), not the register's zone.
+        let paid = newest_attempt(&mut app).await;
+        let at = paid["paidTime"].as_i64().unwrap_or(paid["createdAt"].as_i64().unwrap());
+        let secs = (at / 1000 + 9 * 3600).rem_euclid(86_400);
+        let jst = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+        let shown = app.client.find(fantoccini::Locator::Css("#tx-body tr time")).await.unwrap();
+        assert_eq!(shown.text().await.unwrap(), jst, "store time, not New York's");
+        refund_button.click().await.unwrap();
         let amount = app
             .wait_for("#refund[open] #refund-amount", "the refund dialog")
             .await;

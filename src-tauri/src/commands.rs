@@ -38,6 +38,9 @@ pub struct AppInfo {
     /// When the process started (epoch ms); the window marks when it became
     /// usable, and the startup benchmark reads both.
     launched_at_ms: i64,
+    /// The store's offset from UTC: every time on screen and in prints is
+    /// shown in it (like the CSVs and orderNo dates), not in the OS's zone.
+    utc_offset_minutes: i32,
 }
 
 // Commands that may touch the keyring (D-Bus) or the disk are async, so
@@ -57,6 +60,7 @@ pub async fn app_info(ctx: Ctx<'_>) -> Result<AppInfo, CommandError> {
         journal_problem: ctx.journal_problem(),
         connectivity: ctx.connectivity(),
         launched_at_ms: crate::LAUNCHED_AT_MS.get().copied().unwrap_or(0),
+        utc_offset_minutes: ctx.station.engine().config().utc_offset_minutes,
     })
 }
 

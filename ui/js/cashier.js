@@ -3,7 +3,7 @@
 
 import { $, $$, announce } from './dom.js';
 import { t, setLang, getLang, resolveLang, onLangChange, errorText } from './i18n.js';
-import { hhmm, asciiDigits } from './format.js';
+import { hhmm, asciiDigits, setStoreUtcOffset } from './format.js';
 import { isFake } from './ipc.js';
 import { api } from './cashier-api.js';
 import { initDialog, dialogOpen } from './dialog.js';
@@ -193,6 +193,7 @@ async function main() {
     const { title, detail } = errorText(err);
     register.showChargeError({ title, detail });
   }
+  setStoreUtcOffset(info.utcOffsetMinutes);
   setLang(resolveLang(info.language));
   if (await isFake()) $('#dev-banner').textContent = t('dev.fake');
   renderKeyStatus(info.key ?? { set: false });

@@ -131,6 +131,7 @@ export function createFakeBackend() {
 
   const commands = {
     app_info: () => ({
+      utcOffsetMinutes: 540,
       mode, storeName: settings.storeName, registerId: settings.registerId, version: '0.1.0 (preview)',
       language: settings.language, key, simulatorUrl: mode === 'demo' ? 'http://127.0.0.1:8790' : undefined,
     }),

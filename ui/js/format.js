@@ -25,20 +25,40 @@ export function mmss(ms) {
   return `${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
 }
 
-const hhmmFormat = new Intl.DateTimeFormat('ja-JP', { hour: '2-digit', minute: '2-digit', hour12: false });
+// Times are the store's (its UTC offset, as in the CSVs and orderNo dates),
+// never the operating system's: the epoch is shifted by the store's offset
+// and formatted as UTC.
+let storeOffsetMin = 9 * 60;
+
+/** The store's offset from UTC in minutes (Japan: 540), from app_info. */
+export function setStoreUtcOffset(minutes) {
+  if (Number.isInteger(minutes)) storeOffsetMin = minutes;
+}
+
+const utc = { timeZone: 'UTC', hour12: false };
+const hhmmFormat = new Intl.DateTimeFormat('ja-JP', { ...utc, hour: '2-digit', minute: '2-digit' });
 const hhmmssFormat = new Intl.DateTimeFormat('ja-JP', {
-  hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+  ...utc, hour: '2-digit', minute: '2-digit', second: '2-digit',
 });
 const dateTimeFormat = new Intl.DateTimeFormat('ja-JP', {
-  year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+  ...utc, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
 });
+const storeDate = (ms) => new Date(Number(ms) + storeOffsetMin * 60_000);
 
-/** Epoch ms → "14:05". */
-export const hhmm = (ms) => hhmmFormat.format(new Date(ms));
-/** Epoch ms → "14:05:09". */
-export const hhmmss = (ms) => hhmmssFormat.format(new Date(ms));
-/** Epoch ms → "2025/01/03 14:05". */
-export const dateTime = (ms) => dateTimeFormat.format(new Date(ms));
+/** Epoch ms → "14:05" (store time). */
+export const hhmm = (ms) => hhmmFormat.format(storeDate(ms));
+/** Epoch ms → "14:05:09" (store time). */
+export const hhmmss = (ms) => hhmmssFormat.format(storeDate(ms));
+/** Epoch ms → "2025/01/03 14:05" (store time). */
+export const dateTime = (ms) => dateTimeFormat.format(storeDate(ms));
+
+/** A datetime-local value ("2025-01-03T14:05"), read as store time → epoch ms. */
+export function parseStoreTime(v) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(v);
+  if (!m) return NaN;
+  const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0));
+  return Date.UTC(y, mo - 1, d, h, mi, s) - storeOffsetMin * 60_000;
+}
 
 // elepay's paymentMethod ids → the names printed on the wallets' own signs.
 const WALLETS = {

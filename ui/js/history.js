@@ -3,7 +3,7 @@
 
 import { $, el, announce } from './dom.js';
 import { t, errorText } from './i18n.js';
-import { yen, hhmmss, dateTime, walletName, asciiDigits } from './format.js';
+import { yen, hhmmss, dateTime, walletName, asciiDigits, parseStoreTime } from './format.js';
 import { confirmDialog } from './dialog.js';
 import { api } from './cashier-api.js';
 import { refreshShiftGate } from './shift-gate.js';
@@ -34,10 +34,10 @@ function showInfo(target, text) {
 
 function filter() {
   const f = {};
-  // datetime-local is the register's local time; the backend takes epoch ms.
+  // datetime-local is the store's time; the backend takes epoch ms.
   for (const [id, key] of [['#f-from', 'from'], ['#f-to', 'to']]) {
     const v = $(id).value;
-    if (v) f[key] = new Date(v).getTime();
+    if (v) f[key] = parseStoreTime(v);
   }
   const order = $('#f-order').value.trim();
   if (order) f.orderNo = order;
@@ -245,6 +245,23 @@ function reportRows(rep) {
   if (rep.refunds.inProgress.count) out.push(line(t('report.refundPending'), rep.refunds.inProgress));
   if (rep.refunds.failed.count) out.push(line(t('report.refundFailed'), rep.refunds.failed));
   out.push(line(t('report.net'), { amount: rep.netSales }, 'total'));
+  // A Z keeps its figures as closed; what changed since is listed apart.
+  const d = rep.sinceClose;
+  if (d) {
+    out.push(el('tr', { class: 'since-close' }, el('th', { colspan: '3' }, t('report.since'))));
+    const delta = (label, total) => {
+      if (total.count || total.amount) out.push(line(label, total, 'since-close'));
+    };
+    delta(t('report.late'), d.late);
+    delta(t('report.paid'), d.paid);
+    delta(t('report.unresolved'), d.unresolved);
+    delta(t('report.cancelled'), d.cancelled);
+    delta(t('report.expired'), d.expired);
+    delta(t('report.refunded'), d.refunds.refunded);
+    delta(t('report.refundPending'), d.refunds.inProgress);
+    delta(t('report.refundFailed'), d.refunds.failed);
+    out.push(line(t('report.net'), { amount: d.netSales }, 'since-close total'));
+  }
   return out;
 }
 

@@ -148,6 +148,7 @@ const DICT = {
   'report.z': ['Zレポート No.{z}（シフト {id}）', 'Z report no. {z} (shift {id})'],
   'report.meta': ['レジ {register}・担当 {cashier}・{opened} 〜 {closed}', 'Register {register} · {cashier} · {opened} – {closed}'],
   'report.now': ['現在', 'now'],
+  'report.since': ['締め後の変動（上の数字は締め時点のまま）', 'Since the close (the figures above are as closed)'],
   'report.head': ['台帳ヘッド {head}（保管してください。改ざんの確認に使います）', 'Journal head {head} (keep it: it proves the ledger was not rewritten)'],
   'report.paid': ['支払済み', 'Paid'],
   'report.late': ['　うち締め後に入金', '  of which paid after close'],

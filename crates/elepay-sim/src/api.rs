@@ -233,8 +233,9 @@ async fn list_refunds(
     App(core): App,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    RawQuery(q): RawQuery,
 ) -> Res {
-    ok(&core.list_refunds(caller, &id)?)
+    ok(&core.list_refunds(caller, &id, q.as_deref())?)
 }
 
 async fn create_refund(

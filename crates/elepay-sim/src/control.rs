@@ -14,7 +14,7 @@ use crate::dto;
 use crate::errors::{ApiError, SimError};
 use crate::faults::{FaultBook, FaultSpec};
 use crate::keys::{check_secret_key_shape, Caller, KeyRing};
-use crate::listing::ChargeQuery;
+use crate::listing::{self, ChargeQuery};
 use crate::lock;
 use crate::store::Store;
 use crate::validate;
@@ -201,12 +201,26 @@ impl Core {
         Ok(out)
     }
 
-    pub(crate) fn list_refunds(&self, caller: Caller, charge_id: &str) -> Result<Value, ApiError> {
+    /// A page of a charge's refunds, oldest first: `offset`/`limit` as for
+    /// `GET /charges` (default 20, at most 100), so callers must page.
+    pub(crate) fn list_refunds(
+        &self,
+        caller: Caller,
+        charge_id: &str,
+        raw_query: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let (offset, limit) = listing::page_params(raw_query)?;
         self.settle();
         let store = lock(&self.store);
         let charge = store.charge(charge_id, Some(caller.live_mode))?;
-        let refunds: Vec<Value> = charge.refunds.iter().map(dto::refund_json).collect();
-        Ok(json!({"total": refunds.len(), "refunds": refunds}))
+        let refunds: Vec<Value> = charge
+            .refunds
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(dto::refund_json)
+            .collect();
+        Ok(json!({"total": charge.refunds.len(), "refunds": refunds}))
     }
 
     pub(crate) fn retrieve_refund(

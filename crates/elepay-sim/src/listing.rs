@@ -47,6 +47,34 @@ fn int(name: &str, v: &str) -> Result<i64, ApiError> {
     v.trim().parse::<i64>().map_err(|_| ApiError::invalid(name))
 }
 
+fn limit(v: &str) -> Result<usize, ApiError> {
+    match int("limit", v)? {
+        n @ 1..=100 => Ok(n as usize),
+        _ => Err(ApiError::invalid("limit")),
+    }
+}
+
+fn offset(v: &str) -> Result<usize, ApiError> {
+    match int("offset", v)? {
+        n if n >= 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err(ApiError::invalid("offset")),
+    }
+}
+
+/// `offset` and `limit` of a list without other filters (a charge's
+/// refunds): `(offset, limit)`, 20 by default like `GET /charges`.
+pub(crate) fn page_params(raw: Option<&str>) -> Result<(usize, usize), ApiError> {
+    let (mut o, mut l) = (0, 20);
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "limit" => l = limit(&v)?,
+            "offset" => o = offset(&v)?,
+            _ => {}
+        }
+    }
+    Ok((o, l))
+}
+
 impl ChargeQuery {
     /// Parses the raw query string; repeated `paymentMethod` keys accumulate.
     pub(crate) fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
@@ -89,18 +117,8 @@ impl ChargeQuery {
                         q.payment_methods.push(m.to_owned());
                     }
                 }
-                "limit" => {
-                    q.limit = match int("limit", &v)? {
-                        n @ 1..=100 => n as usize,
-                        _ => return Err(ApiError::invalid("limit")),
-                    }
-                }
-                "offset" => {
-                    q.offset = match int("offset", &v)? {
-                        n if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
-                        _ => return Err(ApiError::invalid("offset")),
-                    }
-                }
+                "limit" => q.limit = limit(&v)?,
+                "offset" => q.offset = offset(&v)?,
                 _ => {}
             }
         }

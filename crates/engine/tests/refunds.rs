@@ -342,3 +342,24 @@ async fn a_payment_recorded_without_its_charge_id_can_be_refunded() {
     );
     assert!(w.ledger.verify().unwrap().is_intact());
 }
+
+/// Issue 12 item 12: a charge's refunds are read over every page, so ours
+/// is found by its metadata even behind a page of other refunds.
+#[tokio::test]
+async fn a_lost_refund_is_found_on_a_later_page_of_the_charges_refunds() {
+    let w = world().await;
+    let a = paid(&w, 1280).await;
+    let charge = a.charge_id.clone().unwrap();
+    // 25 small refunds made in the elepay dashboard: more than one page.
+    for _ in 0..25 {
+        w.control.admin_refund(&charge, 10).unwrap();
+    }
+    w.fault("createRefund", FaultKind::DropAfterCommit, 1);
+    let lost = match w.engine.refund(a.id, amount(500), None).await {
+        Err(EngineError::RefundUnknown { refund, .. }) => refund,
+        other => panic!("{other:?}"),
+    };
+    wait_refund(&w, lost.id, RefundState::Pending).await;
+    let all = client_for(&w.sim).list_refunds(&charge).await.unwrap();
+    assert_eq!((all.total, all.refunds.len()), (26, 26));
+}

@@ -11,3 +11,7 @@ CREATE TABLE ledger_meta (
 -- reaches the printed head.
 ALTER TABLE shifts ADD COLUMN journal_rows INTEGER;
 ALTER TABLE shifts ADD COLUMN journal_hash TEXT;
+
+-- A Z report's figures as they were at its close (also journaled with the
+-- close): the Z keeps them; what changes later is shown as "since the close".
+ALTER TABLE shifts ADD COLUMN z_figures TEXT;

@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AttemptState, RefundState, ShiftId};
+use crate::{AttemptState, Figures, RefundState, ShiftId};
 
 /// One journal row's content. Serialised (e.g. in a [`crate::TimelineEntry`])
 /// as `{"kind": "attempt.changed", "payload": {…}}`.
@@ -51,6 +51,9 @@ pub struct ShiftClosed {
     pub shift_id: ShiftId,
     pub closed_at: i64,
     pub z_number: i64,
+    /// The Z report's figures at the close. Not journaled before schema v5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<Figures>,
 }
 
 /// A sale rung up (the amount the cashier entered).

@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use crate::log::{log_row, log_select, LogFilter};
+use crate::log::{log_row, log_select, LogFilter, LogRow};
 use crate::order_no::{civil_from_days, days_from_civil};
 use crate::{Ledger, LedgerError, ShiftReport, StateTotal};
 
@@ -125,19 +125,24 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 impl Ledger {
-    /// Writes the log rows the filter selects, oldest first, as CSV.
-    /// Streams from one read; returns the number of rows written.
+    /// Writes the log rows the filter selects, oldest first, as CSV;
+    /// returns the number of rows written. Reads a page at a time and
+    /// writes it with the ledger free, so a long export never holds up a
+    /// payment being recorded.
     pub fn export_log_csv(
         &self,
         filter: &LogFilter,
         utc_offset_minutes: i32,
         out: &mut (impl Write + ?Sized),
     ) -> Result<u64, LedgerError> {
-        let (cond, p) = filter.to_sql()?;
-        let sql = format!("{} ORDER BY a.id", log_select(&cond));
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(p))?;
+        const PAGE: i64 = 1000;
+        let (cond, mut p) = filter.to_sql()?;
+        let after = p.len() + 1;
+        let sql = format!(
+            "{} AND a.id > ?{after} ORDER BY a.id LIMIT {PAGE}",
+            log_select(&cond)
+        );
+        p.push(rusqlite::types::Value::Integer(0));
         let mut buf = Vec::with_capacity(64 * 1024);
         buf.extend_from_slice(BOM);
         line(
@@ -147,45 +152,63 @@ impl Ledger {
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>(),
         );
-        let time = |ms: Option<i64>| opt(ms.map(|t| local_time(t, utc_offset_minutes)));
         let mut n = 0;
-        while let Some(r) = rows.next()? {
-            let row = log_row(r)?;
-            let a = &row.attempt;
-            line(
-                &mut buf,
-                &[
-                    a.id.to_string(),
-                    a.sale_id.to_string(),
-                    opt(a.shift_id),
-                    a.order_no.clone(),
-                    a.state.as_str().to_owned(),
-                    a.amount.to_string(),
-                    opt(a.payment_method.as_deref()),
-                    row.refunded.to_string(),
-                    if row.late { "yes" } else { "" }.to_owned(),
-                    time(Some(a.created_at)),
-                    // When elepay says it was paid; our own record otherwise.
-                    time(
-                        a.paid_time
-                            .or((a.state == crate::AttemptState::Captured).then_some(a.updated_at)),
-                    ),
-                    opt(a.charge_id.as_deref()),
-                    opt(a.code_id.as_deref()),
-                    opt(a.error_code.as_deref()),
-                    opt(row.description.as_deref()),
-                ],
-            );
-            n += 1;
-            if buf.len() >= 60 * 1024 {
-                out.write_all(&buf).map_err(io_err)?;
-                buf.clear();
+        loop {
+            let page: Vec<LogRow> = {
+                let conn = self.conn();
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(p.iter()), log_row)?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let Some(last) = page.last() else { break };
+            p[after - 1] = rusqlite::types::Value::Integer(last.attempt.id);
+            let full = page.len() as i64 == PAGE;
+            for row in &page {
+                log_line(&mut buf, row, utc_offset_minutes);
+                n += 1;
+                if buf.len() >= 60 * 1024 {
+                    out.write_all(&buf).map_err(io_err)?;
+                    buf.clear();
+                }
+            }
+            if !full {
+                break;
             }
         }
         out.write_all(&buf).map_err(io_err)?;
         out.flush().map_err(io_err)?;
         Ok(n)
     }
+}
+
+/// One log row as a CSV line.
+fn log_line(buf: &mut Vec<u8>, row: &LogRow, utc_offset_minutes: i32) {
+    let time = |ms: Option<i64>| opt(ms.map(|t| local_time(t, utc_offset_minutes)));
+    let a = &row.attempt;
+    line(
+        buf,
+        &[
+            a.id.to_string(),
+            a.sale_id.to_string(),
+            opt(a.shift_id),
+            a.order_no.clone(),
+            a.state.as_str().to_owned(),
+            a.amount.to_string(),
+            opt(a.payment_method.as_deref()),
+            row.refunded.to_string(),
+            if row.late { "yes" } else { "" }.to_owned(),
+            time(Some(a.created_at)),
+            // When elepay says it was paid; our own record otherwise.
+            time(
+                a.paid_time
+                    .or((a.state == crate::AttemptState::Captured).then_some(a.updated_at)),
+            ),
+            opt(a.charge_id.as_deref()),
+            opt(a.code_id.as_deref()),
+            opt(a.error_code.as_deref()),
+            opt(row.description.as_deref()),
+        ],
+    );
 }
 
 /// A shift report as a two-column CSV (item, value), amounts in yen.
@@ -246,6 +269,31 @@ pub fn report_csv(
         String::new(),
         report.net_sales.to_string(),
     ]);
+    // A Z's figures are as closed; what changed since comes after them.
+    if let Some(d) = &report.since_close {
+        let mut since = |name: &str, t: StateTotal| {
+            if t.count != 0 || t.amount != 0 {
+                rows.push([
+                    format!("since_close:{name}"),
+                    t.count.to_string(),
+                    t.amount.to_string(),
+                ]);
+            }
+        };
+        since("paid", d.paid);
+        since("paid_late", d.late);
+        since("cancelled", d.cancelled);
+        since("expired", d.expired);
+        since("unresolved", d.unresolved);
+        since("refunded", d.refunds.refunded);
+        since("refund_in_progress", d.refunds.in_progress);
+        since("refund_failed", d.refunds.failed);
+        rows.push([
+            "since_close:net_sales_jpy".into(),
+            String::new(),
+            d.net_sales.to_string(),
+        ]);
+    }
     line(
         &mut buf,
         &["item".into(), "value".into(), "amount_jpy".into()],

@@ -55,7 +55,7 @@ pub use lock::WriterLock;
 pub use log::{LogFilter, LogRow};
 pub use order_no::{business_date, OrderPrefix};
 pub use refunds::{Refund, RefundTotals};
-pub use reports::{OutsideShifts, ShiftReport, ShiftTotals, StateTotal};
+pub use reports::{Figures, OutsideShifts, ShiftReport, ShiftTotals, StateTotal};
 pub use schema::SCHEMA_VERSION;
 pub use shifts::Shift;
 pub use state::{AttemptState, RefundState};

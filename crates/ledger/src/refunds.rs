@@ -30,7 +30,7 @@ pub struct Refund {
 }
 
 /// Refunds made in a shift, by how far elepay got with them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundTotals {
     /// Confirmed by elepay.

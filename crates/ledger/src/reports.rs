@@ -6,17 +6,88 @@
 //! confirms it after that shift closed (the report then counts it as late);
 //! a refund counts in the shift it was made in.
 
-use serde::Serialize;
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
 
 use crate::attempts::shift_edge_order_no;
 use crate::refunds::refund_totals;
 use crate::shifts::load_shift;
 use crate::{AttemptState, Ledger, LedgerError, RefundTotals, Shift, ShiftId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StateTotal {
     pub count: i64,
     pub amount: i64,
+}
+
+impl StateTotal {
+    fn minus(self, o: StateTotal) -> StateTotal {
+        StateTotal {
+            count: self.count - o.count,
+            amount: self.amount - o.amount,
+        }
+    }
+
+    fn is_zero(self) -> bool {
+        self.count == 0 && self.amount == 0
+    }
+}
+
+/// A report's figures. A Z report keeps them as they were at its close
+/// (journaled with the close); what changed since (a late payment, a
+/// refund completed) is shown apart, as figures "since the close".
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Figures {
+    pub paid: StateTotal,
+    pub cancelled: StateTotal,
+    pub expired: StateTotal,
+    pub burned: StateTotal,
+    pub rejected: StateTotal,
+    pub unresolved: StateTotal,
+    pub paid_by_wallet: Vec<(String, StateTotal)>,
+    pub refunds: RefundTotals,
+    pub net_sales: i64,
+    pub late: StateTotal,
+}
+
+impl Figures {
+    /// `self - before`, or `None` when nothing changed.
+    fn since(&self, before: &Figures) -> Option<Figures> {
+        let mut wallets: Vec<(String, StateTotal)> = Vec::new();
+        for (w, t) in &self.paid_by_wallet {
+            let old = before
+                .paid_by_wallet
+                .iter()
+                .find(|(b, _)| b == w)
+                .map_or_else(StateTotal::default, |(_, t)| *t);
+            wallets.push((w.clone(), t.minus(old)));
+        }
+        for (w, t) in &before.paid_by_wallet {
+            if !self.paid_by_wallet.iter().any(|(n, _)| n == w) {
+                wallets.push((w.clone(), StateTotal::default().minus(*t)));
+            }
+        }
+        wallets.retain(|(_, t)| !t.is_zero());
+        let r = |a: StateTotal, b: StateTotal| a.minus(b);
+        let d = Figures {
+            paid: r(self.paid, before.paid),
+            cancelled: r(self.cancelled, before.cancelled),
+            expired: r(self.expired, before.expired),
+            burned: r(self.burned, before.burned),
+            rejected: r(self.rejected, before.rejected),
+            unresolved: r(self.unresolved, before.unresolved),
+            paid_by_wallet: wallets,
+            refunds: RefundTotals {
+                refunded: r(self.refunds.refunded, before.refunds.refunded),
+                in_progress: r(self.refunds.in_progress, before.refunds.in_progress),
+                failed: r(self.refunds.failed, before.refunds.failed),
+            },
+            net_sales: self.net_sales - before.net_sales,
+            late: r(self.late, before.late),
+        };
+        (d != Figures::default()).then_some(d)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -66,6 +137,10 @@ pub struct ShiftReport {
     /// orderNo of the shift's first sale and of its last sale (latest attempt).
     pub first_order_no: Option<String>,
     pub last_order_no: Option<String>,
+    /// A Z report: what changed since its close (the figures above are as
+    /// closed). `None` for an X report, a Z nothing changed since, or a Z
+    /// closed before its figures were kept.
+    pub since_close: Option<Figures>,
 }
 
 /// Sales stored with no shift (rung up before a shift was required): in
@@ -109,35 +184,7 @@ impl Ledger {
     /// core of X/Z reports). Attempts belong to the shift their sale was rung
     /// up in. Read from running totals, so it costs the same at any size.
     pub fn shift_totals(&self, shift_id: ShiftId) -> Result<ShiftTotals, LedgerError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT state, payment_method, count, amount FROM shift_totals
-             WHERE shift_id = ?1 AND count != 0 ORDER BY state, payment_method",
-        )?;
-        let mut totals = ShiftTotals::default();
-        let mut rows = stmt.query([shift_id])?;
-        while let Some(r) = rows.next()? {
-            let state: AttemptState = r
-                .get::<_, String>(0)?
-                .parse()
-                .map_err(LedgerError::Corrupt)?;
-            let wallet: String = r.get(1)?;
-            let t = StateTotal {
-                count: r.get(2)?,
-                amount: r.get(3)?,
-            };
-            match totals.by_state.last_mut() {
-                Some((s, sum)) if *s == state => {
-                    sum.count += t.count;
-                    sum.amount += t.amount;
-                }
-                _ => totals.by_state.push((state, t)),
-            }
-            if state == AttemptState::Captured {
-                totals.paid_by_wallet.push((wallet, t));
-            }
-        }
-        Ok(totals)
+        shift_totals_on(&self.conn(), shift_id)
     }
 
     /// Sales and refunds stored outside any shift (older ledgers).
@@ -166,51 +213,116 @@ impl Ledger {
 
     /// The X report of an open shift or the Z report of a closed one. Reads
     /// running totals and a few indexed rows, so it costs the same for a
-    /// shift of ten payments or of a million.
+    /// shift of ten payments or of a million. A Z shows its figures as
+    /// closed, and what changed since apart.
     pub fn shift_report(&self, id: ShiftId, now: i64) -> Result<ShiftReport, LedgerError> {
-        let totals = self.shift_totals(id)?;
         let conn = self.conn();
         let shift = load_shift(&conn, id)?;
-        let sum = |states: &[AttemptState]| {
-            states.iter().fold(StateTotal::default(), |acc, s| {
-                let t = totals.get(*s);
-                StateTotal {
-                    count: acc.count + t.count,
-                    amount: acc.amount + t.amount,
-                }
-            })
+        let live = figures(&conn, id)?;
+        let kept: Option<Figures> = conn
+            .query_row("SELECT z_figures FROM shifts WHERE id = ?1", [id], |r| {
+                r.get::<_, Option<String>>(0)
+            })?
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| LedgerError::Corrupt(format!("shift {id}'s closing figures: {e}")))?;
+        let (shown, since_close) = match kept {
+            Some(closed) => {
+                let since = live.since(&closed);
+                (closed, since)
+            }
+            None => (live, None),
         };
-        let refunds = refund_totals(&conn, Some(id))?;
-        let late = conn.query_row(
-            "SELECT count(*), coalesce(sum(amount), 0) FROM late_captures WHERE shift_id = ?1",
-            [id],
-            |r| {
-                Ok(StateTotal {
-                    count: r.get(0)?,
-                    amount: r.get(1)?,
-                })
-            },
-        )?;
-        let paid = totals.get(AttemptState::Captured);
         Ok(ShiftReport {
             at: now,
-            paid,
-            cancelled: totals.get(AttemptState::Closed),
-            expired: totals.get(AttemptState::Expired),
-            burned: totals.get(AttemptState::Burned),
-            rejected: totals.get(AttemptState::Rejected),
-            unresolved: sum(&[
-                AttemptState::Reserved,
-                AttemptState::Creating,
-                AttemptState::Pending,
-            ]),
-            paid_by_wallet: totals.paid_by_wallet,
-            net_sales: paid.amount - refunds.refunded.amount - refunds.in_progress.amount,
-            refunds,
-            late,
+            paid: shown.paid,
+            cancelled: shown.cancelled,
+            expired: shown.expired,
+            burned: shown.burned,
+            rejected: shown.rejected,
+            unresolved: shown.unresolved,
+            paid_by_wallet: shown.paid_by_wallet,
+            net_sales: shown.net_sales,
+            refunds: shown.refunds,
+            late: shown.late,
             first_order_no: shift_edge_order_no(&conn, id, false)?,
             last_order_no: shift_edge_order_no(&conn, id, true)?,
+            since_close,
             shift,
         })
     }
+}
+
+/// A shift's figures now, read in the caller's transaction.
+pub(crate) fn figures(conn: &Connection, id: ShiftId) -> Result<Figures, LedgerError> {
+    let totals = shift_totals_on(conn, id)?;
+    let sum = |states: &[AttemptState]| {
+        states.iter().fold(StateTotal::default(), |acc, s| {
+            let t = totals.get(*s);
+            StateTotal {
+                count: acc.count + t.count,
+                amount: acc.amount + t.amount,
+            }
+        })
+    };
+    let refunds = refund_totals(conn, Some(id))?;
+    let late = conn.query_row(
+        "SELECT count(*), coalesce(sum(amount), 0) FROM late_captures WHERE shift_id = ?1",
+        [id],
+        |r| {
+            Ok(StateTotal {
+                count: r.get(0)?,
+                amount: r.get(1)?,
+            })
+        },
+    )?;
+    let paid = totals.get(AttemptState::Captured);
+    Ok(Figures {
+        paid,
+        cancelled: totals.get(AttemptState::Closed),
+        expired: totals.get(AttemptState::Expired),
+        burned: totals.get(AttemptState::Burned),
+        rejected: totals.get(AttemptState::Rejected),
+        unresolved: sum(&[
+            AttemptState::Reserved,
+            AttemptState::Creating,
+            AttemptState::Pending,
+        ]),
+        paid_by_wallet: totals.paid_by_wallet,
+        net_sales: paid.amount - refunds.refunded.amount - refunds.in_progress.amount,
+        refunds,
+        late,
+    })
+}
+
+/// Per-state and per-wallet totals of a shift, in the caller's transaction.
+fn shift_totals_on(conn: &Connection, shift_id: ShiftId) -> Result<ShiftTotals, LedgerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT state, payment_method, count, amount FROM shift_totals
+         WHERE shift_id = ?1 AND count != 0 ORDER BY state, payment_method",
+    )?;
+    let mut totals = ShiftTotals::default();
+    let mut rows = stmt.query([shift_id])?;
+    while let Some(r) = rows.next()? {
+        let state: AttemptState = r
+            .get::<_, String>(0)?
+            .parse()
+            .map_err(LedgerError::Corrupt)?;
+        let wallet: String = r.get(1)?;
+        let t = StateTotal {
+            count: r.get(2)?,
+            amount: r.get(3)?,
+        };
+        match totals.by_state.last_mut() {
+            Some((s, sum)) if *s == state => {
+                sum.count += t.count;
+                sum.amount += t.amount;
+            }
+            _ => totals.by_state.push((state, t)),
+        }
+        if state == AttemptState::Captured {
+            totals.paid_by_wallet.push((wallet, t));
+        }
+    }
+    Ok(totals)
 }

@@ -135,10 +135,16 @@ impl Ledger {
         )?;
         // A wrong register clock must not close a shift before it opened.
         let closed_at = now.max(open.opened_at);
+        // The Z's figures as they are now, kept with the close.
+        let figures = crate::reports::figures(&tx, open.id)?;
+        let figures_text = serde_json::to_value(&figures)
+            .map_err(|e| LedgerError::Corrupt(format!("closing figures: {e}")))?
+            .to_string();
         let entry = JournalEntry::ShiftClosed(ShiftClosed {
             shift_id: open.id,
             closed_at,
             z_number: z,
+            figures: Some(figures),
         });
         journal::append(&tx, now, None, None, &entry)?;
         // The head is the close's own row; a closed shift never changes
@@ -146,9 +152,9 @@ impl Ledger {
         let head = heads::current(&tx)?
             .ok_or_else(|| LedgerError::Corrupt("no journal head after a close".into()))?;
         tx.execute(
-            "UPDATE shifts SET closed_at = ?1, z_number = ?2, journal_rows = ?3, journal_hash = ?4
-             WHERE id = ?5",
-            params![closed_at, z, head.rows, head.hash, open.id],
+            "UPDATE shifts SET closed_at = ?1, z_number = ?2, journal_rows = ?3, journal_hash = ?4,
+             z_figures = ?5 WHERE id = ?6",
+            params![closed_at, z, head.rows, head.hash, figures_text, open.id],
         )?;
         let shift = load_shift(&tx, open.id)?;
         tx.commit()?;

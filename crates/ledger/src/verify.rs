@@ -34,8 +34,9 @@ impl Ledger {
     }
 }
 
-/// Each closed shift's recorded head is its own `shift.closed` row.
-fn check_close_heads(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
+/// Each closed shift's recorded head is its own `shift.closed` row, and its
+/// kept Z figures are the ones that row journaled.
+fn check_closes(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
     // Recorded since schema v5; an older file read as is has no such column.
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version < 5 {
@@ -46,7 +47,8 @@ fn check_close_heads(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
             "SELECT s.id, s.journal_rows FROM shifts s LEFT JOIN journal j ON j.seq = s.journal_rows
              WHERE s.journal_rows IS NOT NULL
                AND (j.hash IS NOT s.journal_hash OR j.kind IS NOT 'shift.closed'
-                    OR json_extract(j.payload, '$.shiftId') IS NOT s.id)
+                    OR json_extract(j.payload, '$.shiftId') IS NOT s.id
+                    OR json(s.z_figures) IS NOT json_extract(j.payload, '$.figures'))
              ORDER BY s.id LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -54,7 +56,9 @@ fn check_close_heads(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
         .optional()?;
     Ok(bad.map(|(shift, seq)| BadRow {
         seq,
-        reason: format!("shift {shift}'s journal head at its close does not match the journal"),
+        reason: format!(
+            "shift {shift}'s journal head or Z figures at its close do not match the journal"
+        ),
     }))
 }
 
@@ -65,7 +69,7 @@ fn verify_on(conn: &Connection) -> Result<JournalReport, LedgerError> {
             .or(replay::check_attempts(conn)?)
             .or(replay::check_refunds(conn)?)
             .or(replay::check_shifts(conn)?)
-            .or(check_close_heads(conn)?)
+            .or(check_closes(conn)?)
             .or(replay::check_totals(conn)?);
     }
     Ok(report)

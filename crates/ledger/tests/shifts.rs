@@ -225,14 +225,30 @@ fn reports_count_outcomes_wallets_refunds_and_late_payments() {
     let z = l.shift_report(s1, T0 + 500).unwrap();
     assert_eq!(z.kind(), "Z");
     assert_eq!(z.shift.z_number, Some(1));
+    // The Z keeps its figures as closed (issue 12 item 12)...
+    assert_eq!(z.paid, total(3, 2500), "as closed");
+    assert_eq!(z.unresolved, total(1, 700), "on screen at the close");
+    assert_eq!(z.late, total(0, 0));
+    assert_eq!(z.refunds.refunded, total(1, 280));
+    // ...and shows the late payment, which stays in its shift, apart.
+    let since = z.since_close.clone().expect("an addendum since the close");
     assert_eq!(
-        z.paid,
-        total(4, 3200),
+        since.paid,
+        total(1, 700),
         "the late payment stays in its shift"
     );
-    assert_eq!(z.late, total(1, 700));
-    assert_eq!(z.unresolved, total(0, 0));
-    assert_eq!(z.refunds.refunded, total(1, 280));
+    assert_eq!(since.late, total(1, 700));
+    assert_eq!(since.unresolved, total(-1, -700));
+    assert_eq!(since.net_sales, 700);
+    assert_eq!(
+        since.paid_by_wallet,
+        vec![("paypay".to_owned(), total(1, 700))]
+    );
+    assert_eq!(
+        since.refunds,
+        RefundTotals::default(),
+        "shift 2's refund is shift 2's"
+    );
     let x2 = l.shift_report(s2, T0 + 500).unwrap();
     assert_eq!(x2.paid, total(0, 0));
     assert_eq!(x2.refunds.refunded, total(1, 10));
@@ -588,7 +604,8 @@ fn a_clock_set_back_after_a_close_raises_no_alarm_but_a_deleted_late_mark_does()
     pay(&l, &a, "paypay", T0 + 10_000 - 60_000);
     let report = l.verify().unwrap();
     assert!(report.is_intact(), "{:?}", report.first_bad);
-    assert_eq!(l.shift_report(s, T0 + 20_000).unwrap().late, total(1, 700));
+    let z = l.shift_report(s, T0 + 20_000).unwrap();
+    assert_eq!(z.since_close.unwrap().late, total(1, 700));
 
     // Removing the late mark behind the journal's back is an edit.
     l.with_connection(|c| c.execute("DELETE FROM late_captures", []))
@@ -699,4 +716,71 @@ fn a_history_cut_short_or_rewritten_after_a_z_misses_its_printed_head() {
         l.check_printed_head("12x"),
         Err(LedgerError::Invalid { field: "head", .. })
     ));
+}
+
+/// Issue 12 item 12: a long log export reads page by page and writes with
+/// the ledger free, so payments are recorded while it runs. The writer here
+/// uses the ledger on every write: the old export, holding the ledger for
+/// its whole length, deadlocked.
+#[test]
+fn a_long_log_export_leaves_the_ledger_free_between_pages() {
+    struct Probe {
+        ledger: std::sync::Arc<Ledger>,
+        out: Vec<u8>,
+        used: usize,
+    }
+    impl std::io::Write for Probe {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.ledger.mode().unwrap();
+            self.used += 1;
+            self.out.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let (_d, l) = ledger();
+    let l = std::sync::Arc::new(l);
+    let s = l.open_shift("R1", "佐藤", T0).unwrap();
+    l.with_connection(|c| {
+        let tx = c.unchecked_transaction().unwrap();
+        for i in 0..2500 {
+            tx.execute(
+                "INSERT INTO sales (shift_id, amount, created_at) VALUES (?1, 100, ?2)",
+                rusqlite::params![s, T0 + i],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO attempts (sale_id, order_no, amount, state, created_at, updated_at)
+                 VALUES (last_insert_rowid(), ?1, 100, 'reserved', ?2, ?2)",
+                rusqlite::params![format!("R1-{i:05}"), T0 + i],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let ledger = l.clone();
+    std::thread::spawn(move || {
+        let mut probe = Probe {
+            ledger: ledger.clone(),
+            out: Vec::new(),
+            used: 0,
+        };
+        let n = ledger
+            .export_log_csv(&LogFilter::default(), JST, &mut probe)
+            .unwrap();
+        tx.send((n, probe.used, probe.out)).unwrap();
+    });
+    // A deadlock never answers; a working export answers at once.
+    let (n, used, out) = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the export held the ledger while writing (deadlock)");
+    assert_eq!(n, 2500);
+    assert!(used > 1, "written in several pieces");
+    let text = String::from_utf8(out[3..].to_vec()).unwrap();
+    assert_eq!(text.lines().count(), 2501);
+    assert!(text.lines().nth(1).unwrap().contains("R1-00000"));
+    assert!(text.lines().last().unwrap().contains("R1-02499"));
 }
