@@ -285,7 +285,9 @@ function renderReport(rep) {
   // The journal head at the close: what `verify-journal --head` checks.
   const head = $('#report-head');
   head.hidden = !s.journalHead;
-  head.textContent = s.journalHead ? t('report.head', { head: s.journalHead.printed }) : '';
+  head.replaceChildren(...(s.journalHead
+    ? [`${t('report.head')} `, el('code', { class: 'mono' }, s.journalHead.printed), el('span', { class: 'head-hint' }, t('report.headHint'))]
+    : []));
 }
 
 function renderPast(past) {

@@ -15,3 +15,7 @@ ALTER TABLE shifts ADD COLUMN journal_hash TEXT;
 -- A Z report's figures as they were at its close (also journaled with the
 -- close): the Z keeps them; what changes later is shown as "since the close".
 ALTER TABLE shifts ADD COLUMN z_figures TEXT;
+
+-- Each journal row from the one a journal key was installed at on carries
+-- an HMAC of its hash under that key, kept outside the ledger.
+ALTER TABLE journal ADD COLUMN mac TEXT;

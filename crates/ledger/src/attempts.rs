@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
 use crate::entry::{AttemptChanged, AttemptReserved, ChargeFound, Transition};
+use crate::ChainKey;
 use crate::{
     journal, load_one, write_tx, AttemptId, AttemptState, JournalEntry, Ledger, LedgerError,
     SaleId, ShiftId,
@@ -182,6 +183,7 @@ pub(crate) fn load_attempt(conn: &Connection, id: AttemptId) -> Result<Attempt, 
 /// [`Ledger::reserve_attempt`]), inside the caller's transaction.
 pub(crate) fn insert_attempt(
     tx: &Transaction<'_>,
+    key: Option<&ChainKey>,
     sale_id: SaleId,
     order_no: &elepay::OrderNo,
     now: i64,
@@ -237,7 +239,7 @@ pub(crate) fn insert_attempt(
         order_no: order_no.to_string(),
         amount,
     });
-    journal::append(tx, now, Some(sale_id), Some(id), &entry)?;
+    journal::append(tx, key, now, Some(sale_id), Some(id), &entry)?;
     load_attempt(tx, id)
 }
 
@@ -317,7 +319,7 @@ impl Ledger {
     ) -> Result<Attempt, LedgerError> {
         let mut conn = self.conn();
         let tx = write_tx(&mut conn)?;
-        let attempt = insert_attempt(&tx, sale_id, order_no, now)?;
+        let attempt = insert_attempt(&tx, self.key().as_ref(), sale_id, order_no, now)?;
         tx.commit()?;
         Ok(attempt)
     }
@@ -352,7 +354,14 @@ impl Ledger {
             order_no: current.order_no.clone(),
             to: change.transition(current.amount),
         });
-        journal::append(&tx, now, Some(current.sale_id), Some(id), &entry)?;
+        journal::append(
+            &tx,
+            self.key().as_ref(),
+            now,
+            Some(current.sale_id),
+            Some(id),
+            &entry,
+        )?;
         let attempt = load_attempt(&tx, id)?;
         tx.commit()?;
         Ok(Applied::Changed {
@@ -398,7 +407,14 @@ impl Ledger {
             charge_id: charge_id.to_owned(),
             source: source.to_owned(),
         });
-        journal::append(&tx, now, Some(a.sale_id), Some(id), &entry)?;
+        journal::append(
+            &tx,
+            self.key().as_ref(),
+            now,
+            Some(a.sale_id),
+            Some(id),
+            &entry,
+        )?;
         let a = load_attempt(&tx, id)?;
         tx.commit()?;
         Ok(a)

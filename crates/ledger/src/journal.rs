@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{AttemptId, JournalEntry, LedgerError, SaleId};
+use crate::{AttemptId, ChainKey, JournalEntry, LedgerError, SaleId};
 
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -62,6 +62,7 @@ fn row_hash(
 /// written.
 pub(crate) fn append(
     tx: &Transaction<'_>,
+    key: Option<&ChainKey>,
     at: i64,
     sale_id: Option<SaleId>,
     attempt_id: Option<AttemptId>,
@@ -79,10 +80,11 @@ pub(crate) fn append(
         .payload_text()
         .map_err(|e| LedgerError::Corrupt(format!("{kind} entry cannot be written: {e}")))?;
     let hash = row_hash(&prev_hash, seq, at, kind, sale_id, attempt_id, &payload);
+    let mac = key.filter(|k| seq >= k.from).map(|k| k.sign(seq, &hash));
     tx.execute(
-        "INSERT INTO journal (seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash],
+        "INSERT INTO journal (seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash, mac)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash, mac],
     )?;
     tx.execute(
         "INSERT INTO journal_head (id, seq, hash) VALUES (1, ?1, ?2)
@@ -121,11 +123,18 @@ fn broken(rows: u64, seq: i64, reason: String) -> JournalReport {
     }
 }
 
-pub(crate) fn verify(conn: &Connection) -> Result<JournalReport, LedgerError> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash
-         FROM journal ORDER BY seq",
-    )?;
+/// Checks the chain, and with `key` each row's signature from `key.from`
+/// on. `signed`: the file has the `mac` column (schema v5).
+pub(crate) fn verify(
+    conn: &Connection,
+    key: Option<&ChainKey>,
+    signed: bool,
+) -> Result<JournalReport, LedgerError> {
+    let mac_col = if signed { "mac" } else { "NULL" };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash, {mac_col}
+         FROM journal ORDER BY seq"
+    ))?;
     let mut rows = stmt.query([])?;
     let mut expected_prev = GENESIS.to_owned();
     let mut expected_seq = 1i64;
@@ -164,6 +173,17 @@ pub(crate) fn verify(conn: &Connection) -> Result<JournalReport, LedgerError> {
                 seq,
                 "content was changed after it was written".into(),
             ));
+        }
+        if let Some(k) = key.filter(|k| seq >= k.from) {
+            let mac: Option<String> = r.get(8)?;
+            if mac.as_deref() != Some(k.sign(seq, &stored).as_str()) {
+                let why = if mac.is_none() {
+                    "is not signed with the register's journal key: written outside EasyQR POS"
+                } else {
+                    "does not carry the register's signature: the journal was rewritten"
+                };
+                return Ok(broken(count, seq, why.into()));
+            }
         }
         expected_prev = stored;
         expected_seq += 1;

@@ -18,6 +18,7 @@
 //! `state`, the schema in `schema`, the one-writer lock in `lock`.
 
 mod attempts;
+mod chain_key;
 mod entry;
 mod error;
 mod export;
@@ -43,6 +44,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 pub use attempts::{Applied, Attempt, Change};
+pub use chain_key::ChainKey;
 pub use entry::{
     AttemptChanged, AttemptReserved, BadEntry, JournalEntry, RefundChanged, RefundRequested,
     SaleCreated, ShiftClosed, ShiftOpened, Transition,
@@ -71,6 +73,8 @@ pub struct Ledger {
     conn: Mutex<Connection>,
     /// The file, for messages.
     path: String,
+    /// Signs new journal rows once installed (see `chain_key.rs`).
+    chain_key: std::sync::RwLock<Option<ChainKey>>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -88,6 +92,7 @@ impl Ledger {
         Ok(Ledger {
             conn: Mutex::new(conn),
             path,
+            chain_key: std::sync::RwLock::new(None),
         })
     }
 
@@ -97,7 +102,20 @@ impl Ledger {
         Ok(Ledger {
             conn: Mutex::new(conn),
             path: ":memory:".into(),
+            chain_key: std::sync::RwLock::new(None),
         })
+    }
+
+    /// The journal key new rows are signed with, once installed.
+    pub fn chain_key(&self) -> Option<ChainKey> {
+        self.key()
+    }
+
+    fn key(&self) -> Option<ChainKey> {
+        self.chain_key
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {

@@ -141,7 +141,14 @@ impl Ledger {
             reason: reason.map(str::to_owned),
             shift_id: Some(shift_id),
         });
-        journal::append(&tx, now, Some(a.sale_id), Some(attempt_id), &entry)?;
+        journal::append(
+            &tx,
+            self.key().as_ref(),
+            now,
+            Some(a.sale_id),
+            Some(attempt_id),
+            &entry,
+        )?;
         let r = load_refund(&tx, id)?;
         tx.commit()?;
         Ok(r)
@@ -185,7 +192,14 @@ impl Ledger {
             refund_id: refund_id.map(str::to_owned),
             status,
         });
-        journal::append(&tx, now, Some(sale_id), Some(before.attempt_id), &entry)?;
+        journal::append(
+            &tx,
+            self.key().as_ref(),
+            now,
+            Some(sale_id),
+            Some(before.attempt_id),
+            &entry,
+        )?;
         let r = load_refund(&tx, id)?;
         tx.commit()?;
         Ok(r)

@@ -7,12 +7,14 @@ use crate::attempts::insert_attempt;
 use crate::entry::SaleCreated;
 use crate::order_no::alloc_order_no;
 use crate::shifts::open_shift_id;
+use crate::ChainKey;
 use crate::{
     journal, write_tx, Attempt, JournalEntry, Ledger, LedgerError, OrderPrefix, SaleId, ShiftId,
 };
 
 fn insert_sale(
     tx: &Transaction<'_>,
+    key: Option<&ChainKey>,
     amount: elepay::Amount,
     description: Option<&str>,
     shift_id: Option<ShiftId>,
@@ -28,7 +30,7 @@ fn insert_sale(
         shift_id,
         description: description.map(str::to_owned),
     });
-    journal::append(tx, now, Some(id), None, &entry)?;
+    journal::append(tx, key, now, Some(id), None, &entry)?;
     Ok(id)
 }
 
@@ -57,7 +59,7 @@ impl Ledger {
     ) -> Result<SaleId, LedgerError> {
         let mut conn = self.conn();
         let tx = write_tx(&mut conn)?;
-        let id = insert_sale(&tx, amount, description, shift_id, now)?;
+        let id = insert_sale(&tx, self.key().as_ref(), amount, description, shift_id, now)?;
         tx.commit()?;
         Ok(id)
     }
@@ -80,9 +82,10 @@ impl Ledger {
         let mut conn = self.conn();
         let tx = write_tx(&mut conn)?;
         let shift_id = open_shift_id(&tx, register_id)?;
-        let sale = insert_sale(&tx, amount, description, Some(shift_id), now)?;
+        let key = self.key();
+        let sale = insert_sale(&tx, key.as_ref(), amount, description, Some(shift_id), now)?;
         let order_no = alloc_order_no(&tx, prefix, business_date)?;
-        let attempt = insert_attempt(&tx, sale, &order_no, now)?;
+        let attempt = insert_attempt(&tx, key.as_ref(), sale, &order_no, now)?;
         tx.commit()?;
         Ok(attempt)
     }

@@ -105,7 +105,7 @@ impl Ledger {
             register_id: register_id.to_owned(),
             cashier: cashier.to_owned(),
         });
-        journal::append(&tx, now, None, None, &entry)?;
+        journal::append(&tx, self.key().as_ref(), now, None, None, &entry)?;
         tx.commit()?;
         Ok(id)
     }
@@ -146,7 +146,7 @@ impl Ledger {
             z_number: z,
             figures: Some(figures),
         });
-        journal::append(&tx, now, None, None, &entry)?;
+        journal::append(&tx, self.key().as_ref(), now, None, None, &entry)?;
         // The head is the close's own row; a closed shift never changes
         // again, so it is written with the close.
         let head = heads::current(&tx)?

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::{journal, replay, BadRow, JournalReport, Ledger, LedgerError};
+use crate::{journal, replay, BadRow, ChainKey, JournalReport, Ledger, LedgerError};
 
 impl Ledger {
     /// Checks the journal chain, then replays it against the tables: every
@@ -13,22 +13,23 @@ impl Ledger {
     /// (catches edits, deletions and insertions that bypassed the journal),
     /// and the running shift totals must match the attempts.
     pub fn verify(&self) -> Result<JournalReport, LedgerError> {
+        let key = self.key();
         let conn = self.conn();
-        verify_on(&conn)
+        verify_on(&conn, key.as_ref())
     }
 
     /// [`Ledger::verify`] on a read-only connection of its own, inside one
     /// read transaction: a consistent snapshot, while the app keeps taking
     /// payments on the main connection (WAL lets readers and the writer run
     /// side by side). For the check at start on a large ledger.
-    pub fn verify_file(path: &Path) -> Result<JournalReport, LedgerError> {
+    pub fn verify_file(path: &Path, key: Option<&ChainKey>) -> Result<JournalReport, LedgerError> {
         let mut conn = Connection::open_with_flags(
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let tx = conn.transaction()?;
-        let report = verify_on(&tx)?;
+        let report = verify_on(&tx, key)?;
         tx.finish()?;
         Ok(report)
     }
@@ -62,8 +63,9 @@ fn check_closes(conn: &Connection) -> Result<Option<BadRow>, LedgerError> {
     }))
 }
 
-fn verify_on(conn: &Connection) -> Result<JournalReport, LedgerError> {
-    let mut report = journal::verify(conn)?;
+fn verify_on(conn: &Connection, key: Option<&ChainKey>) -> Result<JournalReport, LedgerError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let mut report = journal::verify(conn, key, version >= 5)?;
     if report.is_intact() {
         report.first_bad = replay::check_sales(conn)?
             .or(replay::check_attempts(conn)?)

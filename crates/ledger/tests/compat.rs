@@ -296,7 +296,7 @@ fn journal(l: &Ledger) -> Vec<Row> {
 #[test]
 fn a_ledger_written_before_the_typed_journal_opens_and_verifies() {
     let (_d, path) = fixture_copy(V3);
-    assert!(Ledger::verify_file(&path).unwrap().is_intact());
+    assert!(Ledger::verify_file(&path, None).unwrap().is_intact());
     let l = Ledger::open(&path).unwrap();
     let report = l.verify().unwrap();
     assert!(report.is_intact(), "{report:?}");

@@ -409,14 +409,14 @@ fn a_state_edited_outside_the_journal_is_found() {
     // The same finding from a separate read-only snapshot, while the main
     // connection stays open for payments.
     let path = _d.path().join("ledger.sqlite3");
-    let from_file = Ledger::verify_file(&path).unwrap();
+    let from_file = Ledger::verify_file(&path, None).unwrap();
     assert_eq!(from_file.first_bad.unwrap().reason, bad.reason);
 }
 
 #[test]
 fn verify_file_reads_an_intact_ledger_without_taking_the_writer() {
     let (d, l) = busy_ledger();
-    let report = Ledger::verify_file(&d.path().join("ledger.sqlite3")).unwrap();
+    let report = Ledger::verify_file(&d.path().join("ledger.sqlite3"), None).unwrap();
     assert!(report.is_intact());
     assert!(report.rows > 0);
     assert_eq!(report.rows, l.verify().unwrap().rows);
@@ -727,4 +727,81 @@ fn a_ledger_belongs_to_one_mode() {
         l.bind_mode("staging"),
         Err(LedgerError::Invalid { field: "mode", .. })
     ));
+}
+
+/// A journal row: seq, at, kind, sale, attempt, payload.
+type JournalRow = (i64, i64, String, Option<i64>, Option<i64>, String);
+
+/// Rewrites journal row `seq`'s payload with `edit` and recomputes the hash
+/// chain from there on, as someone with the file (but not the key) can.
+fn rewrite_and_rechain(l: &Ledger, seq: i64, edit: impl Fn(&str) -> String) {
+    use sha2::{Digest, Sha256};
+    l.with_connection(|c| {
+        c.execute_batch("DROP TRIGGER journal_no_update;").unwrap();
+        let rows: Vec<JournalRow> = c
+            .prepare("SELECT seq, at, kind, sale_id, attempt_id, payload FROM journal WHERE seq >= ?1 ORDER BY seq")
+            .unwrap()
+            .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut prev: String = c
+            .query_row("SELECT prev_hash FROM journal WHERE seq = ?1", [seq], |r| r.get(0))
+            .unwrap();
+        for (s, at, kind, sale, attempt, payload) in rows {
+            let payload = if s == seq { edit(&payload) } else { payload };
+            let opt = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+            let mut h = Sha256::new();
+            h.update(format!("{prev}\n{s}\n{at}\n{kind}\n{}\n{}\n", opt(sale), opt(attempt)));
+            h.update(payload.as_bytes());
+            let hash = hex::encode(h.finalize());
+            c.execute(
+                "UPDATE journal SET payload = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+                rusqlite::params![payload, prev, hash, s],
+            )
+            .unwrap();
+            c.execute("UPDATE journal_head SET seq = ?1, hash = ?2", rusqlite::params![s, hash])
+                .unwrap();
+            prev = hash;
+        }
+    });
+}
+
+/// Issue 12 item 8: an unkeyed chain can be recomputed after an edit; rows
+/// signed with the register's journal key cannot be signed again without it.
+#[test]
+fn a_rechained_journal_is_caught_by_the_journal_key() {
+    let (_d, l) = ledger();
+    let key = l.use_chain_key(None).unwrap();
+    assert_eq!(key.from, 1);
+    let shift = l.open_shift("R1", "佐藤", T0).unwrap();
+    let sale = l
+        .create_sale(Amount::new(1280).unwrap(), None, Some(shift), T0)
+        .unwrap();
+    assert!(l.verify().unwrap().is_intact());
+    // The sale's amount made smaller, in the table and in the journal, the
+    // chain recomputed.
+    let seq: i64 = l.with_connection(|c| {
+        c.query_row(
+            "SELECT seq FROM journal WHERE kind = 'sale.created'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    });
+    rewrite_and_rechain(&l, seq, |p| p.replace("1280", "128"));
+    l.with_connection(|c| {
+        c.execute("UPDATE sales SET amount = 128 WHERE id = ?1", [sale])
+            .unwrap()
+    });
+    // Without the key the chain and the replay agree with the edit...
+    let unkeyed = Ledger::verify_file(&_d.path().join("ledger.sqlite3"), None).unwrap();
+    assert!(unkeyed.is_intact(), "{unkeyed:?}");
+    // ...with it, the rewritten row is caught.
+    let bad = l.verify().unwrap().first_bad.unwrap();
+    assert_eq!(bad.seq, seq);
+    assert!(bad.reason.contains("signature"), "{}", bad.reason);
+    let stored = ChainKey::from_secret(&key.to_secret()).unwrap();
+    assert_eq!(stored, key);
+    assert!(!format!("{key:?}").contains(&key.to_secret()[3..20]));
 }

@@ -207,7 +207,7 @@ fn shift_not_found(id: ShiftId) -> PosError {
 /// close (a copy put back would pass the chain). `None` when intact, else
 /// what was found.
 pub fn journal_problem(ledger: &Ledger, path: &std::path::Path) -> Option<String> {
-    match Ledger::verify_file(path) {
+    match Ledger::verify_file(path, ledger.chain_key().as_ref()) {
         Ok(report) => {
             if let Some(b) = report.first_bad {
                 return Some(format!("journal row {}: {}", b.seq, b.reason));

@@ -181,7 +181,12 @@ pub struct OpenLedger {
 /// Opens `mode`'s ledger in the data folder, taking the writer lock first
 /// when asked. A ledger another mode created is refused (and one from
 /// before modes were recorded becomes this mode's).
-pub fn open_ledger(data_dir: &Path, mode: Mode, access: Access) -> Result<OpenLedger> {
+pub fn open_ledger(
+    data_dir: &Path,
+    mode: Mode,
+    access: Access,
+    secrets: &dyn easyqr_app_core::secrets::SecretStore,
+) -> Result<OpenLedger> {
     let dir = mode.ledger_dir(data_dir);
     std::fs::create_dir_all(&dir)
         .map_err(|e| PosError::new(ErrorCode::LedgerError, format!("{}: {e}", dir.display())))?;
@@ -192,7 +197,42 @@ pub fn open_ledger(data_dir: &Path, mode: Mode, access: Access) -> Result<OpenLe
     };
     let ledger = Arc::new(Ledger::open(&path)?);
     ledger.bind_mode(mode.as_str())?;
+    install_chain_key(&ledger, secrets, access)?;
     Ok(OpenLedger { ledger, path, lock })
+}
+
+/// Signs the journal with the ledger's key from the secret store (outside
+/// the ledger file, so a rewritten journal cannot be signed again). A
+/// writer without one makes it; a failing store leaves the rows unsigned
+/// (logged), never the counter stopped.
+fn install_chain_key(
+    ledger: &Ledger,
+    store: &dyn easyqr_app_core::secrets::SecretStore,
+    access: Access,
+) -> Result<()> {
+    let name = format!("journal-key-{}", ledger.ledger_id()?);
+    let stored = match store.get(&name) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "journal key unavailable; the journal is not signed");
+            return Ok(());
+        }
+    };
+    match stored {
+        Some(secret) => {
+            ledger.use_chain_key(Some(easyqr_ledger::ChainKey::from_secret(secret.expose())?))?;
+        }
+        None if access == Access::Write => {
+            let key = ledger.use_chain_key(None)?;
+            if let Err(e) = store.set(&name, &key.to_secret()) {
+                tracing::error!(error = %e, "journal key not stored; the journal is not signed");
+                // Rows signed with a key nobody keeps could never be checked.
+                ledger.clear_chain_key();
+            }
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 /// The mode a shell without the app's settings (the CLI) works in: the
@@ -238,7 +278,8 @@ pub fn open_key_books(
     access: Access,
 ) -> Result<(crate::books::Books, Option<WriterLock>)> {
     let dir = data_dir(given)?;
-    let open = open_ledger(&dir, mode(&dir)?, access)?;
+    let secrets = easyqr_app_core::secrets::open_secret_store(&dir);
+    let open = open_ledger(&dir, mode(&dir)?, access, secrets.as_ref())?;
     Ok((crate::books::Books::new(open.ledger), open.lock))
 }
 
@@ -283,6 +324,33 @@ mod tests {
     }
 
     #[test]
+    fn a_writer_signs_the_journal_with_a_key_kept_in_the_secret_store() {
+        use easyqr_app_core::secrets::SecretStore;
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = easyqr_app_core::secrets::MemoryStore::default();
+        let open = open_ledger(dir.path(), Mode::Live, Access::Write, &secrets).unwrap();
+        let key = open.ledger.chain_key().expect("signing");
+        let name = format!("journal-key-{}", open.ledger.ledger_id().unwrap());
+        assert_eq!(
+            secrets.get(&name).unwrap().unwrap().expose(),
+            key.to_secret()
+        );
+        open.ledger.open_shift("R1", "a", 1).unwrap();
+        let unsigned: i64 = open.ledger.with_connection(|c| {
+            c.query_row("SELECT count(*) FROM journal WHERE mac IS NULL", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        });
+        assert_eq!(unsigned, 0);
+        drop(open);
+        // Reopened (a reader too) with the same key, which checks every row.
+        let again = open_ledger(dir.path(), Mode::Live, Access::Read, &secrets).unwrap();
+        assert_eq!(again.ledger.chain_key(), Some(key));
+        assert!(again.ledger.verify().unwrap().is_intact());
+    }
+
+    #[test]
     fn the_cli_mode_is_the_keys_or_the_named_or_the_only_ledger() {
         let dir = tempfile::tempdir().unwrap();
         let test = elepay::SecretKey::parse("sk_test_abcdefgh12345678").unwrap();
@@ -300,7 +368,8 @@ mod tests {
                 .as_deref(),
             Some("mode")
         );
-        open_ledger(dir.path(), Mode::Test, Access::Read).unwrap();
+        let secrets = easyqr_app_core::secrets::MemoryStore::default();
+        open_ledger(dir.path(), Mode::Test, Access::Read, &secrets).unwrap();
         assert_eq!(key_mode(dir.path(), None, None).unwrap(), Mode::Test);
     }
 

@@ -68,7 +68,7 @@ impl Station {
         let settings = load_settings(&settings_store);
         let store: Arc<dyn SecretStore> = Arc::from(open_secret_store(&data_dir));
         let keys = KeyManager::new(store.clone());
-        let webhook_secrets = WebhookSecrets::new(store);
+        let webhook_secrets = WebhookSecrets::new(store.clone());
 
         let env_key = opts.env.take_secret_key();
         let env_has_key = env_key.is_some();
@@ -92,7 +92,7 @@ impl Station {
             }
         };
         let ledger_dir = mode.ledger_dir(&data_dir);
-        let open = config::open_ledger(&data_dir, mode, Access::Write).map_err(|e| {
+        let open = config::open_ledger(&data_dir, mode, Access::Write, store.as_ref()).map_err(|e| {
             if e.code == ErrorCode::LedgerBusy {
                 PosError::new(
                     ErrorCode::LedgerBusy,
