@@ -14,8 +14,14 @@ pub struct EngineConfig {
     pub utc_offset_minutes: i32,
     /// Code validity, 3–30 minutes.
     pub expiry_minutes: u32,
-    /// How often a pending code is polled.
+    /// How often a pending code is polled in its first `fast_poll_window`,
+    /// when nearly all payments happen.
     pub poll_interval: Duration,
+    /// How long a new code is polled at `poll_interval`.
+    pub fast_poll_window: Duration,
+    /// How often an older code is polled (PayPay's guidance for its own
+    /// API is every 2–3 s; every register of a brand polls with one key).
+    pub slow_poll_interval: Duration,
     /// Longest wait between polls while the API keeps failing.
     pub max_backoff: Duration,
     /// Store's elepay location; webhooks for other locations are ignored.
@@ -32,6 +38,8 @@ impl EngineConfig {
             utc_offset_minutes: 9 * 60,
             expiry_minutes: 10,
             poll_interval: Duration::from_secs(1),
+            fast_poll_window: Duration::from_secs(120),
+            slow_poll_interval: Duration::from_secs(3),
             max_backoff: Duration::from_secs(15),
             location_id: None,
             front_url_template: None,

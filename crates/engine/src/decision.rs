@@ -260,6 +260,22 @@ pub(crate) fn sibling_of_paid(sibling: &Attempt) -> Sibling {
     }
 }
 
+/// The poll interval of a code `age_ms` old: `fast` in its first `window`
+/// (a payment then shows within about one interval), `slow` after (never
+/// faster than `fast`), so a brand's registers sharing one key stay gentle.
+pub(crate) fn poll_interval_at(
+    age_ms: i64,
+    fast: Duration,
+    window: Duration,
+    slow: Duration,
+) -> Duration {
+    if age_ms < window.as_millis() as i64 {
+        fast
+    } else {
+        slow.max(fast)
+    }
+}
+
 /// The wait before the next poll of a pending code. Polls once right at
 /// expiry so "expired" shows without delay (the server decides whether it
 /// really is); otherwise, including a server whose countdown is stuck at 0,

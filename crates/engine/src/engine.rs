@@ -39,6 +39,8 @@ struct Inner {
     /// while a paid sale's other codes are settled: whichever comes second
     /// sees the other's commit, so a paid sale's QR is never shown.
     customer_turn: Mutex<()>,
+    /// elepay's throttling, shared by every watcher (see `throttle.rs`).
+    throttle: crate::throttle::Throttle,
 }
 
 impl std::fmt::Debug for Engine {
@@ -68,8 +70,20 @@ impl Engine {
                 watching: Mutex::new(HashSet::new()),
                 refunding: tokio::sync::Mutex::new(()),
                 customer_turn: Mutex::new(()),
+                throttle: Default::default(),
             }),
         })
+    }
+
+    /// See `Inner::throttle`.
+    pub(crate) fn throttle(&self) -> &crate::throttle::Throttle {
+        &self.inner.throttle
+    }
+
+    /// How long every watcher still holds off after elepay throttled the
+    /// app (zero when it did not).
+    pub fn throttled_for(&self) -> std::time::Duration {
+        self.inner.throttle.remaining()
     }
 
     /// See `Inner::customer_turn`.

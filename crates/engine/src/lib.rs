@@ -20,6 +20,7 @@ pub mod receiver;
 mod reconcile;
 mod recovery;
 mod refund;
+mod throttle;
 mod watch;
 mod webhook_apply;
 

@@ -232,6 +232,7 @@ impl Engine {
                 let delay =
                     decision::next_check_delay(cfg.poll_interval, cfg.max_backoff, failures, None);
                 tokio::time::sleep(delay.max(Duration::from_millis(1))).await;
+                engine.throttle().wait().await;
                 let r = match engine.ledger().refund(id) {
                     Ok(r) => r,
                     Err(e) => {

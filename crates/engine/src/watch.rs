@@ -33,6 +33,8 @@ impl Engine {
         let mut expiry_check_done = false;
         loop {
             tokio::time::sleep(delay).await;
+            // elepay throttled the app: every watcher holds off together.
+            self.throttle().wait().await;
             let a = match self.ledger().attempt(id) {
                 Ok(a) => a,
                 Err(e) => {
@@ -52,16 +54,23 @@ impl Engine {
                         return;
                     }
                     failures = 0;
+                    self.throttle().clear();
                     self.emit_cashier(&a, remaining, None);
-                    delay = decision::next_poll_delay(
-                        remaining,
+                    let interval = decision::poll_interval_at(
+                        self.now_ms() - a.created_at,
                         cfg.poll_interval,
-                        &mut expiry_check_done,
+                        cfg.fast_poll_window,
+                        cfg.slow_poll_interval,
                     );
+                    delay = decision::next_poll_delay(remaining, interval, &mut expiry_check_done);
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
                     let retry_after = e.api().and_then(|api| api.retry_after);
+                    if e.is_throttled() {
+                        self.throttle()
+                            .hit(cfg.poll_interval, cfg.max_backoff, retry_after);
+                    }
                     delay = decision::next_check_delay(
                         cfg.poll_interval,
                         cfg.max_backoff,

@@ -635,3 +635,33 @@ async fn a_charge_racing_a_close_never_lands_in_a_closed_shift() {
         "sales journaled in a shift not open then: {late:?}"
     );
 }
+
+/// Issue 13 item 3: elepay throttling one poll holds every watcher of the
+/// app at once (the key is the app's), and polling resumes after.
+#[tokio::test]
+async fn a_throttled_poll_holds_every_watcher_and_payments_still_land() {
+    let mut cfg = config();
+    cfg.max_backoff = Duration::from_millis(400);
+    let w = world_with(cfg).await;
+    let a = w.engine.charge(amount(100), None).await.unwrap().attempt;
+    let b = w.engine.charge(amount(200), None).await.unwrap().attempt;
+    assert_eq!(w.engine.throttled_for(), Duration::ZERO);
+    // More throttling answers than the client's own retries absorb.
+    w.fault("retrieveCode", FaultKind::Throttle, 6);
+    let mut held = false;
+    for _ in 0..500 {
+        if !w.engine.throttled_for().is_zero() {
+            held = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(held, "a throttled answer sets the app-wide hold");
+    for x in [&a, &b] {
+        w.control
+            .pay(x.code_id.as_deref().unwrap(), "paypay")
+            .unwrap();
+    }
+    w.wait_state(a.id, AttemptState::Captured).await;
+    w.wait_state(b.id, AttemptState::Captured).await;
+}

@@ -389,3 +389,21 @@ fn a_refund_elepay_does_not_list_is_given_up_only_when_it_cannot_fit() {
         );
     }
 }
+
+#[test]
+fn codes_are_polled_fast_while_new_and_gently_after() {
+    let (fast, window, slow) = (
+        Duration::from_secs(1),
+        Duration::from_secs(120),
+        Duration::from_secs(3),
+    );
+    // (age of the code in ms, interval)
+    for (age, want) in [(0, fast), (119_999, fast), (120_000, slow), (600_000, slow)] {
+        assert_eq!(poll_interval_at(age, fast, window, slow), want, "{age}");
+    }
+    // A slow interval set below the fast one never speeds polling up.
+    assert_eq!(
+        poll_interval_at(200_000, fast, window, Duration::from_millis(10)),
+        fast
+    );
+}
