@@ -42,12 +42,19 @@ pub struct Figures {
     pub paid: StateTotal,
     pub cancelled: StateTotal,
     pub expired: StateTotal,
+    /// Create requests whose outcome was unknown (never shown, never payable).
     pub burned: StateTotal,
+    /// Create requests elepay refused.
     pub rejected: StateTotal,
+    /// Codes not final yet (still on screen or being resolved).
     pub unresolved: StateTotal,
+    /// Paid attempts per wallet, sorted by wallet name.
     pub paid_by_wallet: Vec<(String, StateTotal)>,
     pub refunds: RefundTotals,
+    /// Paid minus refunds that are confirmed or in progress.
     pub net_sales: i64,
+    /// Paid after the shift closed (included in `paid`; a Z kept at its
+    /// close shows these in its `since_close`).
     pub late: StateTotal,
 }
 
@@ -118,22 +125,10 @@ pub struct ShiftReport {
     pub shift: Shift,
     /// When the report was made.
     pub at: i64,
-    pub paid: StateTotal,
-    pub cancelled: StateTotal,
-    pub expired: StateTotal,
-    /// Create requests whose outcome was unknown (never shown, never payable).
-    pub burned: StateTotal,
-    /// Create requests elepay refused.
-    pub rejected: StateTotal,
-    /// Codes not final yet (still on screen or being resolved).
-    pub unresolved: StateTotal,
-    /// Paid attempts per wallet, sorted by wallet name.
-    pub paid_by_wallet: Vec<(String, StateTotal)>,
-    pub refunds: RefundTotals,
-    /// Paid minus refunds that are confirmed or in progress.
-    pub net_sales: i64,
-    /// Paid after the shift closed (included in `paid`).
-    pub late: StateTotal,
+    /// Counts and yen (a Z: as closed). Read through the report itself
+    /// (`report.paid`), and serialised inline.
+    #[serde(flatten)]
+    pub figures: Figures,
     /// orderNo of the shift's first sale and of its last sale (latest attempt).
     pub first_order_no: Option<String>,
     pub last_order_no: Option<String>,
@@ -165,6 +160,15 @@ impl OutsideShifts {
     /// Nothing outside a shift: nothing to show.
     pub fn is_empty(&self) -> bool {
         self.by_state.is_empty() && self.refunds == RefundTotals::default()
+    }
+}
+
+/// A report reads as its figures (`report.paid`, `report.net_sales`).
+impl std::ops::Deref for ShiftReport {
+    type Target = Figures;
+
+    fn deref(&self) -> &Figures {
+        &self.figures
     }
 }
 
@@ -235,16 +239,7 @@ impl Ledger {
         };
         Ok(ShiftReport {
             at: now,
-            paid: shown.paid,
-            cancelled: shown.cancelled,
-            expired: shown.expired,
-            burned: shown.burned,
-            rejected: shown.rejected,
-            unresolved: shown.unresolved,
-            paid_by_wallet: shown.paid_by_wallet,
-            net_sales: shown.net_sales,
-            refunds: shown.refunds,
-            late: shown.late,
+            figures: shown,
             first_order_no: shift_edge_order_no(&conn, id, false)?,
             last_order_no: shift_edge_order_no(&conn, id, true)?,
             since_close,
