@@ -60,20 +60,48 @@ pub fn open_cashier(app: &AppHandle) -> tauri::Result<WebviewWindow> {
 }
 
 /// Opens the customer display: fullscreen on the chosen monitor, or a
-/// normal window when there is no second screen.
-pub fn open_customer(app: &AppHandle, setting: Option<u32>) -> tauri::Result<WebviewWindow> {
-    let window = WebviewWindowBuilder::new(
+/// normal window when there is no second screen. On Linux it shares the
+/// cashier's WebKit web process (a related view): one web process instead
+/// of two is the largest memory saving there is. It is built once the
+/// cashier's webview exists, on the main thread.
+pub fn open_customer(app: &AppHandle, setting: Option<u32>) -> tauri::Result<()> {
+    let Some(cashier) = app.get_webview_window(WindowId::Cashier.label()) else {
+        return build_customer(app, setting, |b| b);
+    };
+    let app = app.clone();
+    cashier.with_webview(move |view| {
+        let built = build_customer(&app, setting, |b| {
+            #[cfg(target_os = "linux")]
+            let b = b.with_related_view(view.inner());
+            #[cfg(not(target_os = "linux"))]
+            let _ = &view;
+            b
+        });
+        if let Err(e) = built {
+            tracing::error!(error = %e, "the customer display could not be opened");
+        }
+    })
+}
+
+type Builder<'a> = WebviewWindowBuilder<'a, tauri::Wry, AppHandle>;
+
+fn build_customer(
+    app: &AppHandle,
+    setting: Option<u32>,
+    share: impl FnOnce(Builder<'_>) -> Builder<'_>,
+) -> tauri::Result<()> {
+    let builder = WebviewWindowBuilder::new(
         app,
         WindowId::Customer.label(),
         WebviewUrl::App("customer.html".into()),
     )
     .title("EasyQR POS — Customer")
     .inner_size(800.0, 600.0)
-    .visible(false)
-    .build()?;
+    .visible(false);
+    let window = share(builder).build()?;
     place_customer(app, &window, setting)?;
     window.show()?;
-    Ok(window)
+    Ok(())
 }
 
 /// Puts the customer display where the setting and the connected monitors
