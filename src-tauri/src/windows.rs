@@ -70,6 +70,8 @@ pub fn open_customer(app: &AppHandle, setting: Option<u32>) -> tauri::Result<()>
     };
     let app = app.clone();
     cashier.with_webview(move |view| {
+        #[cfg(target_os = "linux")]
+        document_viewer_cache(&view.inner());
         let built = build_customer(&app, setting, |b| {
             #[cfg(target_os = "linux")]
             let b = b.with_related_view(view.inner());
@@ -81,6 +83,16 @@ pub fn open_customer(app: &AppHandle, setting: Option<u32>) -> tauri::Result<()>
             tracing::error!(error = %e, "the customer display could not be opened");
         }
     })
+}
+
+/// Two local pages need no web cache: WebKit's smallest cache model keeps
+/// the shared web process small.
+#[cfg(target_os = "linux")]
+fn document_viewer_cache(view: &webkit2gtk::WebView) {
+    use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
+    if let Some(ctx) = view.context() {
+        ctx.set_cache_model(CacheModel::DocumentViewer);
+    }
 }
 
 type Builder<'a> = WebviewWindowBuilder<'a, tauri::Wry, AppHandle>;
