@@ -112,6 +112,9 @@ async fn charge_by_keyboard_show_the_qr_pay_and_both_windows_say_paid() {
             app.in_customer().await;
             app.wait_for("body[data-screen='payment']", "the customer payment screen")
                 .await;
+            // Decoded and drawn, as the latency bench measures it.
+            app.wait_for("body[data-qr-painted]", "the QR painted")
+                .await;
             let amount = app
                 .client
                 .find(fantoccini::Locator::Css("#amount"))

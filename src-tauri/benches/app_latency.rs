@@ -193,7 +193,8 @@ async fn main() {
         app.client
             .execute(
                 OBSERVE,
-                vec![json!("body[data-screen='payment']"), json!("__qr")],
+                // Decoded and drawn (customer.js marks it after a frame).
+                vec![json!("body[data-qr-painted]"), json!("__qr")],
             )
             .await
             .unwrap();
@@ -261,8 +262,13 @@ async fn main() {
     let (rss, pss, breakdown) = tree_memory_mb("easyqr-pos");
     let mut rtt = create_round_trips(&sim_base.unwrap()).await;
     drop(app.close().await);
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
     println!(
-        "\nEasyQR POS app, release build, DEMO mode (embedded simulator, poll interval 1000 ms)"
+        "\nEasyQR POS app, {build} build, DEMO mode (embedded simulator, poll interval 1000 ms)"
     );
     report("main() → cashier interactive", &mut startup, 1500.0);
     let rtt_p50 = pct(&mut rtt, 0.5);
@@ -274,7 +280,7 @@ async fn main() {
     // App overhead = Enter → QR minus the API round trip (its median).
     let mut overhead: Vec<f64> = to_qr.iter().map(|t| (t - rtt_p50).max(0.0)).collect();
     report(
-        "Enter → QR visible on customer display",
+        "Enter → QR painted on customer display",
         &mut to_qr,
         f64::INFINITY,
     );

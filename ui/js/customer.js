@@ -63,6 +63,7 @@ function show(next, { force = false } = {}) {
 /** Draw the current view; `announce` only when the screen really changed. */
 function render(speak = true) {
   document.body.dataset.screen = view.screen;
+  if (view.screen !== 'payment') delete document.body.dataset.qrPainted;
   $('#screen-idle').hidden = view.screen !== 'idle';
   $('#screen-payment').hidden = view.screen !== 'payment';
   $('#screen-outcome').hidden = !OUTCOMES.has(view.screen);
@@ -75,7 +76,14 @@ function render(speak = true) {
     $('#pay-store').textContent = view.storeName ?? '';
     $('#amount').textContent = yen(view.amount);
     const img = $('#qr');
-    if (view.qrSvg) img.src = svgDataUrl(view.qrSvg);
+    if (view.qrSvg) {
+      const src = svgDataUrl(view.qrSvg);
+      if (img.src !== src) {
+        delete document.body.dataset.qrPainted;
+        img.src = src;
+        markPainted(img, view.codeId);
+      }
+    }
     img.alt = both('cust.qrAlt');
     const wallets = (view.wallets ?? []).map(walletName).filter(Boolean);
     $('#wallets-box').hidden = wallets.length === 0;
@@ -91,6 +99,16 @@ function render(speak = true) {
     $('#outcome-amount').textContent = view.amount != null && paid ? yen(view.amount) : '';
     if (speak) announce(`${both(key)} ${both(`${key}Sub`)}`, paid);
   }
+}
+
+/** Marks when the QR is really on screen: decoded, then a frame drawn with
+ * it (two animation frames), for the latency bench and the tests. */
+function markPainted(img, codeId) {
+  img.decode()
+    .catch(() => {})
+    .then(() => requestAnimationFrame(() => requestAnimationFrame(() => {
+      if (view.screen === 'payment' && view.codeId === codeId) document.body.dataset.qrPainted = codeId ?? '';
+    })));
 }
 
 function renderCountdown() {
