@@ -172,7 +172,6 @@ impl Engine {
             Err(e) => return Err(self.unrecorded_code(&reserved, change, e)),
         };
         let attempt = applied.attempt().clone();
-        self.watch(attempt.id);
         {
             let _turn = self.customer_turn();
             // A late capture of an earlier code may have landed while this
@@ -186,15 +185,23 @@ impl Engine {
                 self.send_event(EngineEvent::Customer(CustomerEvent::SalePaid {
                     amount: attempt.amount,
                 }));
+                self.emit_cashier(&attempt, Some(remaining_ms), None);
+                self.watch(attempt.id);
                 self.close_in_background(attempt.id);
                 return Err(EngineError::AlreadyPaid {
                     sale_id: reserved.sale_id,
                 });
             }
+            // The customer first: the QR is drawn for their display, and
+            // the cashier's thumbnail reuses that drawing.
             if let Some(c) = CustomerEvent::for_attempt(&attempt, Some(remaining_ms)) {
                 self.send_event(EngineEvent::Customer(c));
             }
+            self.emit_cashier(&attempt, Some(remaining_ms), None);
         }
+        // Watched once both windows were told, so no later news overtakes
+        // the "pending" they start from.
+        self.watch(attempt.id);
         Ok(Checkout {
             code_url: attempt.code_url.clone().unwrap_or_default(),
             attempt,

@@ -116,9 +116,10 @@ impl Engine {
         }
     }
 
-    /// Commits a change, then announces it: the cashier sees every change,
-    /// the customer display what it shows (the code URL once it is durable,
-    /// then the outcome).
+    /// Commits a change, then announces it: the customer display first
+    /// (what it shows: the code URL once it is durable, then the outcome;
+    /// the customer is the one waiting), then the cashier, who sees every
+    /// change.
     pub(crate) fn record(
         &self,
         id: AttemptId,
@@ -133,13 +134,13 @@ impl Engine {
                 _ => None,
             };
             let a = applied.attempt();
-            self.emit_cashier(a, remaining_ms, note);
-            // A new code's QR goes to the customer from `show`, once it is
-            // known that its sale is not paid already.
+            // A new code goes to both windows from `show`, once it is known
+            // that its sale is not paid already.
             if a.state != AttemptState::Pending {
                 if let Some(c) = CustomerEvent::for_attempt(a, remaining_ms) {
                     self.send_event(EngineEvent::Customer(c));
                 }
+                self.emit_cashier(a, remaining_ms, note);
             }
             if a.state == AttemptState::Captured {
                 self.settle_siblings(a);

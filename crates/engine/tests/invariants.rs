@@ -665,3 +665,42 @@ async fn a_throttled_poll_holds_every_watcher_and_payments_still_land() {
     w.wait_state(a.id, AttemptState::Captured).await;
     w.wait_state(b.id, AttemptState::Captured).await;
 }
+
+/// Issue 13 item 2: the customer, who is waiting, is told first: the QR
+/// event precedes the cashier's "pending", and "paid" reaches the customer
+/// display before the cashier.
+#[tokio::test]
+async fn the_customer_display_hears_of_a_new_code_and_its_payment_first() {
+    let w = world().await;
+    let mut rx = w.engine.subscribe();
+    let c = w.engine.charge(amount(1280), None).await.unwrap();
+    w.control
+        .pay(c.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    w.wait_state(c.attempt.id, AttemptState::Captured).await;
+    let mut order = Vec::new();
+    while let Ok(ev) = rx.try_recv() {
+        match ev {
+            EngineEvent::Customer(CustomerEvent::Payment { .. }) => order.push("customer qr"),
+            EngineEvent::Customer(CustomerEvent::Paid { .. }) => order.push("customer paid"),
+            EngineEvent::Cashier(e) if e.state == AttemptState::Pending => {
+                if !order.contains(&"cashier pending") {
+                    order.push("cashier pending")
+                }
+            }
+            EngineEvent::Cashier(e) if e.state == AttemptState::Captured => {
+                order.push("cashier paid")
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        order,
+        [
+            "customer qr",
+            "cashier pending",
+            "customer paid",
+            "cashier paid"
+        ]
+    );
+}
