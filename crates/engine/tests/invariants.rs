@@ -683,10 +683,11 @@ async fn the_customer_display_hears_of_a_new_code_and_its_payment_first() {
         match ev {
             EngineEvent::Customer(CustomerEvent::Payment { .. }) => order.push("customer qr"),
             EngineEvent::Customer(CustomerEvent::Paid { .. }) => order.push("customer paid"),
-            EngineEvent::Cashier(e) if e.state == AttemptState::Pending => {
-                if !order.contains(&"cashier pending") {
-                    order.push("cashier pending")
-                }
+            // The countdown repeats "pending": the first one counts.
+            EngineEvent::Cashier(e)
+                if e.state == AttemptState::Pending && !order.contains(&"cashier pending") =>
+            {
+                order.push("cashier pending")
             }
             EngineEvent::Cashier(e) if e.state == AttemptState::Captured => {
                 order.push("cashier paid")
