@@ -3,21 +3,23 @@
 //! payments never count in live reports and a live ledger is never polled
 //! with a test key.
 
-use rusqlite::OptionalExtension;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::{write_tx, ChainKey, Ledger, LedgerError};
+
+/// One `ledger_meta` value.
+fn meta(conn: &Connection, key: &str) -> Result<Option<String>, LedgerError> {
+    Ok(conn
+        .query_row("SELECT value FROM ledger_meta WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
 
 impl Ledger {
     /// The mode this ledger belongs to, once one has opened it.
     pub fn mode(&self) -> Result<Option<String>, LedgerError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT value FROM ledger_meta WHERE key = 'mode'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?)
+        meta(&self.conn(), "mode")
     }
 
     /// Binds the ledger to `mode` (`demo`, `test` or `live`) if it belongs to
@@ -29,22 +31,23 @@ impl Ledger {
                 allowed: "demo, test or live".into(),
             });
         }
+        let wrong = |bound: String| LedgerError::WrongMode {
+            path: self.path.clone(),
+            bound,
+            wanted: mode.to_owned(),
+        };
+        // Read first: opening a bound ledger takes no write lock.
+        match meta(&self.conn(), "mode")? {
+            Some(b) if b == mode => return Ok(()),
+            Some(b) => return Err(wrong(b)),
+            None => {}
+        }
         let mut conn = self.conn();
         let tx = write_tx(&mut conn)?;
-        let bound: Option<String> = tx
-            .query_row(
-                "SELECT value FROM ledger_meta WHERE key = 'mode'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let bound = meta(&tx, "mode")?;
         match bound {
             Some(b) if b == mode => Ok(()),
-            Some(b) => Err(LedgerError::WrongMode {
-                path: self.path.clone(),
-                bound: b,
-                wanted: mode.to_owned(),
-            }),
+            Some(b) => Err(wrong(b)),
             None => {
                 tx.execute(
                     "INSERT INTO ledger_meta (key, value) VALUES ('mode', ?1)",
@@ -84,25 +87,21 @@ impl Ledger {
     /// A stable random id of this ledger file (names its journal key in
     /// the secret store), made on first use.
     pub fn ledger_id(&self) -> Result<String, LedgerError> {
+        // Read first: a reader beside the app must not wait for the writer.
+        if let Some(id) = meta(&self.conn(), "id")? {
+            return Ok(id);
+        }
         let mut conn = self.conn();
         let tx = write_tx(&mut conn)?;
-        let id: Option<String> = tx
-            .query_row("SELECT value FROM ledger_meta WHERE key = 'id'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let id = match id {
-            Some(id) => id,
-            None => {
-                let id = hex::encode(rand::random::<[u8; 8]>());
-                tx.execute(
-                    "INSERT INTO ledger_meta (key, value) VALUES ('id', ?1)",
-                    [&id],
-                )?;
-                tx.commit()?;
-                id
-            }
-        };
+        if let Some(id) = meta(&tx, "id")? {
+            return Ok(id);
+        }
+        let id = hex::encode(rand::random::<[u8; 8]>());
+        tx.execute(
+            "INSERT INTO ledger_meta (key, value) VALUES ('id', ?1)",
+            [&id],
+        )?;
+        tx.commit()?;
         Ok(id)
     }
 }
