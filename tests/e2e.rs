@@ -5,6 +5,7 @@
 
 mod e2e_harness;
 
+use e2e_harness::cashier::*;
 use e2e_harness::*;
 use serde_json::{json, Value};
 

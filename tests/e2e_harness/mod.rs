@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-mod cashier;
-pub use cashier::*;
+pub mod cashier;
 use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_easyqr-pos");
