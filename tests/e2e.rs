@@ -7,7 +7,18 @@ mod e2e_harness;
 
 use e2e_harness::cashier::*;
 use e2e_harness::*;
+use easyqr_app_core::layout::Rect;
 use serde_json::{json, Value};
+
+fn rect((x, y, width, height): (u32, u32, u32, u32)) -> Rect {
+    let (x, y) = (x as i32, y as i32);
+    Rect {
+        x,
+        y,
+        width,
+        height,
+    }
+}
 
 #[tokio::test]
 async fn charge_by_keyboard_show_the_qr_pay_and_both_windows_say_paid() {
@@ -47,6 +58,14 @@ async fn charge_by_keyboard_show_the_qr_pay_and_both_windows_say_paid() {
                 vec![code_url.clone()],
                 "QR on the customer display"
             );
+            // One screen (Xvfb's 1920×1080): the windows side by side, the
+            // cashier's status pill and phone-view button uncovered.
+            app.in_cashier().await;
+            let cashier = rect(app.window_rect().await);
+            app.in_customer().await;
+            let (customer, screen) = (rect(region), rect((0, 0, 1920, 1080)));
+            assert!(!cashier.overlaps(&customer), "{cashier:?} and {customer:?}");
+            assert!(screen.contains(&cashier) && screen.contains(&customer));
 
             // The customer pays on their phone.
             pay_as_customer(&code_url, "paypay").await;

@@ -1,24 +1,41 @@
-//! Release-build measurements of the real app (not a test): launch to
-//! interactive, Charge → QR visible on the customer display, paid →
-//! "paid" on both windows, and the process tree's RSS. Needs what the
-//! end-to-end tests need: `xvfb-run -a cargo bench -p easyqr-pos`.
+//! The release bench of the real app (not a test): `./scripts/bench`.
+//! DEMO mode, the embedded simulator on loopback, under Xvfb. It prints
+//! one table: every bar of PRODUCT.md and the release issue, the figure
+//! (p50/p95/max, n) and the figure's ratio to the bar.
 //!
-//! Times are taken inside the windows (`Date.now()` when the screen
-//! changes), so WebDriver round trips are not counted in the latencies.
-//! Startup runs from the app's `run` (first line of main; exec and dynamic
-//! linking before it are not counted) to the cashier window's ready mark. Memory is given as RSS (shared libraries counted
-//! once per process) and PSS (shared pages split between processes).
+//! - start: from the app's `exec` (the kernel's start time of the process)
+//!   and from `main()` to the cashier's ready mark;
+//! - Enter → the QR decoded and drawn on the customer display
+//!   (`data-qr-painted`, set after the image decoded and a frame passed),
+//!   and the app's share of it (minus the create-code round trip);
+//! - paid at elepay → "paid" on both windows, by polling for the first
+//!   payments, then with the webhook receiver on and the simulator posting
+//!   to it for the rest;
+//! - memory of the process tree (PSS, private per process) idle with both
+//!   windows open, and every 100 payments of the soak;
+//! - elepay requests the register sends per minute while one code is up.
+//!
+//! Times are taken inside the windows (`Date.now()`), so WebDriver round
+//! trips are not counted. `EASYQR_BENCH_PAYMENTS` (default 1000) and
+//! `EASYQR_BENCH_CODE_UP_MIN` (default 3) shorten a run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../tests/e2e_harness/mod.rs"]
 mod e2e_harness;
+mod support;
 
 use std::time::{Duration, Instant};
 
+use e2e_harness::cashier::sim_url;
 use e2e_harness::*;
-use serde_json::json;
+use serde_json::{json, Value};
+use support::memory::{self, Tree};
+use support::table::{percentile, Table};
 
-const RUNS: usize = 30;
+const APP: &str = "easyqr-pos";
+/// Payments paid by polling before the webhook receiver is turned on.
+const BY_POLL: usize = 30;
+const WEBHOOK_SECRET: &str = "whsec_bench_0123456789abcdef";
 
 /// Marks the moment a selector first matches, per window.
 const OBSERVE: &str = r#"
@@ -29,30 +46,22 @@ const OBSERVE: &str = r#"
     check();
 "#;
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i]
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
-fn report(name: &str, v: &mut [f64], bar_ms: f64) {
-    let (p50, p95) = (pct(v, 0.5), pct(v, 0.95));
-    let bar = if !bar_ms.is_finite() {
-        String::new()
-    } else if p95 <= bar_ms {
-        format!("  [bar p95 ≤ {bar_ms} ms: ok]")
-    } else {
-        format!("  [bar p95 ≤ {bar_ms} ms: OVER]")
-    };
-    println!(
-        "{name:<44} n={:<3} p50 {p50:>7.1} ms  p95 {p95:>7.1} ms  max {:>7.1} ms{bar}",
-        v.len(),
-        v[v.len() - 1]
-    );
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as f64
 }
 
 async fn wait_mark(app: &App, key: &str) -> f64 {
-    for _ in 0..400 {
+    for _ in 0..1000 {
         let v = app
             .client
             .execute(&format!("return window['{key}'];"), vec![])
@@ -61,77 +70,155 @@ async fn wait_mark(app: &App, key: &str) -> f64 {
         if let Some(t) = v.as_f64() {
             return t;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     panic!("{key} never happened");
 }
 
-/// Memory of the app and every process it started (WebKit's web and
-/// network processes): (RSS, PSS) in MB, plus one line per process.
-fn tree_memory_mb(root_name: &str) -> (f64, f64, Vec<String>) {
-    let mut procs = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-            continue;
-        };
-        let field = |k: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(k))
-                .map(|l| l[k.len()..].trim().to_owned())
-        };
-        let name = field("Name:").unwrap_or_default();
-        let ppid: u32 = field("PPid:").and_then(|p| p.parse().ok()).unwrap_or(0);
-        let kb = |v: Option<String>| -> f64 {
-            v.and_then(|r| r.trim_end_matches(" kB").trim().parse().ok())
-                .unwrap_or(0.0)
-        };
-        let rss_kb = kb(field("VmRSS:"));
-        let pss_kb = kb(std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("Pss:").map(str::to_owned))
-            }));
-        procs.push((pid, ppid, name, rss_kb, pss_kb));
-    }
-    let mut tree: Vec<u32> = procs
-        .iter()
-        .filter(|p| p.2.starts_with(root_name))
-        .map(|p| p.0)
-        .collect();
-    let mut grew = true;
-    while grew {
-        grew = false;
-        for p in &procs {
-            if tree.contains(&p.1) && !tree.contains(&p.0) {
-                tree.push(p.0);
-                grew = true;
-            }
-        }
-    }
-    let mine: Vec<_> = procs.iter().filter(|p| tree.contains(&p.0)).collect();
-    let rss = mine.iter().map(|p| p.3).sum::<f64>() / 1024.0;
-    let pss = mine.iter().map(|p| p.4).sum::<f64>() / 1024.0;
-    let lines = mine
-        .iter()
-        .map(|p| {
-            format!(
-                "  {:<16} RSS {:>5.0} MB  PSS {:>5.0} MB",
-                p.2,
-                p.3 / 1024.0,
-                p.4 / 1024.0
-            )
-        })
-        .collect();
-    (rss, pss, lines)
+async fn observe(app: &App, selector: &str, key: &str) {
+    app.client
+        .execute(OBSERVE, vec![json!(selector), json!(key)])
+        .await
+        .unwrap();
 }
 
-/// Round trip of one create-code request to the embedded simulator, made
-/// directly (the part of Enter → QR that is not the app's own work).
+/// Five cold starts: (from exec, from main()) to the cashier's ready mark.
+async fn startups() -> (Vec<f64>, Vec<f64>) {
+    let (mut from_exec, mut from_main) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let app = App::start("bench-start", &[]).await;
+        let exec = memory::exec_time_ms(APP).expect("the app's start time");
+        let mark = |v: Option<String>| v.expect("a startup mark").parse::<f64>().unwrap();
+        let ready = mark(app.attr("body", "data-ready-at").await);
+        let launched = mark(app.attr("body", "data-launched-at").await);
+        from_exec.push(ready - exec);
+        from_main.push(ready - launched);
+        drop(app.close().await);
+    }
+    (from_exec, from_main)
+}
+
+#[derive(Default)]
+struct Samples {
+    to_qr: Vec<f64>,
+    paid_customer: Vec<f64>,
+    paid_cashier: Vec<f64>,
+}
+
+/// One sale: Enter → QR on the customer display, paid at the simulator →
+/// "paid" on both windows, then back to a fresh sale.
+async fn one_payment(app: &mut App, sim: &url::Url, s: &mut Samples) {
+    app.in_customer().await;
+    observe(app, "body[data-qr-painted]", "__qr").await;
+    observe(app, "body[data-screen='paid']", "__paid").await;
+    app.in_cashier().await;
+    observe(app, "#pay-active[data-status='paid']", "__paid").await;
+    app.keys("1280").await;
+    // Enter from inside the page, so the start time is the keypress itself.
+    let t0 = app
+        .client
+        .execute(
+            "const t = Date.now(); document.activeElement.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true })); return t;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    app.in_customer().await;
+    s.to_qr.push(wait_mark(app, "__qr").await - t0);
+    app.in_cashier().await;
+    let a = app
+        .invoke("recent_attempts", json!({ "limit": 1 }))
+        .await
+        .unwrap();
+    let code = a[0]["codeId"].as_str().unwrap().to_owned();
+    let paid_at = now_ms();
+    let res = reqwest::Client::new()
+        .post(sim.join(&format!("/_sim/codes/{code}/pay")).unwrap())
+        .json(&json!({ "paymentMethod": "paypay" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    s.paid_cashier
+        .push(wait_mark(app, "__paid").await - paid_at);
+    app.in_customer().await;
+    s.paid_customer
+        .push(wait_mark(app, "__paid").await - paid_at);
+    app.in_cashier().await;
+    app.client
+        .execute("document.querySelector('#pay-new')?.click();", vec![])
+        .await
+        .unwrap();
+}
+
+/// Turns the app's webhook receiver on and has the simulator post to it.
+async fn webhooks_on(app: &mut App, sim: &url::Url) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut settings = app.invoke("get_settings", json!({})).await.unwrap();
+    settings["webhook"] = json!({
+        "enabled": true,
+        "address": format!("127.0.0.1:{port}"),
+        "secrets": [WEBHOOK_SECRET],
+    });
+    app.invoke("save_settings", json!({ "settings": settings }))
+        .await
+        .unwrap();
+    let res = reqwest::Client::new()
+        .post(sim.join("/_sim/webhooks/endpoints").unwrap())
+        .json(&json!({
+            "url": format!("http://127.0.0.1:{port}/elepay/webhook"),
+            "secret": WEBHOOK_SECRET,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
+async fn sim_get(sim: &url::Url, path: &str) -> Value {
+    reqwest::get(sim.join(path).unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Leaves one code up and counts the elepay requests per minute.
+async fn requests_while_up(app: &mut App, sim: &url::Url, minutes: usize) -> Vec<f64> {
+    app.keys("500\u{E007}").await;
+    app.wait_for("#pay-active[data-status='pending']", "a code up")
+        .await;
+    let mut per_minute = Vec::new();
+    let mut before = sim_get(sim, "/_sim/requests").await["total"]
+        .as_f64()
+        .unwrap();
+    for _ in 0..minutes {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let now = sim_get(sim, "/_sim/requests").await["total"]
+            .as_f64()
+            .unwrap();
+        per_minute.push(now - before);
+        before = now;
+    }
+    let a = app
+        .invoke("recent_attempts", json!({ "limit": 1 }))
+        .await
+        .unwrap();
+    app.invoke("cancel", json!({ "attemptId": a[0]["id"] }))
+        .await
+        .unwrap();
+    per_minute
+}
+
+/// Create-code round trips to the embedded simulator, made directly: the
+/// part of Enter → QR that is not the app's own work.
 async fn create_round_trips(sim: &url::Url) -> Vec<f64> {
     let http = reqwest::Client::new();
     let key = "sk_test_benchmarkroundtrip0001";
@@ -141,7 +228,7 @@ async fn create_round_trips(sim: &url::Url) -> Vec<f64> {
         .await
         .unwrap();
     let mut v = Vec::new();
-    for i in 0..RUNS {
+    for i in 0..BY_POLL {
         let t = Instant::now();
         let res = http
             .post(sim.join("/codes").unwrap())
@@ -156,156 +243,138 @@ async fn create_round_trips(sim: &url::Url) -> Vec<f64> {
     v
 }
 
+/// MB per 100 payments, least squares over the checkpoints after warm-up.
+fn trend(points: &[(usize, f64)]) -> f64 {
+    let pts: Vec<_> = points.iter().filter(|p| p.0 >= 200).collect();
+    if pts.len() < 2 {
+        return f64::NAN;
+    }
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0 as f64).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = pts.iter().map(|p| (p.0 as f64 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = pts.iter().map(|p| (p.0 as f64 - mx).powi(2)).sum();
+    sxy / sxx * 100.0
+}
+
+fn settle_and_measure() -> Tree {
+    std::thread::sleep(Duration::from_secs(3));
+    memory::tree(APP)
+}
+
 #[tokio::main]
 async fn main() {
     if !enabled() {
         return;
     }
-    let mut startup = Vec::new();
-    for _ in 0..5 {
-        let app = App::start("bench-start", &[]).await;
-        let mut marks = Vec::new();
-        for name in ["data-ready-at", "data-launched-at"] {
-            let v = app.attr("body", name).await;
-            marks.push(
-                v.expect("the cashier's startup marks")
-                    .parse::<f64>()
-                    .unwrap(),
-            );
-        }
-        let (ready, launched) = (marks[0], marks[1]);
-        startup.push(ready - launched);
-        drop(app.close().await);
-    }
+    let payments = env_count("EASYQR_BENCH_PAYMENTS", 1000).max(BY_POLL + 1);
+    let code_up_min = env_count("EASYQR_BENCH_CODE_UP_MIN", 3);
+    let (from_exec, from_main) = startups().await;
+
     let mut app = App::start("bench", &[]).await;
-    // Every sale is rung up in a shift.
     app.in_cashier().await;
     app.invoke("open_shift", json!({ "cashier": "bench" }))
         .await
         .unwrap();
-    let mut to_qr = Vec::new();
-    let mut paid_customer = Vec::new();
-    let mut paid_cashier = Vec::new();
-    let mut sim_base = None;
-    let (idle_rss, idle_pss, _) = tree_memory_mb("easyqr-pos");
-    for _ in 0..RUNS {
-        app.in_customer().await;
-        app.client
-            .execute(
-                OBSERVE,
-                // Decoded and drawn (customer.js marks it after a frame).
-                vec![json!("body[data-qr-painted]"), json!("__qr")],
-            )
-            .await
-            .unwrap();
-        app.client
-            .execute(
-                OBSERVE,
-                vec![json!("body[data-screen='paid']"), json!("__paid")],
-            )
-            .await
-            .unwrap();
-        app.in_cashier().await;
-        app.client
-            .execute(
-                OBSERVE,
-                vec![json!("#pay-active[data-status='paid']"), json!("__paid")],
-            )
-            .await
-            .unwrap();
-        // Type the amount, then press Enter from inside the page so the
-        // start time is the keypress itself.
-        app.keys("1280").await;
-        let t0 = app
-            .client
-            .execute(
-                "const t = Date.now(); document.activeElement.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true })); return t;",
-                vec![],
-            )
-            .await
-            .unwrap()
-            .as_f64()
-            .unwrap();
-        app.in_customer().await;
-        let shown = wait_mark(&app, "__qr").await;
-        to_qr.push(shown - t0);
-        app.in_cashier().await;
-        let a = app
-            .invoke("recent_attempts", json!({ "limit": 1 }))
-            .await
-            .unwrap();
-        let url = a[0]["codeUrl"].as_str().unwrap().to_owned();
-        let sim = url::Url::parse(&url).unwrap();
-        sim_base.get_or_insert_with(|| sim.clone());
-        let code = a[0]["codeId"].as_str().unwrap();
-        let paid_at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as f64;
-        let res = reqwest::Client::new()
-            .post(sim.join(&format!("/_sim/codes/{code}/pay")).unwrap())
-            .json(&json!({ "paymentMethod": "paypay" }))
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success());
-        paid_cashier.push(wait_mark(&app, "__paid").await - paid_at);
-        app.in_customer().await;
-        paid_customer.push(wait_mark(&app, "__paid").await - paid_at);
-        app.in_cashier().await;
-        // Back to a fresh sale.
-        app.client
-            .execute("document.querySelector('#pay-new')?.click();", vec![])
-            .await
-            .unwrap();
+    let sim = sim_url(&mut app).await;
+    let idle = settle_and_measure();
+    let (mut by_poll, mut by_hook) = (Samples::default(), Samples::default());
+    let mut checkpoints = Vec::new();
+    for i in 0..payments {
+        if i == BY_POLL {
+            webhooks_on(&mut app, &sim).await;
+        }
+        let s = if i < BY_POLL {
+            &mut by_poll
+        } else {
+            &mut by_hook
+        };
+        one_payment(&mut app, &sim, s).await;
+        if (i + 1) % 100 == 0 {
+            let t = memory::tree(APP);
+            println!("after {:>4} payments: tree PSS {:.0} MB", i + 1, t.pss());
+            checkpoints.push((i + 1, t.pss()));
+        }
     }
-    let (rss, pss, breakdown) = tree_memory_mb("easyqr-pos");
-    let mut rtt = create_round_trips(&sim_base.unwrap()).await;
+    let after = settle_and_measure();
+    let per_minute = requests_while_up(&mut app, &sim, code_up_min).await;
+    let rtt = create_round_trips(&sim).await;
     drop(app.close().await);
+
+    let rtt_p50 = percentile(&rtt, 0.5);
+    let to_qr: Vec<f64> = by_poll
+        .to_qr
+        .iter()
+        .chain(&by_hook.to_qr)
+        .copied()
+        .collect();
+    let overhead: Vec<f64> = to_qr.iter().map(|t| (t - rtt_p50).max(0.0)).collect();
+    let mut t = Table::default();
+    t.latency(
+        "start: exec → cashier interactive",
+        &from_exec,
+        Some(1500.0),
+    );
+    t.latency("start: main() → cashier interactive", &from_main, None);
+    t.latency("create-code round trip (simulator)", &rtt, None);
+    t.latency("Enter → QR painted on customer display", &to_qr, None);
+    t.latency(
+        "  app overhead (minus round trip p50)",
+        &overhead,
+        Some(15.0),
+    );
+    t.latency(
+        "paid → customer \"paid\" (poll)",
+        &by_poll.paid_customer,
+        Some(1500.0),
+    );
+    t.latency(
+        "paid → cashier \"paid\" (poll)",
+        &by_poll.paid_cashier,
+        Some(1500.0),
+    );
+    t.latency(
+        "paid → customer \"paid\" (webhook)",
+        &by_hook.paid_customer,
+        Some(150.0),
+    );
+    t.latency(
+        "paid → cashier \"paid\" (webhook)",
+        &by_hook.paid_cashier,
+        Some(150.0),
+    );
+    t.value("tree PSS idle, both windows", idle.pss(), "MB", Some(200.0));
+    t.value(
+        &format!("tree PSS after {payments} payments"),
+        after.pss(),
+        "MB",
+        Some(220.0),
+    );
+    t.value(
+        "PSS trend after 200 payments",
+        trend(&checkpoints),
+        "MB/100",
+        Some(1.0),
+    );
+    for (m, n) in per_minute.iter().enumerate() {
+        t.value(
+            &format!("elepay requests, minute {} of a code", m + 1),
+            *n,
+            "/min",
+            None,
+        );
+    }
     let build = if cfg!(debug_assertions) {
         "debug"
     } else {
         "release"
     };
-    println!(
-        "\nEasyQR POS app, {build} build, DEMO mode (embedded simulator, poll interval 1000 ms)"
-    );
-    report("main() → cashier interactive", &mut startup, 1500.0);
-    let rtt_p50 = pct(&mut rtt, 0.5);
-    report(
-        "create-code round trip alone (simulator)",
-        &mut rtt,
-        f64::INFINITY,
-    );
-    // App overhead = Enter → QR minus the API round trip (its median).
-    let mut overhead: Vec<f64> = to_qr.iter().map(|t| (t - rtt_p50).max(0.0)).collect();
-    report(
-        "Enter → QR painted on customer display",
-        &mut to_qr,
-        f64::INFINITY,
-    );
-    report(
-        "  of which app overhead (minus round trip)",
-        &mut overhead,
-        15.0,
-    );
-    report(
-        "paid → \"paid\" on customer display (poll)",
-        &mut paid_customer,
-        1500.0,
-    );
-    report(
-        "paid → \"paid\" on cashier (poll)",
-        &mut paid_cashier,
-        1500.0,
-    );
-    println!("process tree memory: idle RSS {idle_rss:.0} MB / PSS {idle_pss:.0} MB");
-    println!(
-        "process tree memory after {RUNS} payments: RSS {rss:.0} MB [bar ≤ 200 MB: {}], PSS {pss:.0} MB [{}]",
-        if rss <= 200.0 { "ok" } else { "OVER" },
-        if pss <= 200.0 { "ok" } else { "OVER" }
-    );
-    for l in breakdown {
-        println!("{l}");
-    }
+    t.print(&format!(
+        "EasyQR POS, {build} build, DEMO (embedded simulator, poll interval 1000 ms)"
+    ));
+    println!("\nidle: tree RSS {:.0} MB", idle.rss());
+    idle.lines().iter().for_each(|l| println!("{l}"));
+    println!("after {payments} payments: tree RSS {:.0} MB", after.rss());
+    after.lines().iter().for_each(|l| println!("{l}"));
+    println!("PSS every 100 payments: {checkpoints:?}");
 }

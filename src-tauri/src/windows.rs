@@ -2,6 +2,7 @@
 //! code agree; the customer display is placed from Rust (built hidden, put
 //! on the chosen monitor, then shown).
 
+use easyqr_app_core::layout::{side_by_side, Rect};
 use easyqr_app_core::monitor::{place_customer_display, MonitorInfo, Placement};
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
@@ -143,14 +144,46 @@ pub fn place_customer(
         }
         Placement::Windowed { .. } => {
             window.set_fullscreen(false)?;
-            // Beside the cashier window rather than over it, when the
-            // screen is wide enough (window managers may still move it).
-            if let Some(m) = all.iter().find(|m| m.primary).or_else(|| all.first()) {
-                let width = (800.0 * m.scale) as i32;
-                let x = m.x + (m.width as i32 - width).max(0);
-                window.set_position(tauri::PhysicalPosition::new(x, m.y))?;
-            }
+            beside_the_cashier(app, window)?;
         }
+    }
+    Ok(())
+}
+
+/// One screen: the cashier window on the left and the customer display on
+/// the right of its work area, neither covering the other (`layout`).
+fn beside_the_cashier(app: &AppHandle, customer: &WebviewWindow) -> tauri::Result<()> {
+    let Some(cashier) = app.get_webview_window(WindowId::Cashier.label()) else {
+        return Ok(());
+    };
+    let Some(monitor) = cashier.current_monitor()?.or(app.primary_monitor()?) else {
+        return Ok(());
+    };
+    let work = monitor.work_area();
+    let area = Rect {
+        x: work.position.x,
+        y: work.position.y,
+        width: work.size.width,
+        height: work.size.height,
+    };
+    let layout = side_by_side(area, monitor.scale_factor());
+    if layout.overlap {
+        tracing::warn!(
+            ?area,
+            "the screen is too narrow for both windows side by side"
+        );
+    }
+    for (w, r) in [(&cashier, layout.cashier), (customer, layout.customer)] {
+        // The rectangles are outer ones: the window manager's frame comes
+        // off the inner size we ask for.
+        let (outer, inner) = (w.outer_size()?, w.inner_size()?);
+        let frame_w = outer.width.saturating_sub(inner.width);
+        let frame_h = outer.height.saturating_sub(inner.height);
+        w.set_size(tauri::PhysicalSize::new(
+            r.width.saturating_sub(frame_w),
+            r.height.saturating_sub(frame_h),
+        ))?;
+        w.set_position(tauri::PhysicalPosition::new(r.x, r.y))?;
     }
     Ok(())
 }

@@ -1,15 +1,12 @@
 // The "paid" chime, synthesised with WebAudio (no audio files to ship).
+//
+// An open AudioContext keeps an audio pipeline (GStreamer threads and
+// buffers) alive in the web process, so the chime opens one for itself and
+// closes it once the notes have played: at rest the register holds none.
 
-let ctx;
+const NOTES_S = 0.7;
 
-// Browsers/WebKit only let audio start after a user gesture: unlock on the first one.
-function unlock() {
-  ctx ??= new (window.AudioContext || window.webkitAudioContext)();
-  if (ctx.state === 'suspended') ctx.resume();
-}
-for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, unlock, { once: true, capture: true });
-
-function tone(freq, start, duration, gain = 0.22) {
+function tone(ctx, freq, start, duration, gain = 0.22) {
   const osc = ctx.createOscillator();
   const amp = ctx.createGain();
   osc.type = 'sine';
@@ -25,10 +22,12 @@ function tone(freq, start, duration, gain = 0.22) {
 /** Two rising notes, about half a second: audible over a busy counter, not shrill. */
 export function playPaid() {
   try {
-    unlock();
+    const ctx = new (window.AudioContext || window.webkitAudioContext)();
+    if (ctx.state === 'suspended') ctx.resume();
     const t = ctx.currentTime + 0.02;
-    tone(1318.5, t, 0.25); // E6
-    tone(1760, t + 0.13, 0.4); // A6
+    tone(ctx, 1318.5, t, 0.25); // E6
+    tone(ctx, 1760, t + 0.13, 0.4); // A6
+    setTimeout(() => ctx.close().catch(() => {}), NOTES_S * 1000);
   } catch {
     // No audio device: the screen still says "paid".
   }

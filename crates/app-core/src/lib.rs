@@ -6,8 +6,10 @@
 //! - [`secrets`]: the OS keyring or a `0600` file behind one trait; the
 //!   elepay key with 3-day rotation overlap; webhook signing secrets.
 //! - [`monitor`]: which monitor the customer display goes on.
+//! - [`layout`]: both windows side by side when there is one screen.
 
 mod fsutil;
+pub mod layout;
 pub mod monitor;
 pub mod secrets;
 pub mod settings;

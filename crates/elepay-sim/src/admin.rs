@@ -27,6 +27,7 @@ Admin endpoints (JSON in/out, no auth; never under elepay's own paths):
   POST   /_sim/codes/{codeId}/fail       {}  -> 200 {\"status\":\"pending\"} (nothing is sent)
   GET    /_sim/codes                     -> {\"total\":N,\"codes\":[CodeDto...]}
   GET    /_sim/clock                     -> {\"now\":ms,\"scale\":F}
+  GET    /_sim/requests                  -> {\"requests\":{\"retrieveCode\":N,...},\"total\":N}
   POST   /_sim/clock/advance             {\"ms\":60000}
   POST   /_sim/clock/scale               {\"scale\":60.0}   (0 freezes the clock)
   POST   /_sim/keys                      {\"secretKey\":\"sk_test_...\"}
@@ -52,6 +53,7 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
         .route("/_sim/codes/{codeId}/pay", post(pay))
         .route("/_sim/codes/{codeId}/fail", post(fail))
         .route("/_sim/clock", get(clock))
+        .route("/_sim/requests", get(requests))
         .route("/_sim/clock/advance", post(advance))
         .route("/_sim/clock/scale", post(scale))
         .route("/_sim/keys", post(add_key))
@@ -127,6 +129,10 @@ async fn fail(State(core): St, Path(code_id): Path<String>) -> Res {
 
 fn clock_json(core: &Core) -> Value {
     json!({"now": core.now(), "scale": core.clock.scale()})
+}
+
+async fn requests(State(core): St) -> Res {
+    ok(&core.request_counts())
 }
 
 async fn clock(State(core): St) -> Res {

@@ -78,6 +78,7 @@ async fn guard(State(own): St, mut req: Request, next: Next) -> Response {
         // Wrong method on a known path: let the M003000 fallback answer.
         return next.run(req).await;
     };
+    core.count_request(op);
     let kill = req.extensions().get::<ConnKill>().cloned();
     let fault = lock(&core.faults).take(op);
     if let Some(f) = &fault {

@@ -37,6 +37,9 @@ pub(crate) struct Core {
     /// Other elepay apps behind the same address: their keys authenticate,
     /// but they see none of this app's objects (nor it theirs).
     other_apps: Mutex<Vec<Arc<Core>>>,
+    /// elepay operations answered so far, by operation id: what a bench
+    /// reads to tell how many requests a register sends.
+    requests: Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 impl Core {
@@ -59,6 +62,7 @@ impl Core {
             refund_delay_ms,
             wake,
             other_apps: Mutex::new(Vec::new()),
+            requests: Mutex::default(),
         }
     }
 
@@ -79,6 +83,7 @@ impl Core {
             refund_delay_ms: self.refund_delay_ms,
             wake,
             other_apps: Mutex::new(Vec::new()),
+            requests: Mutex::default(),
         });
         lock(&self.other_apps).push(app.clone());
         app
@@ -92,6 +97,16 @@ impl Core {
             .iter()
             .find(|app| lock(&app.keys).authenticate(header, now).is_ok())
             .cloned()
+    }
+
+    pub(crate) fn count_request(&self, operation: &'static str) {
+        *lock(&self.requests).entry(operation).or_default() += 1;
+    }
+
+    /// `{"requests": {"retrieveCode": N, ...}, "total": N}`.
+    pub(crate) fn request_counts(&self) -> Value {
+        let counts = lock(&self.requests).clone();
+        json!({ "requests": counts, "total": counts.values().sum::<u64>() })
     }
 
     pub(crate) fn now(&self) -> i64 {

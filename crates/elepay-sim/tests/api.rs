@@ -610,3 +610,27 @@ async fn shutdown_stops_serving() {
     sim.shutdown().await;
     assert!(fresh.get(api.url("/charges")).send().await.is_err());
 }
+
+#[tokio::test]
+async fn the_simulator_counts_the_elepay_requests_it_answers() {
+    let (_sim, api) = start().await;
+    let id = api.create_code("REQ-1", 100).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for _ in 0..3 {
+        assert_eq!(api.get(&format!("/codes/{id}")).await.status, 200);
+    }
+    // A refused request still reached elepay; admin calls are not elepay's.
+    let anonymous = Api {
+        auth: None,
+        ..api.clone()
+    };
+    assert_eq!(anonymous.get(&format!("/codes/{id}")).await.status, 400);
+    api.get("/_sim/codes").await;
+    let counts = api.get("/_sim/requests").await.json;
+    assert_eq!(
+        counts,
+        json!({"requests": {"createCode": 1, "retrieveCode": 4}, "total": 5})
+    );
+}
