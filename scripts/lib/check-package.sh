@@ -22,17 +22,18 @@ dpkg-deb -x "$deb" "$tmp/root"
 for bin in usr/bin/easyqr-pos usr/bin/easyqr-cli; do
     [ -x "$tmp/root/$bin" ] || fail "$bin missing"
     for so in $(readelf -d "$tmp/root/$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-        path="$(ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }')"
+        path="$(ldconfig -p | awk -v so="$so" '$1 == so && !found { print $NF; found = 1 }')"
         [ -n "$path" ] || fail "$bin needs $so, not installed here"
-        pkg="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)"
-        [ -n "$pkg" ] || pkg="$(dpkg -S "$path" | head -1 | cut -d: -f1)"
+        # Under usrmerge a library is registered by one of its two paths.
+        pkg="$( (dpkg -S "$(readlink -f "$path")" || dpkg -S "$path") 2>/dev/null | head -1 | cut -d: -f1)"
+        [ -n "$pkg" ] || fail "$bin needs $so, which no package provides"
         grep -qE "(^|, )$pkg( |,|$)" <<<"$depends" || fail "$bin needs $so from $pkg, not in Depends"
     done
 done
 
 echo "==> package check: contents"
-desktop="$(find "$tmp/root/usr/share/applications" -name '*.desktop' | head -1)"
-[ -n "$desktop" ] || fail "no desktop entry"
+desktop="$tmp/root/usr/share/applications/easyqr-pos.desktop"
+[ -f "$desktop" ] || fail "no desktop entry"
 grep -q '^Exec=easyqr-pos' "$desktop" || fail "desktop entry does not start easyqr-pos"
 grep -q '^Name=EasyQR POS' "$desktop" || fail "desktop entry has no name"
 icon="$(sed -n 's/^Icon=//p' "$desktop")"
@@ -64,7 +65,8 @@ start_once() {
     done
     pkill -TERM -f '^easyqr-pos$' || true
     wait "$pid" || true
-    grep -q 'mode=Demo' "$tmp/run.log" || fail "did not start in DEMO: $(cat "$tmp/run.log")"
+    sed 's/\x1b\[[0-9;]*m//g' "$tmp/run.log" | grep -q 'EasyQR POS starting mode=Demo' ||
+        fail "did not start in DEMO: $(cat "$tmp/run.log")"
 }
 start_once
 sums() { (cd "$data" && find . -type f ! -path './logs/*' -print0 | sort -z | xargs -0 sha256sum); }

@@ -37,13 +37,18 @@ const APP: &str = "easyqr-pos";
 const BY_POLL: usize = 30;
 const WEBHOOK_SECRET: &str = "whsec_bench_0123456789abcdef";
 
-/// Marks the moment a selector first matches, per window.
+/// Marks the moment a selector starts to match, per window: a screen still
+/// showing the previous sale's state must first stop matching.
 const OBSERVE: &str = r#"
     const [sel, key] = arguments;
     window[key] = null;
-    const check = () => { if (window[key] === null && document.querySelector(sel)) window[key] = Date.now(); };
+    let armed = !document.querySelector(sel);
+    const check = () => {
+        const hit = document.querySelector(sel);
+        if (!hit) armed = true;
+        else if (armed && window[key] === null) window[key] = Date.now();
+    };
     new MutationObserver(check).observe(document.documentElement, { attributes: true, childList: true, subtree: true });
-    check();
 "#;
 
 fn env_count(name: &str, default: usize) -> usize {
@@ -100,6 +105,7 @@ async fn startups() -> (Vec<f64>, Vec<f64>) {
 
 #[derive(Default)]
 struct Samples {
+    to_screen: Vec<f64>,
     to_qr: Vec<f64>,
     paid_customer: Vec<f64>,
     paid_cashier: Vec<f64>,
@@ -109,6 +115,7 @@ struct Samples {
 /// "paid" on both windows, then back to a fresh sale.
 async fn one_payment(app: &mut App, sim: &url::Url, s: &mut Samples) {
     app.in_customer().await;
+    observe(app, "body[data-screen='payment']", "__screen").await;
     observe(app, "body[data-qr-painted]", "__qr").await;
     observe(app, "body[data-screen='paid']", "__paid").await;
     app.in_cashier().await;
@@ -127,6 +134,7 @@ async fn one_payment(app: &mut App, sim: &url::Url, s: &mut Samples) {
         .unwrap();
     app.in_customer().await;
     s.to_qr.push(wait_mark(app, "__qr").await - t0);
+    s.to_screen.push(wait_mark(app, "__screen").await - t0);
     app.in_cashier().await;
     let a = app
         .invoke("recent_attempts", json!({ "limit": 1 }))
@@ -317,6 +325,7 @@ async fn main() {
     );
     t.latency("start: main() → cashier interactive", &from_main, None);
     t.latency("create-code round trip (simulator)", &rtt, None);
+    t.latency("Enter → customer payment screen (DOM)", &to_screen, None);
     t.latency("Enter → QR painted on customer display", &to_qr, None);
     t.latency(
         "  app overhead (minus round trip p50)",
