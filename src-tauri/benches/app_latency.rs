@@ -35,6 +35,8 @@ use support::table::{percentile, Table};
 const APP: &str = "easyqr-pos";
 /// Payments paid by polling before the webhook receiver is turned on.
 const BY_POLL: usize = 30;
+/// A create answered in this long: elepay over the internet.
+const ELEPAY_CREATE_MS: u64 = 100;
 const WEBHOOK_SECRET: &str = "whsec_bench_0123456789abcdef";
 
 /// Marks the moment a selector starts to match, per window: a screen still
@@ -49,6 +51,19 @@ const OBSERVE: &str = r#"
         else if (armed && window[key] === null) window[key] = Date.now();
     };
     new MutationObserver(check).observe(document.documentElement, { attributes: true, childList: true, subtree: true });
+"#;
+
+/// Marks when the cashier's active sale `order` shows "paid".
+const CASHIER_PAID: &str = r#"
+    const [order, key] = arguments;
+    window[key] = null;
+    const check = () => {
+        const active = document.querySelector('#pay-active');
+        if (window[key] === null && active?.dataset.status === 'paid'
+            && document.querySelector('#pay-order')?.textContent === order) window[key] = Date.now();
+    };
+    new MutationObserver(check).observe(document.documentElement, { attributes: true, childList: true, subtree: true, characterData: true });
+    check();
 "#;
 
 fn env_count(name: &str, default: usize) -> usize {
@@ -117,9 +132,7 @@ async fn one_payment(app: &mut App, sim: &url::Url, s: &mut Samples) {
     app.in_customer().await;
     observe(app, "body[data-screen='payment']", "__screen").await;
     observe(app, "body[data-qr-painted]", "__qr").await;
-    observe(app, "body[data-screen='paid']", "__paid").await;
     app.in_cashier().await;
-    observe(app, "#pay-active[data-status='paid']", "__paid").await;
     app.keys("1280").await;
     // Enter from inside the page, so the start time is the keypress itself.
     let t0 = app
@@ -135,12 +148,18 @@ async fn one_payment(app: &mut App, sim: &url::Url, s: &mut Samples) {
     app.in_customer().await;
     s.to_qr.push(wait_mark(app, "__qr").await - t0);
     s.to_screen.push(wait_mark(app, "__screen").await - t0);
+    // The payment screen is up: "paid" can only be this sale's.
+    observe(app, "body[data-screen='paid']", "__paid").await;
     app.in_cashier().await;
     let a = app
         .invoke("recent_attempts", json!({ "limit": 1 }))
         .await
         .unwrap();
     let code = a[0]["codeId"].as_str().unwrap().to_owned();
+    app.client
+        .execute(CASHIER_PAID, vec![a[0]["orderNo"].clone(), json!("__paid")])
+        .await
+        .unwrap();
     let paid_at = now_ms();
     let res = reqwest::Client::new()
         .post(sim.join(&format!("/_sim/codes/{code}/pay")).unwrap())
@@ -183,6 +202,18 @@ async fn webhooks_on(app: &mut App, sim: &url::Url) {
             "url": format!("http://127.0.0.1:{port}/elepay/webhook"),
             "secret": WEBHOOK_SECRET,
         }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
+/// elepay answering creates in `ms` (a simulator fault for the next
+/// `count` creates), as it does over the internet.
+async fn slow_creates(sim: &url::Url, ms: u64, count: usize) {
+    let res = reqwest::Client::new()
+        .post(sim.join("/_sim/faults").unwrap())
+        .json(&json!({ "endpoint": "createCode", "kind": "latency", "latencyMs": ms, "count": count }))
         .send()
         .await
         .unwrap();
@@ -305,17 +336,20 @@ async fn main() {
         }
     }
     let after = settle_and_measure();
+    let mut slow = Samples::default();
+    slow_creates(&sim, ELEPAY_CREATE_MS, BY_POLL).await;
+    for _ in 0..BY_POLL {
+        one_payment(&mut app, &sim, &mut slow).await;
+    }
     let per_minute = requests_while_up(&mut app, &sim, code_up_min).await;
     let rtt = create_round_trips(&sim).await;
     drop(app.close().await);
 
     let rtt_p50 = percentile(&rtt, 0.5);
-    let to_qr: Vec<f64> = by_poll
-        .to_qr
-        .iter()
-        .chain(&by_hook.to_qr)
-        .copied()
-        .collect();
+    let all = |f: fn(&Samples) -> &Vec<f64>| -> Vec<f64> {
+        f(&by_poll).iter().chain(f(&by_hook)).copied().collect()
+    };
+    let (to_screen, to_qr) = (all(|s| &s.to_screen), all(|s| &s.to_qr));
     let overhead: Vec<f64> = to_qr.iter().map(|t| (t - rtt_p50).max(0.0)).collect();
     let mut t = Table::default();
     t.latency(

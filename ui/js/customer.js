@@ -4,7 +4,7 @@
 import { customerApi } from './ipc.js';
 import { t } from './i18n.js';
 import { yen, mmss, walletName } from './format.js';
-import { $, el, announce, svgDataUrl } from './dom.js';
+import { $, el, announce } from './dom.js';
 
 const OUTCOMES = new Set(['paid', 'expired', 'cancelled']);
 const BACK_TO_IDLE_MS = { paid: 6000, expired: 4000, cancelled: 4000 };
@@ -13,6 +13,8 @@ let view = { screen: 'idle', storeName: '' };
 let remainingMs = null;
 let syncedAt = 0;
 let backTimer = null;
+/** The QR now in the DOM (its SVG text), so a countdown refresh never redraws it. */
+let drawnSvg = null;
 const finishedCodes = new Set(); // codes that reached an outcome: never show their QR again
 
 /** Japanese line, then the English line under it. */
@@ -63,7 +65,12 @@ function show(next, { force = false } = {}) {
 /** Draw the current view; `announce` only when the screen really changed. */
 function render(speak = true) {
   document.body.dataset.screen = view.screen;
-  if (view.screen !== 'payment') delete document.body.dataset.qrPainted;
+  if (view.screen !== 'payment') {
+    // No QR stays in the page once its screen is gone.
+    delete document.body.dataset.qrPainted;
+    drawnSvg = null;
+    $('#qr').replaceChildren();
+  }
   $('#screen-idle').hidden = view.screen !== 'idle';
   $('#screen-payment').hidden = view.screen !== 'payment';
   $('#screen-outcome').hidden = !OUTCOMES.has(view.screen);
@@ -75,16 +82,17 @@ function render(speak = true) {
   } else if (view.screen === 'payment') {
     $('#pay-store').textContent = view.storeName ?? '';
     $('#amount').textContent = yen(view.amount);
-    const img = $('#qr');
-    if (view.qrSvg) {
-      const src = svgDataUrl(view.qrSvg);
-      if (img.src !== src) {
-        delete document.body.dataset.qrPainted;
-        img.src = src;
-        markPainted(img, view.codeId);
-      }
+    const box = $('#qr');
+    if (view.qrSvg && view.qrSvg !== drawnSvg) {
+      // Inline, not an <img>: the QR is part of the next frame, with no
+      // image decode in between.
+      delete document.body.dataset.qrPainted;
+      const doc = new DOMParser().parseFromString(view.qrSvg, 'image/svg+xml');
+      box.replaceChildren(document.importNode(doc.documentElement, true));
+      drawnSvg = view.qrSvg;
+      markPainted(view.codeId);
     }
-    img.alt = both('cust.qrAlt');
+    box.setAttribute('aria-label', both('cust.qrAlt'));
     const wallets = (view.wallets ?? []).map(walletName).filter(Boolean);
     $('#wallets-box').hidden = wallets.length === 0;
     $('#wallets').replaceChildren(...wallets.map((w) => el('li', {}, w)));
@@ -101,14 +109,13 @@ function render(speak = true) {
   }
 }
 
-/** Marks when the QR is really on screen: decoded, then a frame drawn with
- * it (two animation frames), for the latency bench and the tests. */
-function markPainted(img, codeId) {
-  img.decode()
-    .catch(() => {})
-    .then(() => requestAnimationFrame(() => requestAnimationFrame(() => {
-      if (view.screen === 'payment' && view.codeId === codeId) document.body.dataset.qrPainted = codeId ?? '';
-    })));
+/** Marks when the QR is really on screen, for the latency bench and the
+ * tests: a timer queued from the next animation frame runs once that frame
+ * has been drawn. */
+function markPainted(codeId) {
+  requestAnimationFrame(() => setTimeout(() => {
+    if (view.screen === 'payment' && view.codeId === codeId) document.body.dataset.qrPainted = codeId ?? '';
+  }, 0));
 }
 
 function renderCountdown() {
