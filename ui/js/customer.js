@@ -4,7 +4,7 @@
 import { customerApi } from './ipc.js';
 import { t } from './i18n.js';
 import { yen, mmss, walletName } from './format.js';
-import { $, el, announce } from './dom.js';
+import { $, el, announce, showSvg } from './dom.js';
 
 const OUTCOMES = new Set(['paid', 'expired', 'cancelled']);
 const BACK_TO_IDLE_MS = { paid: 6000, expired: 4000, cancelled: 4000 };
@@ -84,11 +84,8 @@ function render(speak = true) {
     $('#amount').textContent = yen(view.amount);
     const box = $('#qr');
     if (view.qrSvg && view.qrSvg !== drawnSvg) {
-      // Inline, not an <img>: the QR is part of the next frame, with no
-      // image decode in between.
       delete document.body.dataset.qrPainted;
-      const doc = new DOMParser().parseFromString(view.qrSvg, 'image/svg+xml');
-      box.replaceChildren(document.importNode(doc.documentElement, true));
+      showSvg(box, view.qrSvg);
       drawnSvg = view.qrSvg;
       markPainted(view.codeId);
     }

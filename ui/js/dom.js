@@ -25,5 +25,10 @@ export function announce(text, assertive = false) {
   setTimeout(() => { region.textContent = text; }, 30);
 }
 
-/** An SVG string → an <img>-ready data: URL (no script runs inside an <img>). */
-export const svgDataUrl = (svg) => `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+/** Puts an SVG drawing (the QR, made by the app) into `box`, inline: it is
+ * part of the next frame with no image decode, and no image per code piles up
+ * in WebKit's memory cache. Parsed as SVG, never as HTML. */
+export function showSvg(box, svg) {
+  const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+  box.replaceChildren(document.importNode(doc.documentElement, true));
+}

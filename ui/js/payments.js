@@ -2,7 +2,7 @@
 // shown large ("active"), the others listed compactly, and the actions on them.
 // Events may arrive late, twice or out of order; track() merges them.
 
-import { $, el, announce, svgDataUrl } from './dom.js';
+import { $, el, announce, showSvg } from './dom.js';
 import { t, errorText } from './i18n.js';
 import { yen, mmss, hhmmss, walletName } from './format.js';
 import { api } from './cashier-api.js';
@@ -204,6 +204,9 @@ function outcomeBox(e) {
   }
 }
 
+/** The QR in the thumbnail now (its SVG text): redrawn only when it changes. */
+let drawnSvg = null;
+
 function renderActive(e) {
   const a = e.attempt;
   const status = statusOf(e);
@@ -215,13 +218,14 @@ function renderActive(e) {
   $('#pay-active').dataset.status = status;
 
   const svg = e.qrSvg;
-  const img = $('#pay-qr');
-  if (svg) {
-    const url = svgDataUrl(svg);
-    if (img.getAttribute('src') !== url) img.src = url;
-    img.alt = t('pay.qrAlt', { orderNo: a.orderNo });
+  const qr = $('#pay-qr');
+  if (svg !== drawnSvg) {
+    if (svg) showSvg(qr, svg);
+    else qr.replaceChildren();
+    drawnSvg = svg;
   }
-  img.hidden = !svg;
+  qr.setAttribute('aria-label', t('pay.qrAlt', { orderNo: a.orderNo }));
+  qr.hidden = !svg;
   $('#pay-qr-missing').hidden = Boolean(svg);
   $('#pay-qr-missing').textContent = t(a.state === 'pending' ? 'pay.qrMissing' : 'pay.qrNone');
   $('#pay-qr-box').classList.toggle('spent', a.state !== 'pending');
