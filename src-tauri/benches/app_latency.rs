@@ -303,8 +303,13 @@ fn trend(points: &[(usize, f64)]) -> f64 {
     sxy / sxx * 100.0
 }
 
-fn settle_and_measure() -> Tree {
-    std::thread::sleep(Duration::from_secs(3));
+/// The app's share of each Enter → QR time: minus what elepay took.
+fn app_share(to_qr: &[f64], elepay_ms: f64) -> Vec<f64> {
+    to_qr.iter().map(|t| (t - elepay_ms).max(0.0)).collect()
+}
+
+async fn settle_and_measure() -> Tree {
+    tokio::time::sleep(Duration::from_secs(3)).await;
     memory::tree(APP)
 }
 
@@ -323,7 +328,7 @@ async fn main() {
         .await
         .unwrap();
     let sim = sim_url(&mut app).await;
-    let idle = settle_and_measure();
+    let idle = settle_and_measure().await;
     let (mut by_poll, mut by_hook) = (Samples::default(), Samples::default());
     let mut checkpoints = Vec::new();
     for i in 0..payments {
@@ -342,7 +347,7 @@ async fn main() {
             checkpoints.push((i + 1, t.pss()));
         }
     }
-    let after = settle_and_measure();
+    let after = settle_and_measure().await;
     let mut slow = Samples::default();
     slow_creates(&sim, ELEPAY_CREATE_MS, BY_POLL).await;
     for _ in 0..BY_POLL {
@@ -357,7 +362,7 @@ async fn main() {
         f(&by_poll).iter().chain(f(&by_hook)).copied().collect()
     };
     let (to_screen, to_qr) = (all(|s| &s.to_screen), all(|s| &s.to_qr));
-    let overhead: Vec<f64> = to_qr.iter().map(|t| (t - rtt_p50).max(0.0)).collect();
+    let overhead = app_share(&to_qr, rtt_p50);
     let mut t = Table::default();
     t.latency(
         "start: exec → cashier interactive",
@@ -373,11 +378,7 @@ async fn main() {
         &overhead,
         Some(15.0),
     );
-    let slow_overhead: Vec<f64> = slow
-        .to_qr
-        .iter()
-        .map(|t| (t - ELEPAY_CREATE_MS as f64 - rtt_p50).max(0.0))
-        .collect();
+    let slow_overhead = app_share(&slow.to_qr, ELEPAY_CREATE_MS as f64 + rtt_p50);
     t.latency(
         &format!("  same, elepay answering in {ELEPAY_CREATE_MS} ms"),
         &slow_overhead,

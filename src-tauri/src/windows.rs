@@ -124,16 +124,15 @@ pub fn place_customer(
     window: &WebviewWindow,
     setting: Option<u32>,
 ) -> tauri::Result<()> {
+    let all = monitors(app);
     let cashier_on = app
         .get_webview_window(WindowId::Cashier.label())
         .and_then(|w| w.current_monitor().ok().flatten())
         .and_then(|cm| {
-            monitors(app)
-                .into_iter()
+            all.iter()
                 .find(|m| m.x == cm.position().x && m.y == cm.position().y)
                 .map(|m| m.index)
         });
-    let all = monitors(app);
     let placement = place_customer_display(&all, setting, cashier_on);
     tracing::info!(?placement, "customer display placement");
     match placement {
