@@ -33,7 +33,9 @@ impl TimelineEntry {
     }
 }
 
-fn row_hash(
+/// The hash a journal row commits to: the chain's one rule, also used by
+/// the head office to check the rows a register ships.
+pub fn chain_hash(
     prev: &str,
     seq: i64,
     at: i64,
@@ -79,7 +81,7 @@ pub(crate) fn append(
     let payload = entry
         .payload_text()
         .map_err(|e| LedgerError::Corrupt(format!("{kind} entry cannot be written: {e}")))?;
-    let hash = row_hash(&prev_hash, seq, at, kind, sale_id, attempt_id, &payload);
+    let hash = chain_hash(&prev_hash, seq, at, kind, sale_id, attempt_id, &payload);
     let mac = key.filter(|k| seq >= k.from).map(|k| k.sign(seq, &hash));
     tx.execute(
         "INSERT INTO journal (seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash, mac)
@@ -158,7 +160,7 @@ pub(crate) fn verify(
             ));
         }
         let payload: String = r.get(5)?;
-        let recomputed = row_hash(
+        let recomputed = chain_hash(
             &prev,
             seq,
             r.get(1)?,

@@ -34,6 +34,7 @@ mod reports;
 mod sales;
 mod schema;
 mod shifts;
+mod shipping;
 mod state;
 mod verify;
 mod webhook_events;
@@ -52,7 +53,7 @@ pub use entry::{
 pub use error::LedgerError;
 pub use export::{local_time, parse_local_time, report_csv, LOG_COLUMNS};
 pub use heads::JournalHead;
-pub use journal::{BadRow, JournalReport, TimelineEntry};
+pub use journal::{chain_hash, BadRow, JournalReport, TimelineEntry};
 pub use lock::WriterLock;
 pub use log::{LogFilter, LogRow};
 pub use order_no::{business_date, OrderPrefix};
@@ -60,6 +61,7 @@ pub use refunds::{Refund, RefundTotals};
 pub use reports::{Figures, OutsideShifts, ShiftReport, ShiftTotals, StateTotal};
 pub use schema::SCHEMA_VERSION;
 pub use shifts::Shift;
+pub use shipping::JournalRow;
 pub use state::{AttemptState, RefundState};
 pub use webhook_events::InboxEvent;
 
