@@ -83,15 +83,24 @@ pub(crate) fn refund_totals(
             count: r.get(1)?,
             amount: r.get(2)?,
         };
-        let slot = match status.as_str() {
-            "refunded" => &mut refunds.refunded,
-            "failed" => &mut refunds.failed,
-            _ => &mut refunds.in_progress,
+        let status: RefundState = status.parse().map_err(LedgerError::Corrupt)?;
+        refunds.add(status, t);
+    }
+    Ok(refunds)
+}
+
+impl RefundTotals {
+    /// Counts refunds of one status: what is not refunded or failed is in
+    /// progress (and already deducted from net sales).
+    pub fn add(&mut self, status: RefundState, t: StateTotal) {
+        let slot = match status {
+            RefundState::Refunded => &mut self.refunded,
+            RefundState::Failed => &mut self.failed,
+            RefundState::Requested | RefundState::Pending => &mut self.in_progress,
         };
         slot.count += t.count;
         slot.amount += t.amount;
     }
-    Ok(refunds)
 }
 
 impl Ledger {

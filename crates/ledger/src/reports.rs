@@ -60,7 +60,7 @@ pub struct Figures {
 
 impl Figures {
     /// `self - before`, or `None` when nothing changed.
-    fn since(&self, before: &Figures) -> Option<Figures> {
+    pub fn since(&self, before: &Figures) -> Option<Figures> {
         let mut wallets: Vec<(String, StateTotal)> = Vec::new();
         for (w, t) in &self.paid_by_wallet {
             let old = before
@@ -251,15 +251,6 @@ impl Ledger {
 /// A shift's figures now, read in the caller's transaction.
 pub(crate) fn figures(conn: &Connection, id: ShiftId) -> Result<Figures, LedgerError> {
     let totals = shift_totals_on(conn, id)?;
-    let sum = |states: &[AttemptState]| {
-        states.iter().fold(StateTotal::default(), |acc, s| {
-            let t = totals.get(*s);
-            StateTotal {
-                count: acc.count + t.count,
-                amount: acc.amount + t.amount,
-            }
-        })
-    };
     let refunds = refund_totals(conn, Some(id))?;
     let late = conn.query_row(
         "SELECT count(*), coalesce(sum(amount), 0) FROM late_captures WHERE shift_id = ?1",
@@ -271,23 +262,57 @@ pub(crate) fn figures(conn: &Connection, id: ShiftId) -> Result<Figures, LedgerE
             })
         },
     )?;
-    let paid = totals.get(AttemptState::Captured);
-    Ok(Figures {
-        paid,
-        cancelled: totals.get(AttemptState::Closed),
-        expired: totals.get(AttemptState::Expired),
-        burned: totals.get(AttemptState::Burned),
-        rejected: totals.get(AttemptState::Rejected),
-        unresolved: sum(&[
-            AttemptState::Reserved,
-            AttemptState::Creating,
-            AttemptState::Pending,
-        ]),
-        paid_by_wallet: totals.paid_by_wallet,
-        net_sales: paid.amount - refunds.refunded.amount - refunds.in_progress.amount,
-        refunds,
-        late,
-    })
+    Ok(Figures::assemble(&totals, refunds, late))
+}
+
+impl Figures {
+    /// What a report counts, from a shift's raw totals: the one rule, used
+    /// by the ledger's X/Z reports and by the head office's copy.
+    pub fn assemble(totals: &ShiftTotals, refunds: RefundTotals, late: StateTotal) -> Figures {
+        let sum = |states: &[AttemptState]| {
+            states.iter().fold(StateTotal::default(), |acc, s| {
+                let t = totals.get(*s);
+                StateTotal {
+                    count: acc.count + t.count,
+                    amount: acc.amount + t.amount,
+                }
+            })
+        };
+        let paid = totals.get(AttemptState::Captured);
+        Figures {
+            paid,
+            cancelled: totals.get(AttemptState::Closed),
+            expired: totals.get(AttemptState::Expired),
+            burned: totals.get(AttemptState::Burned),
+            rejected: totals.get(AttemptState::Rejected),
+            unresolved: sum(&[
+                AttemptState::Reserved,
+                AttemptState::Creating,
+                AttemptState::Pending,
+            ]),
+            paid_by_wallet: totals.paid_by_wallet.clone(),
+            net_sales: paid.amount - refunds.refunded.amount - refunds.in_progress.amount,
+            refunds,
+            late,
+        }
+    }
+}
+
+impl ShiftTotals {
+    /// Adds one (state, wallet) total. Call in (state, wallet) order, as
+    /// the lists are kept sorted.
+    pub fn add(&mut self, state: AttemptState, wallet: &str, t: StateTotal) {
+        match self.by_state.last_mut() {
+            Some((s, sum)) if *s == state => {
+                sum.count += t.count;
+                sum.amount += t.amount;
+            }
+            _ => self.by_state.push((state, t)),
+        }
+        if state == AttemptState::Captured {
+            self.paid_by_wallet.push((wallet.to_owned(), t));
+        }
+    }
 }
 
 /// Per-state and per-wallet totals of a shift, in the caller's transaction.
@@ -308,16 +333,7 @@ fn shift_totals_on(conn: &Connection, shift_id: ShiftId) -> Result<ShiftTotals, 
             count: r.get(2)?,
             amount: r.get(3)?,
         };
-        match totals.by_state.last_mut() {
-            Some((s, sum)) if *s == state => {
-                sum.count += t.count;
-                sum.amount += t.amount;
-            }
-            _ => totals.by_state.push((state, t)),
-        }
-        if state == AttemptState::Captured {
-            totals.paid_by_wallet.push((wallet, t));
-        }
+        totals.add(state, &wallet, t);
     }
     Ok(totals)
 }
