@@ -1,5 +1,5 @@
-//! Where secrets live: the elepay secret key (with rotation) and the webhook
-//! signing secrets.
+//! Where secrets live: the elepay secret key (with rotation), the webhook
+//! signing secrets and the head-office enrolment token.
 //!
 //! The OS credential store is preferred ([`KeyringStore`]); on a box without
 //! one (no D-Bus session, no Secret Service: most headless machines and CI)
@@ -16,12 +16,14 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 mod file_store;
+mod hq;
 mod keyring_store;
 mod keys;
 mod memory;
 mod webhook;
 
 pub use file_store::FileStore;
+pub use hq::{HqToken, HqTokenError, HqTokenStore};
 pub use keyring_store::KeyringStore;
 pub use keys::{
     verify_key, KeyCheckError, KeyManager, KeyStatus, StorableKey, ROTATION_OVERLAP_MS,

@@ -16,6 +16,9 @@ use url::Url;
 
 use crate::fsutil;
 
+mod hq;
+pub use hq::{hq_base_url, HqSettings, HQ_URL_ALLOWED};
+
 /// File name inside the data directory.
 pub const SETTINGS_FILE: &str = "settings.json";
 
@@ -85,6 +88,8 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     /// Serve the DEMO simulator on the LAN so a real phone can open codes.
     pub demo_lan: bool,
+    /// The head office this register reports to (changed only by enrolment).
+    pub hq: HqSettings,
 }
 
 impl Default for Settings {
@@ -100,6 +105,7 @@ impl Default for Settings {
             language: Language::Auto,
             webhook: WebhookSettings::default(),
             demo_lan: false,
+            hq: HqSettings::default(),
         }
     }
 }
@@ -212,6 +218,8 @@ impl Settings {
             )),
         }
 
+        self.hq.validate(&mut errs);
+
         if errs.is_empty() {
             Ok(())
         } else {
@@ -236,6 +244,7 @@ impl Settings {
                 "expiryMinutes" => self.expiry_minutes = d.expiry_minutes,
                 "pollIntervalMs" => self.poll_interval_ms = d.poll_interval_ms,
                 "webhook.address" => self.webhook.address = d.webhook.address.clone(),
+                "hq.url" => self.hq = HqSettings::default(),
                 _ => {}
             }
         }
