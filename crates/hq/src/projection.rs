@@ -1,0 +1,160 @@
+//! HQ's copy of what a register's journal says: each acknowledged row, in
+//! `seq` order, applied to `shifts`, `sales`, `attempts` and `refunds`
+//! inside the transaction that stored it. The typed entries are the
+//! ledger's (`easyqr_ledger::JournalEntry`), so the format has one home.
+
+use easyqr_ledger::{business_date, JournalEntry, JournalRow, Transition};
+use tokio_postgres::Transaction;
+
+use crate::error::HqError;
+
+/// Japan: business days start at midnight JST, as on the registers.
+pub const UTC_OFFSET_MINUTES: i32 = 540;
+
+pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Result<(), HqError> {
+    let entry = JournalEntry::parse(&row.kind, &row.payload)
+        .map_err(|e| HqError::Invalid(format!("journal row {}: {e}", row.seq)))?;
+    let at = row.at;
+    match entry {
+        JournalEntry::ShiftOpened(o) => {
+            let day = business_date(at, UTC_OFFSET_MINUTES);
+            tx.execute(
+                "INSERT INTO shifts (register, shift_id, cashier, opened_at, business_date)
+                 VALUES ($1, $2, $3, $4, to_date($5, 'YYYYMMDD')) ON CONFLICT DO NOTHING",
+                &[&register, &o.shift_id, &o.cashier, &at, &day],
+            )
+            .await?;
+        }
+        JournalEntry::ShiftClosed(c) => {
+            let figures = c
+                .figures
+                .as_ref()
+                .map(serde_json::to_value)
+                .transpose()
+                .map_err(|e| HqError::Invalid(format!("journal row {}: {e}", row.seq)))?;
+            tx.execute(
+                "UPDATE shifts SET closed_at = $3, z_number = $4, z_figures = $5
+                 WHERE register = $1 AND shift_id = $2",
+                &[&register, &c.shift_id, &c.closed_at, &c.z_number, &figures],
+            )
+            .await?;
+        }
+        JournalEntry::SaleCreated(s) => {
+            tx.execute(
+                "INSERT INTO sales (register, sale_id, shift_id, amount, description, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    &register,
+                    &row.sale_id,
+                    &s.shift_id,
+                    &s.amount,
+                    &s.description,
+                    &at,
+                ],
+            )
+            .await?;
+        }
+        JournalEntry::AttemptReserved(a) => {
+            tx.execute(
+                "INSERT INTO attempts (register, attempt_id, sale_id, shift_id, order_no, amount,
+                                       state, updated_at)
+                 SELECT $1, $2, $3, s.shift_id, $4, $5, 'reserved', $6
+                 FROM sales s WHERE s.register = $1 AND s.sale_id = $3
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &register,
+                    &row.attempt_id,
+                    &row.sale_id,
+                    &a.order_no,
+                    &a.amount,
+                    &at,
+                ],
+            )
+            .await?;
+        }
+        JournalEntry::AttemptChanged(c) => {
+            let state = c.to.target().as_str();
+            let id = &row.attempt_id;
+            match &c.to {
+                Transition::Pending { code_id, .. } => {
+                    tx.execute(
+                        "UPDATE attempts SET state = $3, code_id = $4, updated_at = $5
+                         WHERE register = $1 AND attempt_id = $2",
+                        &[&register, id, &state, code_id, &at],
+                    )
+                    .await?;
+                }
+                Transition::Captured {
+                    charge_id,
+                    payment_method,
+                    paid_time,
+                    amount,
+                    source,
+                } => {
+                    // Late: its sale's shift had closed (the ledger's rule).
+                    tx.execute(
+                        "UPDATE attempts a SET state = $3, charge_id = $4, payment_method = $5,
+                                paid_time = $6, amount = $7, updated_at = $8, paid_source = $9,
+                                late = a.late OR EXISTS (SELECT 1 FROM shifts sh
+                                    WHERE sh.register = a.register AND sh.shift_id = a.shift_id
+                                      AND sh.closed_at IS NOT NULL)
+                         WHERE register = $1 AND attempt_id = $2",
+                        &[
+                            &register,
+                            id,
+                            &state,
+                            charge_id,
+                            payment_method,
+                            paid_time,
+                            amount,
+                            &at,
+                            source,
+                        ],
+                    )
+                    .await?;
+                }
+                _ => {
+                    tx.execute(
+                        "UPDATE attempts SET state = $3, updated_at = $4
+                         WHERE register = $1 AND attempt_id = $2",
+                        &[&register, id, &state, &at],
+                    )
+                    .await?;
+                }
+            }
+        }
+        JournalEntry::ChargeFound(f) => {
+            tx.execute(
+                "UPDATE attempts SET charge_id = $3 WHERE register = $1 AND attempt_id = $2",
+                &[&register, &row.attempt_id, &f.charge_id],
+            )
+            .await?;
+        }
+        JournalEntry::RefundRequested(r) => {
+            tx.execute(
+                "INSERT INTO refunds (register, refund, attempt_id, shift_id, amount, reason,
+                                      status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'requested', $7) ON CONFLICT DO NOTHING",
+                &[
+                    &register,
+                    &r.refund,
+                    &row.attempt_id,
+                    &r.shift_id,
+                    &r.amount,
+                    &r.reason,
+                    &at,
+                ],
+            )
+            .await?;
+        }
+        JournalEntry::RefundChanged(r) => {
+            tx.execute(
+                "UPDATE refunds SET status = $3, refund_id = coalesce($4, refund_id)
+                 WHERE register = $1 AND refund = $2",
+                &[&register, &r.refund, &r.status.as_str(), &r.refund_id],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Building pages: escaping, money and time, the page frame.
+
+use std::fmt::Write as _;
+
+use super::Lang;
+
+pub const CSS: &str = r#"
+:root{--ink:#1d232b;--muted:#5c6773;--line:#d9dee3;--bg:#f5f7f9;--ok:#1f7a3a;--bad:#b3261e;--warn:#9a6700}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 "Noto Sans CJK JP","Hiragino Sans",system-ui,sans-serif;color:var(--ink);background:var(--bg)}
+header{display:flex;align-items:center;gap:1.5rem;padding:.75rem 1.5rem;background:#18324a;color:#fff}
+header a{color:#fff;text-decoration:none}header .brand{font-weight:700;font-size:1.1rem}header nav{display:flex;gap:1rem;flex:1}
+header .lang a{opacity:.7;margin-left:.5rem}header .lang a.on{opacity:1;font-weight:700}
+main{max-width:1200px;margin:0 auto;padding:1.25rem 1.5rem}
+h1{font-size:1.4rem;margin:.5rem 0 1rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem}
+.card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:1rem}
+.card .big{font-size:1.8rem;font-weight:700}.muted{color:var(--muted)}
+table{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(--line);border-radius:8px;overflow:hidden}
+th,td{padding:.45rem .7rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th{background:#eef1f4;font-weight:600;font-size:.85rem}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.pill{display:inline-block;padding:.05rem .55rem;border-radius:99px;font-size:.8rem;font-weight:600}
+.pill.ok{background:#dff3e4;color:var(--ok)}.pill.off{background:#eceff1;color:var(--muted)}.pill.bad{background:#fbe3e1;color:var(--bad)}.pill.warn{background:#fff4d6;color:var(--warn)}
+a.button,button{display:inline-block;background:#18324a;color:#fff;border:0;border-radius:6px;padding:.45rem .9rem;text-decoration:none;font:inherit;cursor:pointer}
+form.login{max-width:360px;margin:4rem auto;background:#fff;border:1px solid var(--line);border-radius:10px;padding:1.5rem}
+form.login input{width:100%;padding:.5rem;font:inherit;margin:.25rem 0 1rem;border:1px solid var(--line);border-radius:6px}
+.error{color:var(--bad)}
+"#;
+
+/// Text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// `¥1,280`, `-¥300`.
+pub fn yen(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}¥{grouped}", if v < 0 { "-" } else { "" })
+}
+
+/// A register's Unix ms as Japan time.
+pub fn time(ms: i64) -> String {
+    easyqr_ledger::local_time(ms, crate::projection::UTC_OFFSET_MINUTES)
+}
+
+/// Path segments in links.
+pub fn seg(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The page frame around `body`.
+pub fn page(l: Lang, title: &str, body: &str) -> axum::response::Html<String> {
+    let mut o = String::new();
+    let on = |x: Lang| if x == l { " class=\"on\"" } else { "" };
+    let _ = write!(
+        o,
+        "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{title} — EasyQR {hq}</title><link rel=\"stylesheet\" href=\"/hq.css\"></head><body>\
+         <header><a class=\"brand\" href=\"/\">EasyQR {hq}</a><nav><a href=\"/\">{stores}</a>\
+         <a href=\"/events/unknown\">{unknown}</a><a href=\"/export/z.csv\">{csv}</a></nav>\
+         <span class=\"lang\"><a href=\"/lang/ja\"{ja}>日本語</a><a href=\"/lang/en\"{en}>English</a></span></header>\
+         <main>{body}</main></body></html>",
+        code = l.code(),
+        title = esc(title),
+        hq = l.t("title"),
+        stores = l.t("stores"),
+        unknown = l.t("unknown_events"),
+        csv = l.t("csv"),
+        ja = on(Lang::Ja),
+        en = on(Lang::En),
+    );
+    axum::response::Html(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_and_text_render_safely() {
+        assert_eq!(yen(0), "¥0");
+        assert_eq!(yen(1280), "¥1,280");
+        assert_eq!(yen(-1_234_567), "-¥1,234,567");
+        assert_eq!(
+            esc("<a href='x'>&\""),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"
+        );
+        assert_eq!(seg("S01 R/1"), "S01+R%2F1");
+    }
+}

@@ -1,0 +1,432 @@
+//! The view's pages. Each reads `crate::books` and renders.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use easyqr_ledger::Figures;
+
+use super::html::{esc, page, seg, time, yen};
+use super::{Lang, Viewer};
+use crate::books::{self, PaymentRow, RegisterSummary, ZRow};
+use crate::error::HqError;
+use crate::AppState;
+
+type Page = Result<Html<String>, Response>;
+
+fn fail(e: HqError) -> Response {
+    e.into_response()
+}
+
+fn today(s: &AppState) -> String {
+    easyqr_ledger::business_date((s.clock)(), crate::projection::UTC_OFFSET_MINUTES)
+}
+
+pub fn login(l: Lang, off: bool, wrong: bool) -> Html<String> {
+    let mut b = String::new();
+    if off {
+        let _ = write!(b, "<p class=\"error\">{}</p>", l.t("view_off"));
+    }
+    let _ = write!(
+        b,
+        "<form class=\"login\" method=\"post\" action=\"/login\"><h1>{t}</h1>{err}\
+         <label>{p}<input type=\"password\" name=\"password\" autocomplete=\"current-password\" autofocus></label>\
+         <button type=\"submit\" id=\"sign-in\">{t}</button></form>",
+        t = l.t("login"),
+        p = l.t("password"),
+        err = if wrong {
+            format!("<p class=\"error\" id=\"login-error\">{}</p>", l.t("wrong_password"))
+        } else {
+            String::new()
+        },
+    );
+    page(l, l.t("login"), &b)
+}
+
+fn status_pill(l: Lang, r: &RegisterSummary) -> String {
+    let (class, word) = if r.revoked {
+        ("bad", l.t("revoked"))
+    } else if r.diverged.is_some() {
+        ("bad", l.t("diverged"))
+    } else if r.online {
+        ("ok", l.t("online"))
+    } else {
+        ("off", l.t("offline"))
+    };
+    format!("<span class=\"pill {class}\">{word}</span>")
+}
+
+fn registers_table(l: Lang, regs: &[RegisterSummary]) -> String {
+    let mut o = format!(
+        "<table class=\"registers\"><tr><th>{}</th><th></th><th>{}</th><th>{}</th><th class=\"num\">{}</th></tr>",
+        l.t("register"),
+        l.t("last_seen"),
+        l.t("open_shift"),
+        l.t("backlog")
+    );
+    for r in regs {
+        let shift = r.open_shift.as_ref().map_or_else(
+            || format!("<span class=\"muted\">{}</span>", l.t("no_open_shift")),
+            |(id, cashier, at)| {
+                format!(
+                    "<a href=\"/registers/{}/shifts/{id}\">#{id} {} · {}</a>",
+                    seg(&r.register_id),
+                    esc(cashier),
+                    time(*at)
+                )
+            },
+        );
+        let _ = write!(
+            o,
+            "<tr data-register=\"{rid}\"><td><a href=\"/registers/{href}\">{rid}</a></td><td>{pill}{div}</td>\
+             <td>{seen}</td><td>{shift}</td><td class=\"num backlog\">{backlog}</td></tr>",
+            rid = esc(&r.register_id),
+            href = seg(&r.register_id),
+            pill = status_pill(l, r),
+            div = r
+                .diverged
+                .as_deref()
+                .map(|d| format!("<div class=\"error\">{}</div>", esc(d)))
+                .unwrap_or_default(),
+            seen = r.last_seen.map_or_else(|| l.t("never").to_owned(), time),
+            backlog = r.backlog,
+        );
+    }
+    o.push_str("</table>");
+    o
+}
+
+pub async fn overview(State(s): State<AppState>, v: Viewer) -> Page {
+    let l = v.lang;
+    let c = s.db.get().await.map_err(|e| fail(e.into()))?;
+    let o = books::overview(&c, &today(&s)).await.map_err(fail)?;
+    let mut b = format!(
+        "<h1>{}</h1><div class=\"cards\"><div class=\"card\" id=\"brand-total\"><div class=\"muted\">{}</div>\
+         <div class=\"big\" data-net=\"{}\">{}</div><div class=\"muted\">{} {} · {} {}</div></div>",
+        l.t("stores"),
+        l.t("brand_today"),
+        o.brand.net_sales,
+        yen(o.brand.net_sales),
+        l.t("paid"),
+        o.brand.paid.count,
+        l.t("refunds"),
+        yen(o.brand.refunded),
+    );
+    for st in &o.stores {
+        let _ = write!(
+            b,
+            "<div class=\"card store\" data-location=\"{loc}\"><div><a href=\"/stores/{href}\"><b>{name}</b></a> \
+             <span class=\"muted\">{loc}</span></div><div class=\"big\" data-net=\"{net}\">{nety}</div>\
+             <div class=\"muted\">{today} · {paid} {count} · {late} {lc}</div></div>",
+            loc = esc(&st.location_id),
+            href = seg(&st.location_id),
+            name = esc(&st.name),
+            net = st.day.net_sales,
+            nety = yen(st.day.net_sales),
+            today = l.t("today"),
+            paid = l.t("paid"),
+            count = st.day.paid.count,
+            late = l.t("late"),
+            lc = st.day.late.count,
+        );
+    }
+    b.push_str("</div>");
+    if o.stores.is_empty() {
+        let _ = write!(b, "<p class=\"muted\">{}</p>", l.t("no_stores"));
+    }
+    for st in &o.stores {
+        let _ = write!(
+            b,
+            "<h2>{} <span class=\"muted\">{}</span></h2>",
+            esc(&st.name),
+            esc(&st.location_id)
+        );
+        b.push_str(&registers_table(l, &st.registers));
+    }
+    if o.unknown_events > 0 {
+        let _ = write!(
+            b,
+            "<p><a class=\"pill warn\" href=\"/events/unknown\">{} {}</a></p>",
+            l.t("unknown_events"),
+            o.unknown_events
+        );
+    }
+    Ok(page(l, l.t("stores"), &b))
+}
+
+fn z_table(l: Lang, rows: &[ZRow]) -> String {
+    let mut o = format!(
+        "<table class=\"z\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+         <th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>",
+        l.t("register"),
+        l.t("z_no"),
+        l.t("cashier"),
+        l.t("opened"),
+        l.t("closed"),
+        l.t("paid"),
+        l.t("refunds"),
+        l.t("net_sales"),
+        l.t("since_close"),
+    );
+    for z in rows {
+        let f = z.at_close.as_ref().unwrap_or(&z.now);
+        let _ = write!(
+            o,
+            "<tr><td>{rid}</td><td><a href=\"/registers/{href}/shifts/{sid}\">Z{zn}</a></td><td>{cashier}</td>\
+             <td>{opened}</td><td>{closed}</td><td class=\"num\">{paid}</td><td class=\"num\">{refunds}</td>\
+             <td class=\"num z-net\" data-net=\"{net}\">{nety}</td><td>{since}</td></tr>",
+            rid = esc(&z.register_id),
+            href = seg(&z.register_id),
+            sid = z.shift_id,
+            zn = z.z_number,
+            cashier = esc(&z.cashier),
+            opened = time(z.opened_at),
+            closed = time(z.closed_at),
+            paid = yen(f.paid.amount),
+            refunds = yen(f.refunds.refunded.amount + f.refunds.in_progress.amount),
+            net = f.net_sales,
+            nety = yen(f.net_sales),
+            since = z.since_close.as_ref().map_or_else(String::new, |d| format!(
+                "<span class=\"pill warn\">{} {}</span>",
+                l.t("net_sales"),
+                yen(d.net_sales)
+            )),
+        );
+    }
+    if rows.is_empty() {
+        let _ = write!(
+            o,
+            "<tr><td colspan=\"9\" class=\"muted\">{}</td></tr>",
+            l.t("none")
+        );
+    }
+    o.push_str("</table>");
+    o
+}
+
+pub async fn store(State(s): State<AppState>, v: Viewer, Path(loc): Path<String>) -> Page {
+    let l = v.lang;
+    let c = s.db.get().await.map_err(|e| fail(e.into()))?;
+    let o = books::overview(&c, &today(&s)).await.map_err(fail)?;
+    let Some(st) = o.stores.iter().find(|x| x.location_id == loc) else {
+        return Err(fail(HqError::NotFound(format!("store {loc}"))));
+    };
+    let z = books::z_reports(&c, Some(&loc), None, 200)
+        .await
+        .map_err(fail)?;
+    let b = format!(
+        "<h1>{name} <span class=\"muted\">{loc}</span></h1><p>{today}: <b data-net=\"{net}\">{nety}</b> \
+         <a class=\"button\" href=\"/export/z.csv?store={href}\">{csv}</a></p>{regs}<h2>{zt}</h2>{ztable}",
+        name = esc(&st.name),
+        loc = esc(&loc),
+        today = l.t("today"),
+        net = st.day.net_sales,
+        nety = yen(st.day.net_sales),
+        href = seg(&loc),
+        csv = l.t("csv"),
+        regs = registers_table(l, &st.registers),
+        zt = l.t("z_reports"),
+        ztable = z_table(l, &z),
+    );
+    Ok(page(l, &st.name, &b))
+}
+
+async fn register_row(c: &tokio_postgres::Client, register_id: &str) -> Result<i64, Response> {
+    c.query_opt(
+        "SELECT id FROM registers WHERE register_id = $1",
+        &[&register_id],
+    )
+    .await
+    .map_err(|e| fail(e.into()))?
+    .map(|r| r.get(0))
+    .ok_or_else(|| (StatusCode::NOT_FOUND, "no such register").into_response())
+}
+
+pub async fn register(State(s): State<AppState>, v: Viewer, Path(rid): Path<String>) -> Page {
+    let l = v.lang;
+    let c = s.db.get().await.map_err(|e| fail(e.into()))?;
+    let id = register_row(&c, &rid).await?;
+    let z = books::z_reports(&c, None, Some(id), 500)
+        .await
+        .map_err(fail)?;
+    let b = format!(
+        "<h1>{} {}</h1><h2>{}</h2>{}",
+        l.t("register"),
+        esc(&rid),
+        l.t("z_reports"),
+        z_table(l, &z)
+    );
+    Ok(page(l, &rid, &b))
+}
+
+fn figures_table(l: Lang, at_close: Option<&Figures>, now: &Figures) -> String {
+    let mut o = format!(
+        "<table class=\"figures\"><tr><th></th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr>",
+        l.t("at_close"),
+        l.t("now")
+    );
+    type Row = (&'static str, fn(&Figures) -> i64);
+    let rows: [Row; 4] = [
+        ("paid", |f| f.paid.amount),
+        ("refunds", |f| {
+            f.refunds.refunded.amount + f.refunds.in_progress.amount
+        }),
+        ("late", |f| f.late.amount),
+        ("net_sales", |f| f.net_sales),
+    ];
+    for (k, get) in rows {
+        let _ = write!(
+            o,
+            "<tr><th>{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            l.t(k),
+            at_close.map_or_else(|| "—".to_owned(), |f| yen(get(f))),
+            yen(get(now))
+        );
+    }
+    o.push_str("</table>");
+    o
+}
+
+fn payments_table(l: Lang, rows: &[&PaymentRow]) -> String {
+    if rows.is_empty() {
+        return format!("<p class=\"muted\">{}</p>", l.t("none"));
+    }
+    let mut o = format!(
+        "<table class=\"payments\"><tr><th>{}</th><th class=\"num\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th></tr>",
+        l.t("order_no"), l.t("amount"), l.t("state"), l.t("method"), l.t("paid_at"), l.t("source"), l.t("refunded")
+    );
+    for p in rows {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            esc(&p.order_no),
+            yen(p.amount),
+            esc(l.state(&p.state)),
+            if p.late { format!(" <span class=\"pill warn\">{}</span>", l.t("late")) } else { String::new() },
+            esc(p.payment_method.as_deref().unwrap_or("")),
+            p.paid_time.map(time).unwrap_or_default(),
+            esc(p.paid_source.as_deref().unwrap_or("")),
+            if p.refunded > 0 { yen(p.refunded) } else { String::new() },
+        );
+    }
+    o.push_str("</table>");
+    o
+}
+
+pub async fn shift(
+    State(s): State<AppState>,
+    v: Viewer,
+    Path((rid, shift)): Path<(String, i64)>,
+) -> Page {
+    let l = v.lang;
+    let c = s.db.get().await.map_err(|e| fail(e.into()))?;
+    let id = register_row(&c, &rid).await?;
+    let z = books::z_reports(&c, None, Some(id), 10_000)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .find(|z| z.shift_id == shift);
+    let (payments, refunds) = books::shift_detail(&c, id, shift).await.map_err(fail)?;
+    let mut b = format!(
+        "<p><a href=\"/registers/{}\">← {}</a></p>",
+        seg(&rid),
+        l.t("back")
+    );
+    match &z {
+        Some(z) => {
+            let _ = write!(
+                b,
+                "<h1>{} {} · Z{} <span class=\"muted\">{} · {} – {}</span></h1>{}",
+                l.t("register"),
+                esc(&rid),
+                z.z_number,
+                esc(&z.cashier),
+                time(z.opened_at),
+                time(z.closed_at),
+                figures_table(l, z.at_close.as_ref(), &z.now)
+            );
+        }
+        None => {
+            let _ = write!(
+                b,
+                "<h1>{} {} · {} #{shift}</h1>",
+                l.t("register"),
+                esc(&rid),
+                l.t("open_shift")
+            );
+        }
+    }
+    let all: Vec<&PaymentRow> = payments.iter().collect();
+    let late: Vec<&PaymentRow> = payments.iter().filter(|p| p.late).collect();
+    let found: Vec<&PaymentRow> = payments
+        .iter()
+        .filter(|p| {
+            p.paid_source
+                .as_deref()
+                .is_some_and(|s| s.starts_with("reconcil"))
+        })
+        .collect();
+    let _ = write!(b, "<h2>{}</h2>{}", l.t("payments"), payments_table(l, &all));
+    let _ = write!(b, "<h2>{}</h2>{}", l.t("late"), payments_table(l, &late));
+    let _ = write!(
+        b,
+        "<h2>{}</h2>{}",
+        l.t("reconciliation"),
+        payments_table(l, &found)
+    );
+    let _ = write!(b, "<h2>{}</h2>", l.t("refunds"));
+    if refunds.is_empty() {
+        let _ = write!(b, "<p class=\"muted\">{}</p>", l.t("none"));
+    } else {
+        let _ = write!(
+            b,
+            "<table class=\"refunds\"><tr><th>{}</th><th class=\"num\">{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            l.t("order_no"), l.t("amount"), l.t("status"), l.t("reason"), l.t("received")
+        );
+        for r in &refunds {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(r.order_no.as_deref().unwrap_or("")),
+                yen(r.amount),
+                esc(l.state(&r.status)),
+                esc(r.reason.as_deref().unwrap_or("")),
+                time(r.created_at)
+            );
+        }
+        b.push_str("</table>");
+    }
+    Ok(page(l, &rid, &b))
+}
+
+pub async fn unknown_events(State(s): State<AppState>, v: Viewer) -> Page {
+    let l = v.lang;
+    let c = s.db.get().await.map_err(|e| fail(e.into()))?;
+    let rows = books::unknown_events(&c, 500).await.map_err(fail)?;
+    let mut b = format!(
+        "<h1>{}</h1><p class=\"muted\">{}</p><table class=\"unknown\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th></tr>",
+        l.t("unknown_events"), l.t("unknown_hint"), l.t("event"), l.t("state"), l.t("location"), l.t("code"), l.t("received"), l.t("deliveries")
+    );
+    for e in &rows {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            esc(&e.event_id),
+            esc(&e.event_type),
+            esc(e.location_id.as_deref().unwrap_or("—")),
+            esc(e.code_id.as_deref().unwrap_or("")),
+            time(e.received_at),
+            e.deliveries
+        );
+    }
+    if rows.is_empty() {
+        let _ = write!(
+            b,
+            "<tr><td colspan=\"6\" class=\"muted\">{}</td></tr>",
+            l.t("none")
+        );
+    }
+    b.push_str("</table>");
+    Ok(page(l, l.t("unknown_events"), &b))
+}

@@ -1,0 +1,141 @@
+//! elepay's webhook in, the right registers' streams out.
+
+mod support;
+
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_event_delivered_seven_times_reaches_exactly_the_registers_of_its_store_once() {
+    let Some(hq) = Hq::start().await else { return };
+    hq.store("loc_a", "Shibuya").await;
+    hq.store("loc_b", "Umeda").await;
+    let a1 = hq.enrol("loc_a", "A1").await;
+    let a2 = hq.enrol("loc_a", "A2").await;
+    let b1 = hq.enrol("loc_b", "B1").await;
+    let mut s_a1 = Stream::open(&hq, &a1, None).await;
+    let mut s_b1 = Stream::open(&hq, &b1, None).await;
+    // A2 is offline during the deliveries.
+
+    let e1 = code_event("evt_1", "cod_1", "loc_a");
+    let e2 = code_event("evt_2", "cod_2", "loc_a");
+    let now = now_secs();
+    // elepay's up to 7 deliveries, late and interleaved with another event,
+    // signed with either of the endpoint's secrets.
+    for (body, secret, t) in [
+        (&e2, SECRET, now),
+        (&e1, SECRET, now - 200),
+        (&e1, OLD_SECRET, now),
+        (&e2, SECRET, now - 10),
+        (&e1, SECRET, now - 5),
+        (&e1, SECRET, now - 100),
+        (&e1, OLD_SECRET, now - 250),
+        (&e1, SECRET, now),
+        (&e1, SECRET, now - 1),
+    ] {
+        assert_eq!(hq.deliver(body, secret, t).await, 200);
+    }
+    // Forged (wrong secret, or a body changed after signing) and stale.
+    let e3 = code_event("evt_3", "cod_3", "loc_a");
+    assert_eq!(hq.deliver(&e3, "whsec_not_ours", now).await, 401);
+    assert_eq!(hq.deliver(&e3, SECRET, now - 301).await, 401);
+    let sig = elepay::webhook::signature_header(
+        &elepay::webhook::SigningSecret::new(SECRET),
+        now,
+        e1.as_bytes(),
+    );
+    let r = hq
+        .http
+        .post(format!("{}/elepay/webhook", hq.base))
+        .header("elepay-signature", sig)
+        .body(e3.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "another body under a valid signature");
+    // For no known store: kept, not routed.
+    let e4 = code_event("evt_4", "cod_4", "loc_nowhere");
+    assert_eq!(hq.deliver(&e4, SECRET, now).await, 200);
+    // Sentinels: a stream delivers in commit order, so once a store's
+    // sentinel arrives, everything for that store before it has too.
+    assert_eq!(
+        hq.deliver(&code_event("end_a", "x", "loc_a"), SECRET, now)
+            .await,
+        200
+    );
+    assert_eq!(
+        hq.deliver(&code_event("end_b", "x", "loc_b"), SECRET, now)
+            .await,
+        200
+    );
+
+    assert_eq!(s_a1.ids_until("end_a").await, ["evt_2", "evt_1"]);
+    assert_eq!(s_b1.ids_until("end_b").await, Vec::<String>::new());
+    // Stored once each, every delivery counted.
+    assert_eq!(
+        hq.query_i64("SELECT count(*) FROM inbox WHERE event_id IN ('evt_1', 'evt_2', 'evt_3')")
+            .await,
+        2
+    );
+    assert_eq!(
+        hq.query_i64("SELECT deliveries::bigint FROM inbox WHERE event_id = 'evt_1'")
+            .await,
+        7
+    );
+    let c = hq.db.get().await.unwrap();
+    let unknown = easyqr_hq::books::unknown_events(&c, 10).await.unwrap();
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(unknown[0].event_id, "evt_4");
+    assert_eq!(unknown[0].location_id.as_deref(), Some("loc_nowhere"));
+
+    // The register that was offline connects: from its cursor (enrolment)
+    // it gets everything for its store, once, in order.
+    let mut s_a2 = Stream::open(&hq, &a2, None).await;
+    assert_eq!(s_a2.ids_until("end_a").await, ["evt_2", "evt_1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_resumes_after_the_acknowledged_cursor_and_a_revoked_register_is_refused() {
+    let Some(hq) = Hq::start().await else { return };
+    hq.store("loc_a", "Shibuya").await;
+    let token = hq.enrol("loc_a", "A1").await;
+    let now = now_secs();
+    for i in 1..=3 {
+        let e = code_event(&format!("evt_{i}"), &format!("cod_{i}"), "loc_a");
+        assert_eq!(hq.deliver(&e, SECRET, now).await, 200);
+    }
+    let mut s = Stream::open(&hq, &token, None).await;
+    let (first, e) = s.next().await;
+    assert_eq!(e["id"], "evt_1");
+    // The register stored evt_1 and says so; it goes offline and comes
+    // back (a restart: no Last-Event-ID, the cursor comes from HQ).
+    let r = hq
+        .http
+        .post(format!("{}/api/register/events/ack", hq.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "cursor": first }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    drop(s);
+    let (status, me) = hq.me(&token).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["eventCursor"], first);
+    assert_eq!(me["registerId"], "A1");
+    assert_eq!(me["store"]["locationId"], "loc_a");
+    let mut s = Stream::open(&hq, &token, None).await;
+    assert_eq!(s.next().await.1["id"], "evt_2");
+    // ...or from the Last-Event-ID it names.
+    let mut s = Stream::open(&hq, &token, Some(first + 1)).await;
+    assert_eq!(s.next().await.1["id"], "evt_3");
+
+    // A token that is not one, and a revoked register.
+    assert_eq!(hq.me("hqr_not_a_token").await.0, 401);
+    easyqr_hq::enrol::revoke(&hq.db, "A1").await.unwrap();
+    let (status, body) = hq.me(&token).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("revoked")));
+    // Enrolling again issues a new token; the old one stays dead.
+    let fresh = hq.enrol("loc_a", "A1").await;
+    assert_eq!(hq.me(&fresh).await.0, 200);
+    assert_eq!(hq.me(&token).await.0, 401);
+}

@@ -1,0 +1,233 @@
+//! What the HQ tests share: a fresh database on the real PostgreSQL that
+//! scripts/test starts (`pg_virtualenv` exports PGHOST, PGPORT, PGUSER,
+//! PGPASSWORD), an HQ server on 127.0.0.1:0, signed webhooks and a
+//! Server-Sent Events reader.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use easyqr_hq::{Config, Db};
+use elepay::webhook::{signature_header, SigningSecret};
+use futures_util::StreamExt as _;
+use serde_json::{json, Value};
+
+pub const SECRET: &str = "whsec_hq_test_0001";
+pub const OLD_SECRET: &str = "whsec_hq_test_0000";
+pub const VIEW_PASSWORD: &str = "correct horse battery";
+
+/// The libpq connection string of database `name`, or `None` when no
+/// PostgreSQL was provided (a plain `cargo test` outside scripts/test).
+fn conninfo(name: &str) -> Option<String> {
+    let host = std::env::var("PGHOST").ok()?;
+    let mut s = format!("host={host} dbname={name}");
+    for (var, key) in [
+        ("PGPORT", "port"),
+        ("PGUSER", "user"),
+        ("PGPASSWORD", "password"),
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            s.push_str(&format!(" {key}={v}"));
+        }
+    }
+    Some(s)
+}
+
+/// A new, empty database; `None` (test skipped) without PostgreSQL,
+/// unless scripts/test asked for it (`EASYQR_REQUIRE_PG`), then a failure.
+pub async fn fresh_db() -> Option<String> {
+    let Some(admin) = conninfo("postgres") else {
+        assert!(
+            std::env::var_os("EASYQR_REQUIRE_PG").is_none(),
+            "EASYQR_REQUIRE_PG is set but PGHOST is not: run under pg_virtualenv"
+        );
+        eprintln!("HQ test skipped: no PostgreSQL (run it through ./scripts/test)");
+        return None;
+    };
+    let name = format!("hq_test_{:016x}", rand::random::<u64>());
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test cluster");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    conninfo(&name)
+}
+
+pub fn config(database_url: &str) -> Config {
+    Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.to_owned(),
+        pool_size: 8,
+        webhook_secrets: vec![SigningSecret::new(OLD_SECRET), SigningSecret::new(SECRET)],
+        tolerance_secs: 300,
+        view_password: Some(VIEW_PASSWORD.into()),
+    }
+}
+
+pub struct Hq {
+    pub base: String,
+    pub db: Db,
+    pub database_url: String,
+    pub task: tokio::task::JoinHandle<()>,
+    pub http: reqwest::Client,
+}
+
+impl Hq {
+    /// HQ in-process on a fresh database; `None` without PostgreSQL.
+    pub async fn start() -> Option<Hq> {
+        let url = fresh_db().await?;
+        Some(Hq::on(&url, easyqr_hq::system_clock()).await)
+    }
+
+    pub async fn on(database_url: &str, clock: easyqr_hq::Clock) -> Hq {
+        let running = easyqr_hq::serve(config(database_url), clock).await.unwrap();
+        Hq {
+            base: format!("http://{}", running.addr),
+            db: easyqr_hq::db::pool(database_url, 4).unwrap(),
+            database_url: database_url.to_owned(),
+            task: running.task,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn store(&self, location_id: &str, name: &str) {
+        easyqr_hq::enrol::add_store(&self.db, location_id, name)
+            .await
+            .unwrap();
+    }
+
+    pub async fn enrol(&self, location_id: &str, register: &str) -> String {
+        easyqr_hq::enrol::enrol(&self.db, location_id, register)
+            .await
+            .unwrap()
+    }
+
+    /// Posts `body` signed with `secret` at Unix time `t`; the status.
+    pub async fn deliver(&self, body: &str, secret: &str, t: i64) -> u16 {
+        let sig = signature_header(&SigningSecret::new(secret), t, body.as_bytes());
+        self.http
+            .post(format!("{}/elepay/webhook", self.base))
+            .header("elepay-signature", sig)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    pub async fn me(&self, token: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}/api/register/me", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn query_i64(&self, sql: &str) -> i64 {
+        self.db
+            .get()
+            .await
+            .unwrap()
+            .query_one(sql, &[])
+            .await
+            .unwrap()
+            .get(0)
+    }
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// An elepay-shaped `code.paid` event body for a code of `location_id`.
+pub fn code_event(event_id: &str, code_id: &str, location_id: &str) -> String {
+    json!({
+        "id": event_id,
+        "object": "event",
+        "createTime": now_secs() * 1000,
+        "liveMode": false,
+        "type": "code.paid",
+        "data": {"object": {"object": "code", "id": code_id, "status": "captured",
+                            "amount": 1280, "locationId": location_id}}
+    })
+    .to_string()
+}
+
+/// One register's event stream, read as Server-Sent Events.
+pub struct Stream {
+    inner:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: String,
+}
+
+impl Stream {
+    pub async fn open(hq: &Hq, token: &str, last_event_id: Option<i64>) -> Stream {
+        let mut req = hq
+            .http
+            .get(format!("{}/api/register/events", hq.base))
+            .bearer_auth(token)
+            .header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 200, "stream refused");
+        Stream {
+            inner: Box::pin(r.bytes_stream()),
+            buf: String::new(),
+        }
+    }
+
+    /// The next `webhook` event: (id, the event's JSON). Bounded wait, so a
+    /// missing event fails the test instead of hanging it.
+    pub async fn next(&mut self) -> (i64, Value) {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = Vec::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = Some(v.trim().parse::<i64>().unwrap());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push(v.strip_prefix(' ').unwrap_or(v).to_owned());
+                    }
+                }
+                if let Some(id) = id {
+                    return (id, serde_json::from_str(&data.join("\n")).unwrap());
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(20), self.inner.next())
+                .await
+                .expect("no event within 20 s")
+                .expect("the stream ended")
+                .unwrap();
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Event ids until (and without) the one whose id is `sentinel`.
+    pub async fn ids_until(&mut self, sentinel: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        loop {
+            let (_, e) = self.next().await;
+            let id = e["id"].as_str().unwrap().to_owned();
+            if id == sentinel {
+                return out;
+            }
+            out.push(id);
+        }
+    }
+}
