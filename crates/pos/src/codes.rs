@@ -53,6 +53,10 @@ codes! {
     WebhookSecretInvalid = "webhook_secret_invalid", 2, "a webhook signing secret is not usable";
     WebhookSecretTooMany = "webhook_secret_too_many", 2, "too many webhook signing secrets";
     SettingsInvalid = "settings_invalid", 2, "a setting is out of range (the message names it)";
+    HqNotEnrolled = "hq_not_enrolled", 2, "this register is not enrolled with a head office (easyqr-cli hq enrol)";
+    HqNotInDemo = "hq_not_in_demo", 2, "DEMO sales are not real: the head-office link needs a test or live key";
+    HqTokenInvalid = "hq_token_invalid", 2, "not an enrolment token as easyqr-hq printed it";
+    HqMismatch = "hq_mismatch", 2, "the head office enrolled this token for another register id or locationId (the message names which)";
     /// The create may have happened: the attempt was burned.
     OutcomeUnknown = "outcome_unknown", 5, "outcome unknown: the attempt was burned; retry uses a new order number";
     OrderNoInUse = "order_no_in_use", 5, "elepay says the order number is paid or in use (M002007); retry uses a new one";
@@ -60,7 +64,10 @@ codes! {
     Rejected = "rejected", 6, "elepay refused the payment request";
     RefundRefused = "refund_refused", 6, "elepay refused the refund";
     KeyInvalid = "key_invalid", 6, "elepay refused the secret key";
+    HqRefused = "hq_refused", 6, "the head office refused the token or the request";
+    HqRevoked = "hq_revoked", 6, "the head office revoked this register";
     JournalBroken = "journal_broken", 7, "the journal chain is broken: the ledger was changed outside EasyQR POS";
+    HqDiverged = "hq_diverged", 7, "the head office holds another history of this register's journal";
     CancelUnconfirmed = "cancel_unconfirmed", 8, "cancel could not be confirmed; the code is still watched";
     NotFound = "not_found", 9, "nothing found (unknown order, attempt or shift)";
     /// Another process holds the ledger's writer lock.
@@ -68,6 +75,7 @@ codes! {
     AlreadyRunning = "already_running", 11, "EasyQR POS is already running on this data folder";
     ReconcileFailed = "reconcile_failed", 1, "elepay's charges could not be read for reconciliation";
     KeyUnverified = "key_unverified", 1, "elepay could not be reached to verify the key";
+    HqUnreachable = "hq_unreachable", 1, "the head office could not be reached, or failed to answer";
     KeyNotSaved = "key_not_saved", 1, "the key could not be stored";
     SecretStoreUnavailable = "secret_store_unavailable", 1, "the OS keyring (or the key file) is unavailable";
     SecretStoreIo = "secret_store_io", 1, "the key store could not be read or written";

@@ -7,6 +7,7 @@
 //! - [`export`]: CSV exports written atomically;
 //! - [`register`]: charge (item lines), retry, cancel, refund, reconcile, recovery;
 //! - [`station`]: the app's start-up, settings, keys and webhook receiver;
+//! - [`hq`]: the head-office link (enrolment, journal shipping, HQ's events);
 //! - [`codes`] and [`error`]: the one vocabulary of error codes and exit codes.
 
 pub mod books;
@@ -14,6 +15,7 @@ pub mod codes;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod hq;
 pub mod register;
 pub mod station;
 
@@ -22,5 +24,6 @@ pub use codes::{exit_code_table, ErrorCode, Outcome};
 pub use config::{Access, Mode, RegisterConfig};
 pub use error::{PosError, Result};
 pub use export::Export;
+pub use hq::{HqLink, HqStatus, LinkState};
 pub use register::{CancelResult, ChargeRequest, Item, Register};
 pub use station::{StartOptions, StartupChecks, Station};

@@ -1,8 +1,10 @@
 //! A station: everything a desktop register runs on, built once at start —
 //! the data folder and its locks, settings and keys, the mode and its
-//! ledger, the DEMO simulator, the engine, the optional webhook receiver.
+//! ledger, the DEMO simulator, the engine, the optional webhook receiver,
+//! the head-office link.
 //! Tauri-free: the app hands it to its windows as managed state.
 
+mod hq;
 mod keys;
 mod settings;
 mod start;
@@ -10,7 +12,7 @@ mod start;
 use std::path::PathBuf;
 use std::sync::RwLock;
 
-use easyqr_app_core::secrets::{KeyManager, WebhookSecrets};
+use easyqr_app_core::secrets::{HqTokenStore, KeyManager, WebhookSecrets};
 use easyqr_app_core::settings::{Settings, SettingsStore};
 use easyqr_engine::receiver::RunningReceiver;
 use easyqr_engine::{Engine, RecoveryReport};
@@ -42,6 +44,11 @@ pub struct Station {
     settings: RwLock<Settings>,
     /// Async lock: a restart awaits the old receiver before rebinding.
     receiver: tokio::sync::Mutex<Option<RunningReceiver>>,
+    hq_tokens: HqTokenStore,
+    /// The running head-office link; the lock also serialises enrolments.
+    hq_link: tokio::sync::Mutex<Option<crate::hq::HqLink>>,
+    /// Outlives any one link, so watchers never lose the channel.
+    hq_status: tokio::sync::watch::Sender<crate::hq::HqStatus>,
     _sim: Option<elepay_sim::RunningSim>,
     _locks: (WriterLock, WriterLock),
 }

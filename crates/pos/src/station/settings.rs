@@ -27,6 +27,9 @@ impl Station {
         mut new: Settings,
         secrets: Option<Vec<String>>,
     ) -> Result<Settings> {
+        // The head office is changed by enrolment only (hq_enrol/unenrol).
+        let old = self.settings();
+        new.hq = old.hq.clone();
         new.webhook.secret_count = match &secrets {
             Some(list) => u32::try_from(list.len()).unwrap_or(u32::MAX),
             None => self.webhook_secrets.count().unwrap_or(0),
@@ -43,7 +46,8 @@ impl Station {
                 .join("; ");
             return Err(PosError::invalid(first, message));
         }
-        let old_register = self.settings().register_id;
+        self.hq_keeps_identity(&old, &new)?;
+        let old_register = old.register_id;
         if new.register_id != old_register {
             if let Some(shift) = self.books().ledger().current_shift(&old_register)? {
                 // Its sales would be left in a shift no register can close.

@@ -1,9 +1,11 @@
 //! Building a station: data folder → locks → settings → key → mode and
-//! ledger → DEMO simulator → engine → webhook receiver.
+//! ledger → DEMO simulator → engine → webhook receiver → head-office link.
 
 use std::sync::{Arc, RwLock};
 
-use easyqr_app_core::secrets::{open_secret_store, KeyManager, SecretStore, WebhookSecrets};
+use easyqr_app_core::secrets::{
+    open_secret_store, HqTokenStore, KeyManager, SecretStore, WebhookSecrets,
+};
 use easyqr_app_core::settings::{EnvOverrides, Settings, SettingsStore};
 use easyqr_ledger::{LedgerError, WriterLock};
 
@@ -130,6 +132,9 @@ impl Station {
             settings_store,
             settings: RwLock::new(settings),
             receiver: tokio::sync::Mutex::new(None),
+            hq_tokens: HqTokenStore::new(store.clone()),
+            hq_link: tokio::sync::Mutex::new(None),
+            hq_status: tokio::sync::watch::Sender::new(crate::hq::HqStatus::off()),
             _sim: sim,
             _locks: (
                 app_lock,
@@ -138,6 +143,7 @@ impl Station {
             ),
         };
         station.restart_receiver().await;
+        station.restart_hq().await;
         Ok(station)
     }
 }
