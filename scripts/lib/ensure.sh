@@ -53,3 +53,10 @@ ensure_e2e_deps() {
         cargo install tauri-driver --locked --version '^2'
     fi
 }
+
+# The head office's tests: a real PostgreSQL (pg_virtualenv from
+# postgresql-common makes a throw-away cluster, as root too) and a real
+# browser for its web view.
+ensure_hq_deps() {
+    apt_install postgresql postgresql-common chromium chromium-driver
+}

@@ -100,7 +100,8 @@ async fn shift_figures(
                         coalesce(sum(a.amount) FILTER (WHERE a.late), 0)::bigint
                  FROM {KEYS} JOIN attempts a
                    ON a.register = sh.register AND a.shift_id = sh.shift_id
-                 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 COLLATE \"C\", 4 COLLATE \"C\""
+                 GROUP BY 1, 2, 3, 4
+                 ORDER BY 1, 2, a.state COLLATE \"C\", coalesce(a.payment_method, '') COLLATE \"C\""
             ),
             &params,
         )

@@ -7,6 +7,8 @@
 use std::time::Duration;
 
 use easyqr_hq::{Config, Db};
+pub mod register;
+
 use elepay::webhook::{signature_header, SigningSecret};
 use futures_util::StreamExt as _;
 use serde_json::{json, Value};
