@@ -1,5 +1,6 @@
 //! Journal shipping: every register's rows stored once by (register, seq),
 //! the chain checked, the acknowledged seq right, HQ's figures the ledger's.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

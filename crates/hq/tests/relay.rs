@@ -1,4 +1,5 @@
 //! elepay's webhook in, the right registers' streams out.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
