@@ -13,6 +13,8 @@ Environment:
   ELEPAY_SECRET_KEY   the elepay secret key (sk_test_… or sk_live_…); needed by
                       charge, retry, cancel, refund, reconcile and recover.
                       Never pass it as a flag.
+  EASYQR_HQ_TOKEN     the head-office enrolment token for `hq enrol` (else it is
+                      read from stdin). Never pass it as a flag.
   EASYQR_DATA_DIR     default for --data-dir
   EASYQR_API_BASE     default for --api-base
   RUST_LOG            log filter for stderr (default: warn)
@@ -172,6 +174,12 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// The head-office link of the data folder's register (its settings.json
+    /// register id and locationId; the token from EASYQR_HQ_TOKEN or stdin).
+    Hq {
+        #[command(subcommand)]
+        action: HqAction,
+    },
     /// The transaction log as CSV (UTF-8 with BOM, for Excel), oldest first.
     ExportLog {
         #[command(flatten)]
@@ -180,6 +188,25 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// `easyqr-cli hq …`.
+#[derive(Subcommand, Debug)]
+pub enum HqAction {
+    /// Check the token with the head office (it must be this register's),
+    /// then keep it in the key store and the address in settings.json.
+    Enrol {
+        /// The head office's address, e.g. https://hq.example.jp
+        #[arg(long)]
+        url: String,
+    },
+    /// The link's status as the head office sees it (one JSON line).
+    Status,
+    /// Ship the journal's backlog to the head office once; prints what it
+    /// holds afterwards.
+    Ship,
+    /// Forget the head office (address and token).
+    Unenrol,
 }
 
 /// Filters of `log` and `export-log`; they combine with AND.

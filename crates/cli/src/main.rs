@@ -2,9 +2,11 @@
 //! crash harness. Each subcommand is a call into the use-case layer
 //! (`easyqr-pos-core`) plus printing: one JSON object per line on stdout,
 //! diagnostics on stderr. The secret key comes only from the environment
-//! (`ELEPAY_SECRET_KEY`): command-line flags are visible to every user in `ps`.
+//! (`ELEPAY_SECRET_KEY`), the head-office token from the environment or stdin
+//! (`EASYQR_HQ_TOKEN`): command-line flags are visible to every user in `ps`.
 
 mod args;
+mod hq;
 mod run;
 
 use std::process::ExitCode;

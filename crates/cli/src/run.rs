@@ -16,7 +16,7 @@ use crate::args::{attempt_ref, Cli, Command};
 /// One JSON line on stdout. A reader that went away (`| head`) must not
 /// abort a charge in progress: the ledger is the record, so output errors
 /// are ignored.
-fn print(v: Value) {
+pub(crate) fn print(v: Value) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{v}").and_then(|()| out.flush());
@@ -40,7 +40,7 @@ async fn register(cli: &Cli, books: &Books) -> Result<Register, PosError> {
 }
 
 /// The mode whose ledger this run works on (see [`config::key_mode`]).
-fn mode_of(cli: &Cli, data_dir: &Path) -> Result<config::Mode, PosError> {
+pub(crate) fn mode_of(cli: &Cli, data_dir: &Path) -> Result<config::Mode, PosError> {
     let key = std::env::var("ELEPAY_SECRET_KEY")
         .ok()
         .filter(|k| !k.trim().is_empty())
@@ -51,6 +51,9 @@ fn mode_of(cli: &Cli, data_dir: &Path) -> Result<config::Mode, PosError> {
 }
 
 pub async fn run(cli: Cli) -> Result<u8, PosError> {
+    if let Command::Hq { action } = &cli.command {
+        return crate::hq::run(&cli, action).await;
+    }
     let access = if cli.writes() {
         Access::Write
     } else {
@@ -233,6 +236,7 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             }
             Ok(0)
         }
+        Command::Hq { .. } => unreachable!("handled above"),
         Command::ExportLog { filter, out } => {
             let export = Export::Log {
                 filter: filter.to_filter()?,

@@ -1,0 +1,113 @@
+//! `easyqr-cli hq …` as support runs it: the real binary on a real data
+//! folder, and an HQ address where nothing listens (the link against the
+//! real HQ is tested in crates/hq/tests).
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_easyqr-cli");
+const TOKEN: &str = "hqt_S01R1_0123456789abcdef0123";
+
+fn run(dir: &std::path::Path, args: &[&str], token_env: Option<&str>, stdin: &str) -> Output {
+    let mut c = Command::new(BIN);
+    c.env_remove("ELEPAY_SECRET_KEY")
+        .env_remove("EASYQR_HQ_TOKEN")
+        .args(["--data-dir", dir.to_str().unwrap(), "--mode", "test"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(t) = token_env {
+        c.env("EASYQR_HQ_TOKEN", t);
+    }
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json(o: &Output) -> Value {
+    let out = String::from_utf8_lossy(&o.stdout);
+    serde_json::from_str(out.lines().last().unwrap_or("null")).unwrap()
+}
+
+fn nobody_home() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn without_enrolment_status_is_off_and_ship_says_how_to_enrol() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["hq", "status"], None, "");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(json(&o)["hq"]["state"], "off");
+    let o = run(dir.path(), &["hq", "ship"], None, "");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("hq enrol --url"), "{err}");
+}
+
+#[test]
+fn enrolment_failures_exit_by_code_and_never_echo_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = nobody_home();
+    // From the environment: nothing listens, so hq_unreachable (1).
+    let o = run(dir.path(), &["hq", "enrol", "--url", &url], Some(TOKEN), "");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // From stdin: a malformed token is hq_token_invalid (2).
+    let o = run(
+        dir.path(),
+        &["hq", "enrol", "--url", &url],
+        None,
+        "short token\n",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    // An address carrying a secret is refused before anything is sent.
+    let o = run(
+        dir.path(),
+        &["hq", "enrol", "--url", "https://hq.example.jp/?token=x"],
+        Some(TOKEN),
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hq.url"));
+    for args in [["hq", "status"], ["hq", "unenrol"]] {
+        let o = run(dir.path(), &args, None, "");
+        assert_eq!(o.status.code(), Some(0));
+    }
+    let settings: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["hq"]["url"], Value::Null, "nothing was enrolled");
+    for f in ["settings.json", "secrets.json"] {
+        let text = std::fs::read_to_string(dir.path().join(f)).unwrap_or_default();
+        assert!(!text.contains(TOKEN), "{f}");
+    }
+}
+
+#[test]
+fn help_names_the_token_variable_and_the_hq_codes() {
+    let o = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    for s in [
+        "EASYQR_HQ_TOKEN",
+        "hq_unreachable",
+        "hq_revoked",
+        "hq_mismatch",
+    ] {
+        assert!(help.contains(s), "{s}");
+    }
+}
