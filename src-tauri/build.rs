@@ -24,6 +24,9 @@ fn main() {
         "refund",
         "reconcile",
         "export_csv",
+        "hq_status",
+        "hq_enrol",
+        "hq_unenrol",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

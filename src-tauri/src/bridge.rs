@@ -39,6 +39,8 @@ pub enum CashierMsg<'a> {
     },
     /// A refund was requested or changed.
     Refund(&'a easyqr_ledger::Refund),
+    /// The head-office link's status changed.
+    Hq(&'a easyqr_pos_core::HqStatus),
 }
 
 /// The channels opened by cashier windows. A window's channels are

@@ -80,6 +80,7 @@ pub async fn subscribe_cashier(
     if let Some(problem) = ctx.journal_problem() {
         ctx.feed.send(&CashierMsg::Journal { problem: &problem });
     }
+    ctx.feed.send(&CashierMsg::Hq(&ctx.station.hq_status()));
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod commands;
 pub mod context;
 pub mod customer;
 mod error;
+mod hq;
 mod logging;
 mod qr;
 mod single;
@@ -105,6 +106,9 @@ pub fn run() -> ExitCode {
             books::refund,
             books::reconcile,
             books::export_csv,
+            hq::hq_status,
+            hq::hq_enrol,
+            hq::hq_unenrol,
         ])
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {
@@ -124,6 +128,7 @@ pub fn run() -> ExitCode {
             setup_ctx.spawn_recovery();
             single::listen(handle, &setup_ctx.station.data_dir);
             bridge::watch_connectivity(setup_ctx.clone());
+            hq::forward_status(setup_ctx.clone());
             Ok(())
         })
         .run(tauri::generate_context!());

@@ -31,6 +31,11 @@ export const api = {
   reconcile: (shiftId) => call('reconcile', { shiftId }),
   /** { what: 'log', filter } | { what: 'report', shiftId } → saved file path */
   exportCsv: (exp) => call('export_csv', { export: exp }),
+  /** → HqStatus (ui/README.md) */
+  hqStatus: () => call('hq_status'),
+  /** Checks the token with the head office, keeps it, starts the link → HqStatus */
+  hqEnrol: (url, token) => call('hq_enrol', { url, token }),
+  hqUnenrol: () => call('hq_unenrol'),
   /** DEMO only: opens the simulator's pay page for this attempt. */
   openPhoneView: (attemptId) => call('open_phone_view', { attemptId }),
 
@@ -42,11 +47,13 @@ export const api = {
   onJournalProblem: (handler) => feedHandler('journal', handler),
   /** handler(Refund): a refund was requested or elepay's answer changed it. */
   onRefund: (handler) => feedHandler('refund', handler),
+  /** handler(HqStatus): the head-office link's status changed. */
+  onHq: (handler) => feedHandler('hq', handler),
 };
 
 // One channel carries every cashier message, tagged by `kind`; it is opened
 // on the first handler and shared.
-const handlers = { attempt: new Set(), connectivity: new Set(), journal: new Set(), refund: new Set() };
+const handlers = { attempt: new Set(), connectivity: new Set(), journal: new Set(), refund: new Set(), hq: new Set() };
 let feed;
 
 async function feedHandler(kind, handler) {

@@ -12,6 +12,7 @@ import * as payments from './payments.js';
 import { initSettings, openSettings, renderKeyStatus, setSimulatorUrl, relabelSettings } from './settings.js';
 import { initHistory, openTransactions, openShift, relabelHistory } from './history.js';
 import { initShiftGate, refreshShiftGate, requireShift } from './shift-gate.js';
+import { initHq, renderHq, setHqContext } from './hq.js';
 
 const TABS = ['register', 'transactions', 'shift', 'settings'];
 let currentTab = 'register';
@@ -167,6 +168,7 @@ async function main() {
   initSettings({
     onSaved: (saved) => {
       info = { ...info, storeName: saved.storeName, registerId: saved.registerId, language: saved.language };
+      setHqContext({ registerId: saved.registerId });
       setLang(resolveLang(saved.language));
     },
     onKeyChanged: () => refreshInfo().catch((err) => console.error(err)),
@@ -178,6 +180,7 @@ async function main() {
     payments.render();
     relabelSettings();
     relabelHistory();
+    renderHq();
   });
   $$('.lang-switch button').forEach((b) => b.addEventListener('click', () => setLang(b.dataset.lang)));
   document.addEventListener('keydown', onKeydown);
@@ -199,6 +202,8 @@ async function main() {
   renderKeyStatus(info.key ?? { set: false });
   setSimulatorUrl(info.mode === 'demo' ? info.simulatorUrl : null);
   if (info.connectivity) connectivity = info.connectivity;
+  setHqContext({ mode: info.mode, registerId: info.registerId });
+  await initHq();
   const showAlarm = (problem) => {
     $('#alarm').hidden = false;
     $('#alarm').textContent = `${t('alarm.journal')} (${problem})`;

@@ -6,7 +6,7 @@
 // URL hash parameters (e.g. cashier.html#demo=paid&mode=test):
 //   demo=<scenario>  scripted state for screenshots (see SCENARIOS below)
 //   mode=demo|test|live, lang=auto|ja|en, autopay=<seconds, 0 = never>,
-//   expiry=<seconds a new code stays valid>
+//   expiry=<seconds a new code stays valid>, hq=off|online|offline|revoked|diverged
 // Cashier and customer pages opened side by side in one browser stay in sync
 // through a BroadcastChannel (needs http://, e.g. `python3 -m http.server`).
 
@@ -39,6 +39,15 @@ export function createFakeBackend() {
   let shownCode = null; // codeId on the customer display
   let nextChargeError = null;
 
+  // #hq=online|offline|revoked|diverged previews the head-office pill.
+  const hqState = params.get('hq') || 'off';
+  let hq = hqState === 'off' ? { state: 'off' } : {
+    state: hqState, url: 'https://hq.example.jp/', registerId: 'SHIBUYA-01', since: now() - 6 * 60_000,
+    head: 130, acked: hqState === 'online' ? 130 : 118, backlog: hqState === 'online' ? 0 : 12, eventCursor: 35,
+    lastError: hqState === 'offline' ? 'the head office could not be reached (could not connect)' : null,
+    diverged: hqState === 'diverged' ? { seq: 119, reason: 'row 119 has another hash' } : null,
+  };
+  if (hq.state !== 'off') setTimeout(() => emit('cashier-feed', { kind: 'hq', ...hq }), 300);
   function emit(event, payload) {
     listeners.get(event)?.forEach((h) => h(structuredClone(payload)));
     if (event === 'customer') {
@@ -202,6 +211,20 @@ export function createFakeBackend() {
       };
       mode = newMode;
       return key;
+    },
+    hq_status: () => hq,
+    hq_enrol: async ({ url, token }) => {
+      await sleep(400);
+      if (!/^https?:\/\/[^/?#@]+/.test(url) || /[?#@]/.test(url)) throw fail('invalid_input', 'hq.url: an http:// or https:// address', 'hq.url');
+      if (token.length < 16) throw fail('hq_token_invalid', 'token: 16 to 512 printable ASCII characters', 'hq.token');
+      hq = { state: 'online', url, registerId: settings.registerId, since: now(), head: 42, acked: 42, backlog: 0, eventCursor: 0 };
+      emit('cashier-feed', { kind: 'hq', ...hq });
+      return hq;
+    },
+    hq_unenrol: () => {
+      hq = { state: 'off' };
+      emit('cashier-feed', { kind: 'hq', ...hq });
+      return hq;
     },
     list_monitors: () => [
       { index: 0, name: 'eDP-1', width: 1920, height: 1080, primary: true },
