@@ -109,6 +109,40 @@ fn contradiction(
     None
 }
 
+/// A register whose newest row (the batch ends at its head) is older than
+/// what HQ already holds of it: its ledger was put back from an older copy
+/// or replaced, and the rows after its head are gone from it.
+fn shorter(batch: &Batch, rows: &BTreeMap<i64, &JournalRow>, acked: i64) -> Option<Divergence> {
+    let ends_at_head = rows.keys().next_back().is_none_or(|&s| s == batch.head);
+    (batch.head < acked && ends_at_head).then(|| Divergence {
+        seq: batch.head + 1,
+        reason: format!(
+            "the register's journal ends at row {}, but HQ holds {acked} rows of it: its ledger was replaced or put back from an older copy",
+            batch.head
+        ),
+    })
+}
+
+/// Records the divergence (nothing of the batch is stored) and answers it.
+async fn flag(
+    tx: deadpool_postgres::Transaction<'_>,
+    register: i64,
+    acked: i64,
+    d: Divergence,
+) -> Result<ShipAnswer, HqError> {
+    tx.execute(
+        "UPDATE registers SET diverged_seq = $2, diverged_reason = $3, diverged_at = now()
+         WHERE id = $1",
+        &[&register, &d.seq, &d.reason],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ShipAnswer {
+        acked,
+        diverged: Some(d),
+    })
+}
+
 pub async fn ingest(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer, HqError> {
     check(batch)?;
     let mut c = db.get().await?;
@@ -136,6 +170,9 @@ pub async fn ingest(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer,
         });
     }
     let rows: BTreeMap<i64, &JournalRow> = batch.rows.iter().map(|r| (r.seq, r)).collect();
+    if let Some(d) = shorter(batch, &rows, acked) {
+        return flag(tx, register, acked, d).await;
+    }
     let near: Vec<i64> = rows.keys().flat_map(|&s| [s - 1, s, s + 1]).collect();
     let mut held: HashMap<i64, (String, String)> = tx
         .query(
@@ -152,17 +189,7 @@ pub async fn ingest(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer,
         .copied()
         .collect();
     if let Some(d) = contradiction(&rows, &mut held) {
-        tx.execute(
-            "UPDATE registers SET diverged_seq = $2, diverged_reason = $3, diverged_at = now()
-             WHERE id = $1",
-            &[&register, &d.seq, &d.reason],
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(ShipAnswer {
-            acked,
-            diverged: Some(d),
-        });
+        return flag(tx, register, acked, d).await;
     }
     let fresh: Vec<&JournalRow> = rows
         .values()

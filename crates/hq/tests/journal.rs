@@ -205,6 +205,23 @@ async fn a_rewritten_register_history_is_flagged_and_not_stored() {
         .unwrap()
         .diverged;
     assert!(d.is_some_and(|d| d.reason.contains("does not match its hash")));
+
+    // The register's file put back from an older copy of itself: every
+    // row it has matches, but it ends before what HQ holds. Its first
+    // batch (its newest row, at its head) says so.
+    let fourth = Hq::start().await.unwrap();
+    fourth.store("loc_store1", "Shibuya").await;
+    fourth.enrol("loc_store1", "S01R1").await;
+    let reg = register_row(&fourth, "S01R1").await;
+    ingest(&fourth.db, reg, &batch(&rows, head)).await.unwrap();
+    let older = &rows[..head as usize - 3];
+    let a = ingest(&fourth.db, reg, &batch(&older[older.len() - 1..], head - 3))
+        .await
+        .unwrap();
+    let d = a.diverged.expect("a shorter journal is flagged");
+    assert_eq!((d.seq, a.acked), (head - 2, head));
+    assert!(d.reason.contains("older copy"), "{}", d.reason);
+    assert_exact_copy(&fourth, reg, &rows).await;
 }
 
 /// `easyqr-hq` as the brand runs it, on `database_url`; its base URL.

@@ -16,6 +16,7 @@ h1{font-size:1.4rem;margin:.5rem 0 1rem}h2{font-size:1.1rem;margin:1.5rem 0 .5re
 .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:1rem}
 .card .big{font-size:1.8rem;font-weight:700}.muted{color:var(--muted)}
 table{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(--line);border-radius:8px;overflow:hidden}
+table.registers{table-layout:fixed}table.registers th:nth-child(1){width:14%}table.registers th:nth-child(2){width:20%}table.registers th:nth-child(3){width:20%}table.registers th:nth-child(5){width:10%}
 th,td{padding:.45rem .7rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{background:#eef1f4;font-weight:600;font-size:.85rem}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .pill{display:inline-block;padding:.05rem .55rem;border-radius:99px;font-size:.8rem;font-weight:600}

@@ -193,7 +193,7 @@ pub async fn probe_status(client: &HqClient, ledger: Option<&Arc<Ledger>>, now: 
 /// it holds.
 pub async fn ship_once(client: &HqClient, ledger: &Arc<Ledger>) -> Result<ShipReport> {
     let me = client.me().await?;
-    let mut report = ship_backlog(client, ledger, me.journal_acked, |_, _, _| {}).await?;
+    let mut report = ship_backlog(client, ledger, me.journal_acked, true, |_, _, _| {}).await?;
     if report.shipped == 0 {
         report.diverged = me.diverged;
     }

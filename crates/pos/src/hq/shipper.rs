@@ -50,19 +50,32 @@ async fn read<T: Send + 'static>(
 /// once HQ stops moving its `acked` forward (a divergence, a gap it keeps):
 /// sending the same rows again at once would only spin. `on_batch` hears
 /// each answer, so progress survives a later failure.
+///
+/// With `overlap`, the first batch repeats row `acked` (or this ledger's
+/// newest row, if it holds fewer): HQ compares it with its copy, so a
+/// ledger file replaced by another or by an older copy is found even when
+/// there is nothing new to ship.
 pub async fn ship_backlog(
     client: &HqClient,
     ledger: &Arc<Ledger>,
     acked: i64,
+    overlap: bool,
     mut on_batch: impl FnMut(&ShipAnswer, i64, usize),
 ) -> Result<ShipReport, HqError> {
     let mut acked = acked;
+    let mut overlap = overlap && acked > 0;
     let mut shipped = 0;
     let mut diverged = None;
     loop {
         let head = read(ledger, Ledger::journal_head_seq).await?;
-        let rows = read(ledger, move |l| l.journal_rows_after(acked, BATCH)).await?;
-        let Some(last) = rows.last().map(|r| r.seq) else {
+        let from = if overlap {
+            (acked.min(head) - 1).max(0)
+        } else {
+            acked
+        };
+        let rows = read(ledger, move |l| l.journal_rows_after(from, BATCH)).await?;
+        let last = rows.last().map(|r| r.seq);
+        if last.is_none() && !overlap {
             return Ok(ShipReport {
                 head,
                 acked,
@@ -70,12 +83,13 @@ pub async fn ship_backlog(
                 shipped,
                 diverged,
             });
-        };
+        }
         let answer = client.ship(head, &rows).await?;
         on_batch(&answer, head, rows.len());
+        overlap = false;
         shipped += rows.len();
         diverged = answer.diverged.clone();
-        let progressed = answer.acked > acked && answer.acked >= last;
+        let progressed = answer.acked > acked && last.is_some_and(|l| answer.acked >= l);
         acked = answer.acked;
         if !progressed {
             return Ok(ShipReport {
@@ -103,9 +117,11 @@ pub(crate) async fn run(
     let mut events = Some(engine.subscribe());
     let mut acked = acked;
     let mut failures = 0u32;
+    // Until HQ has compared a row with its copy once.
+    let mut compared = false;
     loop {
         let mut progress = acked;
-        let result = ship_backlog(&client, &ledger, acked, |answer, head, rows| {
+        let result = ship_backlog(&client, &ledger, acked, !compared, |answer, head, rows| {
             progress = answer.acked;
             update(&status, |s| {
                 s.on_shipped(answer, head, rows, engine.now_ms())
@@ -116,6 +132,7 @@ pub(crate) async fn run(
         match result {
             Ok(report) => {
                 failures = 0;
+                compared = true;
                 acked = report.acked;
                 update(&status, |s| {
                     s.on_caught_up(report.head, report.acked, engine.now_ms())

@@ -1,0 +1,280 @@
+//! The head-office view in a real browser (Debian's chromium driven by
+//! chromedriver, headless): sign-in, the stores with the day's totals, a
+//! store's Z reports, a shift's payments, events for unknown stores, both
+//! languages, the CSV. Screenshots go to `target/e2e-artifacts/hq-*.png`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use easyqr_hq::ship::{ingest, Batch};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use support::register::{all_rows, busy_register};
+use support::*;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn artifacts() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("e2e-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn browser() -> Option<(Client, Driver)> {
+    if std::env::var_os("EASYQR_E2E").is_none() {
+        eprintln!("browser test skipped: run it through ./scripts/test (needs chromium-driver)");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Driver(
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver)"),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,900",
+                     "--lang=ja-JP"],
+            "prefs": {"intl.accept_languages": "ja-JP,ja"}
+        }),
+    );
+    for _ in 0..100 {
+        let mut b = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        b.capabilities(caps.clone());
+        if let Ok(c) = b.connect(&format!("http://127.0.0.1:{port}")).await {
+            return Some((c, driver));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no WebDriver session with chromium");
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join(format!("hq-{name}.png")), png).unwrap();
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn attr(c: &Client, css: &str, a: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .attr(a)
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_head_office_view_in_a_real_browser() {
+    let Some(hq) = Hq::start().await else { return };
+    let Some((c, _driver)) = browser().await else {
+        return;
+    };
+    hq.store("loc_store1", "渋谷店").await;
+    hq.store("loc_umeda", "梅田店").await;
+    let token = hq.enrol("loc_store1", "S01R1").await;
+    hq.enrol("loc_umeda", "S02R1").await;
+    let (w, shift) = busy_register(6).await;
+    let rows = all_rows(&w);
+    let head = rows.last().unwrap().seq;
+    let reg: i64 = hq
+        .db
+        .get()
+        .await
+        .unwrap()
+        .query_one("SELECT id FROM registers WHERE register_id = 'S01R1'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    // Everything, while the register says it has written 3 rows more
+    // since: a backlog of 3 shows.
+    ingest(
+        &hq.db,
+        reg,
+        &Batch {
+            head: head + 3,
+            rows: rows.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(hq.me(&token).await.0, 200, "seen: online");
+    let now = now_secs();
+    hq.deliver(
+        &code_event("evt_lost", "cod_lost", "loc_closed_store"),
+        SECRET,
+        now,
+    )
+    .await;
+
+    // Signing in: a wrong password is refused and said so.
+    c.goto(&format!("{}/", hq.base)).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+    let pw = c.find(Locator::Css("input[name=password]")).await.unwrap();
+    pw.send_keys("wrong password!").await.unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text(&c, "#login-error").await, "パスワードが違います。");
+    shot(&c, "01-login-refused").await;
+    let pw = c.find(Locator::Css("input[name=password]")).await.unwrap();
+    pw.send_keys(VIEW_PASSWORD).await.unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Stores: the day's totals are the registers' own figures.
+    let c2 = hq.db.get().await.unwrap();
+    let day = easyqr_ledger::business_date(w.engine.now_ms(), 540);
+    let o = easyqr_hq::books::overview(&c2, &day).await.unwrap();
+    let store1 = o
+        .stores
+        .iter()
+        .find(|s| s.location_id == "loc_store1")
+        .unwrap();
+    let net = store1.day.net_sales;
+    assert!(net > 0);
+    assert_eq!(
+        attr(&c, ".store[data-location=loc_store1] .big", "data-net").await,
+        net.to_string()
+    );
+    assert_eq!(
+        attr(&c, "#brand-total .big", "data-net").await,
+        net.to_string()
+    );
+    assert_eq!(text(&c, "tr[data-register=S01R1] .backlog").await, "3");
+    assert!(text(&c, "tr[data-register=S01R1]")
+        .await
+        .contains("オンライン"));
+    assert!(text(&c, "tr[data-register=S02R1]")
+        .await
+        .contains("オフライン"));
+    assert!(text(&c, "main")
+        .await
+        .contains("不明な店舗宛てのイベント 1"));
+    shot(&c, "02-stores").await;
+
+    // A store's Z reports, then one shift's payments.
+    c.find(Locator::Css(".store[data-location=loc_store1] a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let report = w.ledger.shift_report(shift, w.engine.now_ms()).unwrap();
+    assert_eq!(
+        attr(&c, "table.z .z-net", "data-net").await,
+        report.net_sales.to_string()
+    );
+    shot(&c, "03-store-z-reports").await;
+    c.find(Locator::Css("table.z a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let payments = text(&c, "table.payments").await;
+    assert!(payments.contains("S01R1-"), "{payments}");
+    assert!(
+        payments.contains("支払済") && payments.contains("取消"),
+        "{payments}"
+    );
+    assert!(text(&c, "table.refunds").await.contains("returned"));
+    shot(&c, "04-shift-payments").await;
+
+    // English, and the events no store claims.
+    c.goto(&format!("{}/lang/en", hq.base)).await.unwrap();
+    c.goto(&format!("{}/events/unknown", hq.base))
+        .await
+        .unwrap();
+    let unknown = text(&c, "table.unknown").await;
+    assert!(
+        unknown.contains("evt_lost") && unknown.contains("loc_closed_store"),
+        "{unknown}"
+    );
+    assert_eq!(text(&c, "h1").await, "Events for unknown stores");
+    shot(&c, "05-unknown-events-en").await;
+    c.goto(&format!("{}/", hq.base)).await.unwrap();
+    assert!(text(&c, "tr[data-register=S01R1]").await.contains("Online"));
+    shot(&c, "06-stores-en").await;
+
+    // The CSV, with the browser's session: UTF-8 with a BOM, one Z row.
+    let csv: String = c
+        .execute_async(
+            "const done = arguments[0];
+             fetch('/export/z.csv').then(r => r.arrayBuffer()).then(b => {
+               const u = new Uint8Array(b); let s = '';
+               for (const x of u) s += String.fromCharCode(x);
+               done(btoa(s)); });",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csv = base64::engine::general_purpose::STANDARD
+        .decode(csv)
+        .unwrap();
+    assert_eq!(&csv[..3], b"\xef\xbb\xbf");
+    let csv = String::from_utf8(csv[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with("渋谷店,S01R1,1,"), "{csv}");
+    assert!(
+        lines[1].contains(&format!(",{},", report.net_sales)),
+        "{csv}"
+    );
+    // Without a session there is no view.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/export/z.csv", hq.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    c.close().await.unwrap();
+}
