@@ -254,6 +254,30 @@ impl Verifier {
             Err(WebhookError::NoMatch)
         }
     }
+
+    /// What every webhook receiver does first: the signature, then the
+    /// envelope. A refusal's [`WebhookError::http_status`] is the answer.
+    pub fn accept(
+        &self,
+        header: Option<&str>,
+        body: &[u8],
+        now_unix_secs: i64,
+    ) -> Result<Event, WebhookError> {
+        self.verify(header, body, now_unix_secs)?;
+        Event::parse(body)
+    }
+}
+
+impl WebhookError {
+    /// 401 for a signature that does not hold (forged, stale, missing);
+    /// 400 for a signed body that is no event (elepay would not fix it by
+    /// sending it again).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            WebhookError::BadEnvelope(_) => 400,
+            _ => 401,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use elepay::webhook::{Event, SigningSecret, Verifier, SIGNATURE_HEADER};
+use elepay::webhook::{SigningSecret, Verifier, SIGNATURE_HEADER};
 use tokio::task::JoinHandle;
 
 use crate::Engine;
@@ -71,18 +71,14 @@ pub async fn serve(engine: Engine, cfg: ReceiverConfig) -> std::io::Result<Runni
 async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let now_secs = r.engine.now_ms().div_euclid(1000);
-    if let Err(e) = r.verifier.verify(sig, &body, now_secs) {
-        tracing::warn!(error = %e, "webhook refused");
-        return StatusCode::UNAUTHORIZED;
-    }
-    let event = match Event::parse(&body) {
+    let event = match r.verifier.accept(sig, &body, now_secs) {
         Ok(e) => e,
         Err(e) => {
-            tracing::warn!(error = %e, "signed webhook with an unreadable body");
-            return StatusCode::BAD_REQUEST;
+            tracing::warn!(error = %e, "webhook refused");
+            return StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
         }
     };
-    // The body as signed; `Event::parse` accepted it, so it is UTF-8 JSON.
+    // The body as signed; `accept` parsed it, so it is UTF-8 JSON.
     let text = String::from_utf8_lossy(&body);
     match r.engine.take_webhook(event, &text) {
         Ok(()) => StatusCode::OK,

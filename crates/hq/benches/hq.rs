@@ -126,7 +126,7 @@ async fn fill(hq: &Hq, payments: i64) -> i64 {
            SELECT 'loc_y' || lpad(s::text, 2, '0'), '店舗' || s FROM generate_series(0, 9) s;
          INSERT INTO registers (store_id, register_id, token_hash)
            SELECT st.id, 'Y' || lpad(s::text, 2, '0') || 'R' || r, sha256(('y' || s || 'r' || r)::bytea)
-           FROM generate_series(0, 9) s, generate_series(1, 10) r
+           FROM generate_series(0, 9) s CROSS JOIN generate_series(1, 10) r
            JOIN stores st ON st.location_id = 'loc_y' || lpad(s::text, 2, '0');
          -- Day 0 is today (JST); the year runs back from it.
          CREATE TEMP TABLE days AS

@@ -21,18 +21,14 @@ const INBOX_LOCK: i64 = 0x4551_5248_515f_4942;
 pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let now_secs = (s.clock)().div_euclid(1000);
-    if let Err(e) = s.verifier.verify(sig, &body, now_secs) {
-        tracing::warn!(error = %e, "webhook refused");
-        return StatusCode::UNAUTHORIZED;
-    }
-    let event = match Event::parse(&body) {
+    let event = match s.verifier.accept(sig, &body, now_secs) {
         Ok(e) => e,
         Err(e) => {
-            tracing::warn!(error = %e, "signed webhook with an unreadable body");
-            return StatusCode::BAD_REQUEST;
+            tracing::warn!(error = %e, "webhook refused");
+            return StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
         }
     };
-    // Event::parse accepted it, so it is UTF-8 JSON.
+    // The body as signed; `accept` parsed it, so it is UTF-8 JSON.
     let text = String::from_utf8_lossy(&body);
     match store(&s.db, &event, &text).await {
         Ok(Stored::New(seq)) => {

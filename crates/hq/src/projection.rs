@@ -3,8 +3,9 @@
 //! inside the transaction that stored it. The typed entries are the
 //! ledger's (`easyqr_ledger::JournalEntry`), so the format has one home.
 
+use deadpool_postgres::Transaction;
 use easyqr_ledger::{business_date, JournalEntry, JournalRow, Transition};
-use tokio_postgres::Transaction;
+use tokio_postgres::types::ToSql;
 
 use crate::error::HqError;
 
@@ -18,7 +19,8 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
     match entry {
         JournalEntry::ShiftOpened(o) => {
             let day = business_date(at, UTC_OFFSET_MINUTES);
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO shifts (register, shift_id, cashier, opened_at, business_date)
                  VALUES ($1, $2, $3, $4, to_date($5, 'YYYYMMDD')) ON CONFLICT DO NOTHING",
                 &[&register, &o.shift_id, &o.cashier, &at, &day],
@@ -32,7 +34,8 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
                 .map(serde_json::to_value)
                 .transpose()
                 .map_err(|e| HqError::Invalid(format!("journal row {}: {e}", row.seq)))?;
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE shifts SET closed_at = $3, z_number = $4, z_figures = $5
                  WHERE register = $1 AND shift_id = $2",
                 &[&register, &c.shift_id, &c.closed_at, &c.z_number, &figures],
@@ -40,7 +43,8 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
             .await?;
         }
         JournalEntry::SaleCreated(s) => {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO sales (register, sale_id, shift_id, amount, description, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 &[
@@ -55,7 +59,8 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
             .await?;
         }
         JournalEntry::AttemptReserved(a) => {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO attempts (register, attempt_id, sale_id, shift_id, order_no, amount,
                                        state, updated_at)
                  SELECT $1, $2, $3, s.shift_id, $4, $5, 'reserved', $6
@@ -77,7 +82,8 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
             let id = &row.attempt_id;
             match &c.to {
                 Transition::Pending { code_id, .. } => {
-                    tx.execute(
+                    exec(
+                        tx,
                         "UPDATE attempts SET state = $3, code_id = $4, updated_at = $5
                          WHERE register = $1 AND attempt_id = $2",
                         &[&register, id, &state, code_id, &at],
@@ -92,7 +98,8 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
                     source,
                 } => {
                     // Late: its sale's shift had closed (the ledger's rule).
-                    tx.execute(
+                    exec(
+                        tx,
                         "UPDATE attempts a SET state = $3, charge_id = $4, payment_method = $5,
                                 paid_time = $6, amount = $7, updated_at = $8, paid_source = $9,
                                 late = a.late OR EXISTS (SELECT 1 FROM shifts sh
@@ -114,7 +121,8 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
                     .await?;
                 }
                 _ => {
-                    tx.execute(
+                    exec(
+                        tx,
                         "UPDATE attempts SET state = $3, updated_at = $4
                          WHERE register = $1 AND attempt_id = $2",
                         &[&register, id, &state, &at],
@@ -124,14 +132,16 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
             }
         }
         JournalEntry::ChargeFound(f) => {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE attempts SET charge_id = $3 WHERE register = $1 AND attempt_id = $2",
                 &[&register, &row.attempt_id, &f.charge_id],
             )
             .await?;
         }
         JournalEntry::RefundRequested(r) => {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO refunds (register, refund, attempt_id, shift_id, amount, reason,
                                       status, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, 'requested', $7) ON CONFLICT DO NOTHING",
@@ -148,7 +158,8 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
             .await?;
         }
         JournalEntry::RefundChanged(r) => {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE refunds SET status = $3, refund_id = coalesce($4, refund_id)
                  WHERE register = $1 AND refund = $2",
                 &[&register, &r.refund, &r.status.as_str(), &r.refund_id],
@@ -157,4 +168,15 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
         }
     }
     Ok(())
+}
+
+/// One statement, prepared once per connection: a batch runs the same few
+/// statements hundreds of times.
+async fn exec(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, HqError> {
+    let stmt = tx.prepare_cached(sql).await?;
+    Ok(tx.execute(&stmt, params).await?)
 }

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::Json;
 use easyqr_ledger::JournalRow;
 use serde::{Deserialize, Serialize};
-use tokio_postgres::Transaction;
+use deadpool_postgres::Transaction;
 
 use crate::auth::RegisterAuth;
 use crate::db::Db;
@@ -125,7 +125,7 @@ fn shorter(batch: &Batch, rows: &BTreeMap<i64, &JournalRow>, acked: i64) -> Opti
 
 /// Records the divergence (nothing of the batch is stored) and answers it.
 async fn flag(
-    tx: deadpool_postgres::Transaction<'_>,
+    tx: Transaction<'_>,
     register: i64,
     acked: i64,
     d: Divergence,

@@ -54,6 +54,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("none", "ありません。", "None."),
     ("unknown_events", "不明な店舗宛てのイベント", "Events for unknown stores"),
     ("event", "イベント", "Event"),
+    ("event_type", "種類", "Type"),
     ("location", "locationId", "locationId"),
     ("code", "コード", "Code"),
     ("received", "受信", "Received"),
@@ -115,6 +116,20 @@ impl Lang {
                 "closed" => "cancelled",
                 other => other,
             },
+        }
+    }
+}
+
+impl Lang {
+    /// How the register learned of a payment (the journal's `source`).
+    pub fn source(self, s: &str) -> &str {
+        match (self, s) {
+            (Lang::Ja, "poll") => "照会",
+            (Lang::Ja, "webhook") => "Webhook",
+            (Lang::Ja, "recovery") => "起動時の確認",
+            (Lang::Ja, "cancel") => "取消時の確認",
+            (Lang::Ja, r) if r.starts_with("reconcil") => "照合",
+            (_, other) => other,
         }
     }
 }

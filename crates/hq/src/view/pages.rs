@@ -304,9 +304,9 @@ fn payments_table(l: Lang, rows: &[&PaymentRow]) -> String {
             yen(p.amount),
             esc(l.state(&p.state)),
             if p.late { format!(" <span class=\"pill warn\">{}</span>", l.t("late")) } else { String::new() },
-            esc(p.payment_method.as_deref().unwrap_or("")),
+            esc(&p.payment_method.as_deref().map(|m| elepay::PaymentMethod::new(m).display_name().to_owned()).unwrap_or_default()),
             p.paid_time.map(time).unwrap_or_default(),
-            esc(p.paid_source.as_deref().unwrap_or("")),
+            esc(p.paid_source.as_deref().map_or("", |s| l.source(s))),
             if p.refunded > 0 { yen(p.refunded) } else { String::new() },
         );
     }
@@ -406,7 +406,7 @@ pub async fn unknown_events(State(s): State<AppState>, v: Viewer) -> Page {
     let rows = books::unknown_events(&c, 500).await.map_err(fail)?;
     let mut b = format!(
         "<h1>{}</h1><p class=\"muted\">{}</p><table class=\"unknown\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th></tr>",
-        l.t("unknown_events"), l.t("unknown_hint"), l.t("event"), l.t("state"), l.t("location"), l.t("code"), l.t("received"), l.t("deliveries")
+        l.t("unknown_events"), l.t("unknown_hint"), l.t("event"), l.t("event_type"), l.t("location"), l.t("code"), l.t("received"), l.t("deliveries")
     );
     for e in &rows {
         let _ = write!(
