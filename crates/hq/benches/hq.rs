@@ -122,7 +122,9 @@ async fn fill(hq: &Hq, payments: i64) -> i64 {
     let t0 = Instant::now();
     let per_shift = payments / 36_500;
     c.batch_execute(&format!(
-        "INSERT INTO stores (location_id, name)
+        "-- Generated consistent: skip the foreign-key triggers (10x faster).
+         SET session_replication_role = replica;
+         INSERT INTO stores (location_id, name)
            SELECT 'loc_y' || lpad(s::text, 2, '0'), '店舗' || s FROM generate_series(0, 9) s;
          INSERT INTO registers (store_id, register_id, token_hash)
            SELECT st.id, 'Y' || lpad(s::text, 2, '0') || 'R' || r, sha256(('y' || s || 'r' || r)::bytea)
@@ -146,14 +148,19 @@ async fn fill(hq: &Hq, payments: i64) -> i64 {
                   CASE WHEN k % 40 = 0 THEN 'expired' ELSE 'captured' END,
                   (ARRAY['paypay', 'linepay', 'creditcard', 'rakutenpay'])[1 + k % 4],
                   sh.opened_at + k * 60000, 'poll', k = 7, sh.opened_at + k * 60000
-           FROM shifts sh, generate_series(1, {per_shift}) k;
+           FROM shifts sh JOIN registers r ON r.id = sh.register AND r.register_id LIKE 'Y%'
+           CROSS JOIN generate_series(1, {per_shift}) k;
          INSERT INTO refunds (register, refund, attempt_id, shift_id, amount, reason, status, created_at)
            SELECT register, attempt_id, attempt_id, shift_id, 50, '返品', 'refunded', updated_at
-           FROM attempts WHERE attempt_id % 50 = 3;
-         ANALYZE;"
+           FROM attempts a JOIN registers r ON r.id = a.register AND r.register_id LIKE 'Y%'
+           WHERE attempt_id % 50 = 3;
+         SET session_replication_role = DEFAULT;"
     ))
     .await
     .unwrap();
+    // What autovacuum does on a live server soon after: statistics and the
+    // visibility map (index-only scans need it).
+    c.batch_execute("VACUUM ANALYZE").await.unwrap();
     let n: i64 = c
         .query_one("SELECT count(*) FROM attempts", &[])
         .await

@@ -8,7 +8,13 @@ use tokio_postgres::NoTls;
 use crate::error::HqError;
 
 /// Migrations in order; a file is never edited once released, only added.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../migrations/0001_init.sql")),
+    (
+        "0002_books_indexes",
+        include_str!("../migrations/0002_books_indexes.sql"),
+    ),
+];
 
 /// Arbitrary constant key of the migration lock.
 const MIGRATION_LOCK: i64 = 0x4551_5248_515f_4d49;

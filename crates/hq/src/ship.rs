@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::State;
 use axum::Json;
+use deadpool_postgres::Transaction;
 use easyqr_ledger::JournalRow;
 use serde::{Deserialize, Serialize};
-use deadpool_postgres::Transaction;
 
 use crate::auth::RegisterAuth;
 use crate::db::Db;
