@@ -103,6 +103,9 @@ impl Reader {
                         .data(data),
                 );
             }
+            // Mark the wake-ups so far as seen *before* reading, so an
+            // event committed during the read wakes the next wait.
+            self.wake.borrow_and_update();
             match self.fill().await {
                 Ok(true) => continue,
                 Ok(false) => {}
@@ -112,9 +115,6 @@ impl Reader {
                     return Some(Event::default().comment("retry"));
                 }
             }
-            // Mark what is read as seen so a wake-up for an event already
-            // read does not loop.
-            self.wake.borrow_and_update();
             tokio::select! {
                 _ = self.wake.changed() => continue,
                 _ = tokio::time::sleep(KEEP_ALIVE) => {
