@@ -80,19 +80,23 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(artifacts().join(format!("hq-{name}.png")), png).unwrap();
 }
 
+/// The element, once there: a click that navigates returns before the
+/// next page has loaded.
+async fn found(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait().for_element(Locator::Css(css)).await.unwrap()
+}
+
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    found(c, css).await.text().await.unwrap()
+}
+
+async fn click(c: &Client, at: Locator<'_>) {
+    c.find(at).await.unwrap().click().await.unwrap();
 }
 
 async fn attr(c: &Client, css: &str, a: &str) -> String {
-    c.find(Locator::Css(css))
+    found(c, css)
         .await
-        .unwrap()
         .attr(a)
         .await
         .unwrap()
@@ -147,22 +151,12 @@ async fn the_head_office_view_in_a_real_browser() {
     assert!(c.current_url().await.unwrap().path().ends_with("/login"));
     let pw = c.find(Locator::Css("input[name=password]")).await.unwrap();
     pw.send_keys("wrong password!").await.unwrap();
-    c.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("sign-in")).await;
     assert_eq!(text(&c, "#login-error").await, "パスワードが違います。");
     shot(&c, "01-login-refused").await;
     let pw = c.find(Locator::Css("input[name=password]")).await.unwrap();
     pw.send_keys(VIEW_PASSWORD).await.unwrap();
-    c.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("sign-in")).await;
 
     // Stores: the day's totals are the registers' own figures.
     let c2 = hq.db.get().await.unwrap();
@@ -196,24 +190,14 @@ async fn the_head_office_view_in_a_real_browser() {
     shot(&c, "02-stores").await;
 
     // A store's Z reports, then one shift's payments.
-    c.find(Locator::Css(".store[data-location=loc_store1] a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css(".store[data-location=loc_store1] a")).await;
     let report = w.ledger.shift_report(shift, w.engine.now_ms()).unwrap();
     assert_eq!(
         attr(&c, "table.z .z-net", "data-net").await,
         report.net_sales.to_string()
     );
     shot(&c, "03-store-z-reports").await;
-    c.find(Locator::Css("table.z a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("table.z a")).await;
     let payments = text(&c, "table.payments").await;
     assert!(payments.contains("S01R1-"), "{payments}");
     assert!(

@@ -75,14 +75,15 @@ pub async fn ship_backlog(
         };
         let rows = read(ledger, move |l| l.journal_rows_after(from, BATCH)).await?;
         let last = rows.last().map(|r| r.seq);
+        let report = move |acked: i64, diverged: Option<Diverged>| ShipReport {
+            head,
+            acked,
+            backlog: (head - acked).max(0),
+            shipped,
+            diverged,
+        };
         if last.is_none() && !overlap {
-            return Ok(ShipReport {
-                head,
-                acked,
-                backlog: (head - acked).max(0),
-                shipped,
-                diverged,
-            });
+            return Ok(report(acked, diverged));
         }
         let answer = client.ship(head, &rows).await?;
         on_batch(&answer, head, rows.len());
@@ -93,11 +94,8 @@ pub async fn ship_backlog(
         acked = answer.acked;
         if !progressed {
             return Ok(ShipReport {
-                head,
-                acked,
-                backlog: (head - acked).max(0),
                 shipped,
-                diverged,
+                ..report(acked, diverged)
             });
         }
     }
