@@ -17,7 +17,7 @@ use url::Url;
 use crate::fsutil;
 
 mod hq;
-pub use hq::{hq_base_url, HqSettings, HQ_URL_ALLOWED};
+pub use hq::{hq_base_url, HqSettings, HQ_MODE_ALLOWED, HQ_URL_ALLOWED};
 
 /// File name inside the data directory.
 pub const SETTINGS_FILE: &str = "settings.json";
@@ -244,7 +244,7 @@ impl Settings {
                 "expiryMinutes" => self.expiry_minutes = d.expiry_minutes,
                 "pollIntervalMs" => self.poll_interval_ms = d.poll_interval_ms,
                 "webhook.address" => self.webhook.address = d.webhook.address.clone(),
-                "hq.url" => self.hq = HqSettings::default(),
+                "hq.url" | "hq.mode" => self.hq = HqSettings::default(),
                 _ => {}
             }
         }

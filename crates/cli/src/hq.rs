@@ -18,18 +18,27 @@ pub async fn run(cli: &Cli, action: &HqAction) -> Result<u8, PosError> {
     let dir = config::data_dir(cli.data_dir.as_deref())?;
     let enrolment = Enrolment::open(&dir);
     let settings = enrolment.load_settings()?;
+    // The ledger the enrolment reports (test or live), whatever the key.
+    let enrolled_books = || {
+        let mode = config::Mode::parse(settings.hq.enrolled_mode()).unwrap_or(config::Mode::Live);
+        config::open_key_books(cli.data_dir.as_deref(), |_| Ok(mode), Access::Read)
+    };
     match action {
         HqAction::Enrol { url } => {
+            // The running app keeps its enrolment in memory: change it there.
+            let _app = config::app_lock(&dir)?;
             let token = read_token()?;
-            let (saved, me) = enrolment.enrol(&settings, url, &token).await?;
+            let mode = mode_of(cli, &dir)?;
+            let (saved, me) = enrolment.enrol(&settings, url, &token, mode).await?;
             print(json!({ "enrolled": {
                 "registerId": me.register_id, "storeName": me.store.name,
-                "locationId": me.store.location_id, "url": saved.hq.url,
+                "locationId": me.store.location_id, "url": saved.hq.url, "mode": saved.hq.mode,
                 "journalAcked": me.journal_acked, "eventCursor": me.event_cursor,
             }}));
             Ok(0)
         }
         HqAction::Unenrol => {
+            let _app = config::app_lock(&dir)?;
             enrolment.unenrol(&settings)?;
             print(json!({ "enrolled": false }));
             Ok(0)
@@ -41,18 +50,16 @@ pub async fn run(cli: &Cli, action: &HqAction) -> Result<u8, PosError> {
             };
             // The backlog needs the ledger; a folder whose mode cannot be
             // told still gets HQ's side.
-            let ledger =
-                config::open_key_books(cli.data_dir.as_deref(), |d| mode_of(cli, d), Access::Read)
-                    .map(|(books, _)| books.ledger().clone())
-                    .ok();
+            let ledger = enrolled_books()
+                .map(|(books, _)| books.ledger().clone())
+                .ok();
             let now = now_ms();
             print(json!({ "hq": probe_status(&client, ledger.as_ref(), now).await }));
             Ok(0)
         }
         HqAction::Ship => {
             let client = enrolled(&enrolment, &settings)?;
-            let (books, _) =
-                config::open_key_books(cli.data_dir.as_deref(), |d| mode_of(cli, d), Access::Read)?;
+            let (books, _) = enrolled_books()?;
             let report = ship_once(&client, books.ledger()).await?;
             let diverged = report.diverged.is_some();
             print(json!({ "ship": report }));

@@ -111,3 +111,25 @@ fn help_names_the_token_variable_and_the_hq_codes() {
         assert!(help.contains(s), "{s}");
     }
 }
+
+#[test]
+fn the_enrolment_is_changed_in_the_running_app_not_behind_its_back() {
+    let dir = tempfile::tempdir().unwrap();
+    // The app holds its data folder's lock while it runs.
+    let _app = easyqr_pos_core::config::app_lock(dir.path()).unwrap();
+    let url = nobody_home();
+    for args in [
+        &["hq", "enrol", "--url", url.as_str()][..],
+        &["hq", "unenrol"],
+    ] {
+        let o = run(dir.path(), args, Some(TOKEN), "");
+        assert_eq!(
+            o.status.code(),
+            Some(i32::from(
+                easyqr_pos_core::ErrorCode::AlreadyRunning.exit_code()
+            )),
+            "{args:?}"
+        );
+        assert!(String::from_utf8_lossy(&o.stderr).contains("already running"));
+    }
+}

@@ -49,7 +49,7 @@ impl DayTotals {
     fn add(&mut self, f: &Figures) {
         self.paid.count += f.paid.count;
         self.paid.amount += f.paid.amount;
-        self.refunded += f.refunds.refunded.amount + f.refunds.in_progress.amount;
+        self.refunded += f.refunds.deducted();
         self.net_sales += f.net_sales;
         self.late.count += f.late.count;
         self.late.amount += f.late.amount;

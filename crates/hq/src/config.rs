@@ -23,6 +23,9 @@ pub struct Config {
     pub tolerance_secs: u64,
     /// The head-office view's password; `None` turns the view off.
     pub view_password: Option<String>,
+    /// The event streams' heartbeat (`crate::stream::KEEP_ALIVE`; shorter
+    /// in tests).
+    pub keep_alive: std::time::Duration,
 }
 
 impl std::fmt::Debug for Config {

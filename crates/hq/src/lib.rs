@@ -56,6 +56,8 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::watch::Sender<i64>>,
     pub clock: Clock,
     pub view: Arc<view::ViewAuth>,
+    /// How often an event stream beats (`stream::KEEP_ALIVE`).
+    pub keep_alive: std::time::Duration,
 }
 
 impl std::fmt::Debug for AppState {
@@ -100,6 +102,7 @@ pub async fn serve(cfg: Config, clock: Clock) -> Result<Running, HqError> {
         wake: Arc::new(tokio::sync::watch::channel(top).0),
         clock,
         view: Arc::new(view::ViewAuth::new(cfg.view_password.clone())),
+        keep_alive: cfg.keep_alive,
     };
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await

@@ -155,6 +155,7 @@ async fn serve(database_url: String, a: ServeArgs) -> Result<(), HqError> {
         webhook_secrets,
         tolerance_secs: elepay::webhook::DEFAULT_TOLERANCE_SECS,
         view_password,
+        keep_alive: easyqr_hq::stream::KEEP_ALIVE,
     };
     let running = easyqr_hq::serve(cfg, easyqr_hq::system_clock()).await?;
     println!("listening on http://{}", running.addr);

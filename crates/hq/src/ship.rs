@@ -25,6 +25,10 @@ pub const MAX_BATCH: usize = 500;
 pub struct Batch {
     /// The register's newest seq.
     pub head: i64,
+    /// What HQ had acknowledged when the register built the batch (from
+    /// `/me` or HQ's last answer); 0 when it did not know.
+    #[serde(default)]
+    pub acked_seen: i64,
     pub rows: Vec<JournalRow>,
 }
 
@@ -109,15 +113,18 @@ fn contradiction(
     None
 }
 
-/// A register whose newest row (the batch ends at its head) is older than
-/// what HQ already holds of it: its ledger was put back from an older copy
-/// or replaced, and the rows after its head are gone from it.
-fn shorter(batch: &Batch, rows: &BTreeMap<i64, &JournalRow>, acked: i64) -> Option<Divergence> {
-    let ends_at_head = rows.keys().next_back().is_none_or(|&s| s == batch.head);
-    (batch.head < acked && ends_at_head).then(|| Divergence {
+/// A register that holds fewer rows than HQ told it HQ holds: its ledger
+/// was put back from an older copy (or replaced), and the rows after its
+/// head are gone from it. Only the register's own word counts: a batch
+/// that is merely old (replayed, or overtaken in flight by a newer one)
+/// was built when HQ had acknowledged no more than its head, and is not
+/// a sign of anything. HQ must still hold those rows (`acked`).
+fn shorter(batch: &Batch, acked: i64) -> Option<Divergence> {
+    let held = batch.acked_seen.min(acked);
+    (batch.head < held).then(|| Divergence {
         seq: batch.head + 1,
         reason: format!(
-            "the register's journal ends at row {}, but HQ holds {acked} rows of it: its ledger was replaced or put back from an older copy",
+            "the register's journal ends at row {}, but HQ holds {held} rows of it: its ledger was replaced or put back from an older copy",
             batch.head
         ),
     })
@@ -170,7 +177,7 @@ pub async fn ingest(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer,
         });
     }
     let rows: BTreeMap<i64, &JournalRow> = batch.rows.iter().map(|r| (r.seq, r)).collect();
-    if let Some(d) = shorter(batch, &rows, acked) {
+    if let Some(d) = shorter(batch, acked) {
         return flag(tx, register, acked, d).await;
     }
     let near: Vec<i64> = rows.keys().flat_map(|&s| [s - 1, s, s + 1]).collect();

@@ -14,13 +14,14 @@ use axum::response::sse::{Event, Sse};
 use axum::Json;
 use futures_util::Stream;
 use serde::Deserialize;
+use tokio::time::Instant;
 
 use crate::auth::RegisterAuth;
 use crate::error::HqError;
 use crate::AppState;
 
 /// A comment this often keeps proxies from closing an idle stream and is
-/// the register's heartbeat.
+/// the register's heartbeat (and when a revoked register's stream ends).
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const PAGE: i64 = 200;
 
@@ -64,6 +65,7 @@ pub async fn events(
         cursor,
         queue: VecDeque::new(),
         wake: s.wake.subscribe(),
+        beat_at: Instant::now() + s.keep_alive,
         done: false,
     };
     Ok(Sse::new(futures_util::stream::unfold(
@@ -81,6 +83,9 @@ struct Reader {
     cursor: i64,
     queue: VecDeque<(i64, String)>,
     wake: tokio::sync::watch::Receiver<i64>,
+    /// The next heartbeat: a fixed schedule, so neither other stores'
+    /// wake-ups nor a busy store's events can put it off.
+    beat_at: Instant,
     done: bool,
 }
 
@@ -91,6 +96,15 @@ impl Reader {
             return None;
         }
         loop {
+            if Instant::now() >= self.beat_at {
+                self.beat_at = Instant::now() + self.s.keep_alive;
+                if let Ok(false) = self.heartbeat().await {
+                    tracing::info!(register = %self.auth.register_id, "event stream ended: register revoked");
+                    self.done = true;
+                    return None;
+                }
+                return Some(Event::default().comment("keep-alive"));
+            }
             if let Some((seq, body)) = self.queue.pop_front() {
                 self.cursor = seq;
                 // A raw CR can only be JSON whitespace (strings escape it),
@@ -116,14 +130,8 @@ impl Reader {
                 }
             }
             tokio::select! {
-                _ = self.wake.changed() => continue,
-                _ = tokio::time::sleep(KEEP_ALIVE) => {
-                    return match self.heartbeat().await {
-                        Ok(true) => Some(Event::default().comment("keep-alive")),
-                        Ok(false) => { self.done = true; None }
-                        Err(_) => Some(Event::default().comment("keep-alive")),
-                    };
-                }
+                _ = self.wake.changed() => {}
+                _ = tokio::time::sleep_until(self.beat_at) => {}
             }
         }
     }
@@ -169,7 +177,8 @@ pub struct Ack {
 }
 
 /// `POST /api/register/events/ack`: the register has stored events up to
-/// `cursor` in its own inbox. The cursor never moves back.
+/// `cursor` in its own inbox. The cursor never moves back, nor past the
+/// newest event (a cursor ahead of the inbox would hide events to come).
 pub async fn ack(
     State(s): State<AppState>,
     auth: RegisterAuth,
@@ -178,7 +187,9 @@ pub async fn ack(
     s.db.get()
         .await?
         .execute(
-            "UPDATE registers SET event_cursor = greatest(event_cursor, $2) WHERE id = $1",
+            "UPDATE registers SET event_cursor = greatest(event_cursor,
+                 least($2, (SELECT coalesce(max(seq), 0) FROM inbox)))
+             WHERE id = $1",
             &[&auth.id, &a.cursor],
         )
         .await?;

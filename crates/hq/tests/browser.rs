@@ -132,6 +132,7 @@ async fn the_head_office_view_in_a_real_browser() {
         reg,
         &Batch {
             head: head + 3,
+            acked_seen: 0,
             rows: rows.clone(),
         },
     )

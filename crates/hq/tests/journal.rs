@@ -27,6 +27,7 @@ async fn register_row(hq: &Hq, register: &str) -> i64 {
 fn batch(rows: &[JournalRow], head: i64) -> Batch {
     Batch {
         head,
+        acked_seen: 0,
         rows: rows.to_vec(),
     }
 }
@@ -79,6 +80,11 @@ async fn replayed_and_reordered_batches_give_one_copy_without_gaps_and_the_ledge
     let a = ingest(&hq.db, reg, &batch(&rows[3..9], head))
         .await
         .unwrap();
+    assert_eq!((a.acked, a.diverged), (head, None));
+    // So is an old batch that ended at the head the register had then
+    // (a retry overtaken by a newer shipment, a second shipper): it is
+    // stale, not a sign of a ledger put back.
+    let a = ingest(&hq.db, reg, &batch(&rows[..9], 9)).await.unwrap();
     assert_eq!((a.acked, a.diverged), (head, None));
 
     // HQ's copy counts like the register: the Z at its close and now
@@ -207,17 +213,19 @@ async fn a_rewritten_register_history_is_flagged_and_not_stored() {
     assert!(d.is_some_and(|d| d.reason.contains("does not match its hash")));
 
     // The register's file put back from an older copy of itself: every
-    // row it has matches, but it ends before what HQ holds. Its first
-    // batch (its newest row, at its head) says so.
+    // row it has matches, but it ends before what HQ told it HQ holds. Its
+    // first batch (its newest row, at its head) says so.
     let fourth = Hq::start().await.unwrap();
     fourth.store("loc_store1", "Shibuya").await;
     fourth.enrol("loc_store1", "S01R1").await;
     let reg = register_row(&fourth, "S01R1").await;
     ingest(&fourth.db, reg, &batch(&rows, head)).await.unwrap();
     let older = &rows[..head as usize - 3];
-    let a = ingest(&fourth.db, reg, &batch(&older[older.len() - 1..], head - 3))
-        .await
-        .unwrap();
+    let opening = Batch {
+        acked_seen: head,
+        ..batch(&older[older.len() - 1..], head - 3)
+    };
+    let a = ingest(&fourth.db, reg, &opening).await.unwrap();
     let d = a.diverged.expect("a shorter journal is flagged");
     assert_eq!((d.seq, a.acked), (head - 2, head));
     assert!(d.reason.contains("older copy"), "{}", d.reason);

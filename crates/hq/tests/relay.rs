@@ -3,6 +3,10 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,6 +134,20 @@ async fn a_stream_resumes_after_the_acknowledged_cursor_and_a_revoked_register_i
     let mut s = Stream::open(&hq, &token, Some(first + 1)).await;
     assert_eq!(s.next().await.1["id"], "evt_3");
 
+    // A cursor ahead of the inbox is held at its newest event: events to
+    // come are not hidden from the next resume.
+    let r = hq
+        .http
+        .post(format!("{}/api/register/events/ack", hq.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "cursor": 1_000_000 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let newest = hq.query_i64("SELECT max(seq) FROM inbox").await;
+    assert_eq!(hq.me(&token).await.1["eventCursor"], newest);
+
     // A token that is not one, and a revoked register.
     assert_eq!(hq.me("hqr_not_a_token").await.0, 401);
     easyqr_hq::enrol::revoke(&hq.db, "A1").await.unwrap();
@@ -139,4 +157,40 @@ async fn a_stream_resumes_after_the_acknowledged_cursor_and_a_revoked_register_i
     let fresh = hq.enrol("loc_a", "A1").await;
     assert_eq!(hq.me(&fresh).await.0, 200);
     assert_eq!(hq.me(&token).await.0, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_beat_while_other_stores_are_busy_and_a_revoked_registers_stream_ends() {
+    let Some(hq) = Hq::start_beating(Duration::from_millis(300)).await else {
+        return;
+    };
+    hq.store("loc_quiet", "Quiet").await;
+    hq.store("loc_busy", "Busy").await;
+    let quiet = hq.enrol("loc_quiet", "Q1").await;
+    let busy = hq.enrol("loc_busy", "B1").await;
+    let mut s_quiet = Stream::open(&hq, &quiet, None).await;
+    let mut s_busy = Stream::open(&hq, &busy, None).await;
+    // The busy store's webhooks come far more often than the heartbeat.
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeder = {
+        let (stop, http, base) = (stop.clone(), hq.http.clone(), hq.base.clone());
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let e = code_event(&format!("evt_busy_{i}"), "cod_busy", "loc_busy");
+                assert_eq!(deliver(&http, &base, &e, SECRET, now_secs()).await, 200);
+                tokio::time::sleep(Duration::from_millis(40)).await;
+            }
+        })
+    };
+    // Other stores' wake-ups do not put the quiet register's beat off
+    // (it is its heartbeat, and what keeps a proxy from cutting it).
+    assert!(s_quiet.keep_alive_or_end().await, "the quiet stream ended");
+    // A revoked register's stream ends at its next beat, events or not.
+    assert!(s_busy.next().await.1["id"].is_string());
+    easyqr_hq::enrol::revoke(&hq.db, "B1").await.unwrap();
+    while s_busy.keep_alive_or_end().await {}
+    stop.store(true, Ordering::Relaxed);
+    feeder.await.unwrap();
 }

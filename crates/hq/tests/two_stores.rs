@@ -283,13 +283,37 @@ async fn two_stores_two_registers_through_the_head_office() {
         .unwrap();
     let second = link(&hq, &engine_b, &token);
     wait_captured(&ledger_b, co.attempt.id).await;
-    second.ship_now();
+    // Its first batch, at the link's start, repeats rows HQ holds.
     let s = wait_status(&second, "diverged", |s| s.state == LinkState::Diverged).await;
     assert!(s.diverged.is_some(), "{s:?}");
     let flagged = hq
         .query_i64("SELECT count(*) FROM registers WHERE register_id = 'S01R3' AND diverged_seq IS NOT NULL")
         .await;
     assert_eq!(flagged, 1);
+    // HQ stores nothing more of it, so the register stops sending its
+    // rows at every sale (it asks again every few minutes, or when told).
+    let told = "SELECT head_seq FROM registers WHERE register_id = 'S01R3'";
+    let before = hq.query_i64(told).await;
+    let co = engine_b
+        .charge(elepay::Amount::new(700).unwrap(), None)
+        .await
+        .unwrap();
+    control
+        .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
+        .unwrap();
+    wait_captured(&ledger_b, co.attempt.id).await;
+    // Past the shipper's debounce: a shipment would have gone by now.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(hq.query_i64(told).await, before, "rows sent again");
+    second.ship_now();
+    let now_head = ledger_b.journal_head_seq().unwrap();
+    for _ in 0..200 {
+        if hq.query_i64(told).await == now_head {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(hq.query_i64(told).await, now_head, "asked again when told");
 
     // A revoked register is told and its link stops.
     easyqr_hq::enrol::revoke(&hq.db, "S02R2").await.unwrap();

@@ -103,7 +103,9 @@ fn cell(out: &mut Vec<u8>, v: &str) {
     }
 }
 
-fn line(out: &mut Vec<u8>, cells: &[String]) {
+/// One CSV line (CRLF) of cells: the one CSV rule of every export, the
+/// head office's included.
+pub fn csv_line(out: &mut Vec<u8>, cells: &[String]) {
     for (i, c) in cells.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -145,7 +147,7 @@ impl Ledger {
         p.push(rusqlite::types::Value::Integer(0));
         let mut buf = Vec::with_capacity(64 * 1024);
         buf.extend_from_slice(BOM);
-        line(
+        csv_line(
             &mut buf,
             &LOG_COLUMNS
                 .iter()
@@ -185,7 +187,7 @@ impl Ledger {
 fn log_line(buf: &mut Vec<u8>, row: &LogRow, utc_offset_minutes: i32) {
     let time = |ms: Option<i64>| opt(ms.map(|t| local_time(t, utc_offset_minutes)));
     let a = &row.attempt;
-    line(
+    csv_line(
         buf,
         &[
             a.id.to_string(),
@@ -294,12 +296,12 @@ pub fn report_csv(
             d.net_sales.to_string(),
         ]);
     }
-    line(
+    csv_line(
         &mut buf,
         &["item".into(), "value".into(), "amount_jpy".into()],
     );
     for r in &rows {
-        line(&mut buf, r);
+        csv_line(&mut buf, r);
     }
     out.write_all(&buf).map_err(io_err)?;
     out.flush().map_err(io_err)

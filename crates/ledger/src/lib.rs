@@ -51,7 +51,7 @@ pub use entry::{
     SaleCreated, ShiftClosed, ShiftOpened, Transition,
 };
 pub use error::LedgerError;
-pub use export::{local_time, parse_local_time, report_csv, LOG_COLUMNS};
+pub use export::{csv_line, local_time, parse_local_time, report_csv, LOG_COLUMNS};
 pub use heads::JournalHead;
 pub use journal::{chain_hash, BadRow, JournalReport, TimelineEntry};
 pub use lock::WriterLock;

@@ -101,6 +101,11 @@ impl RefundTotals {
         slot.count += t.count;
         slot.amount += t.amount;
     }
+
+    /// What comes off net sales: refunds confirmed and in progress.
+    pub fn deducted(&self) -> i64 {
+        self.refunded.amount + self.in_progress.amount
+    }
 }
 
 impl Ledger {

@@ -206,7 +206,7 @@ impl Ledger {
         Ok(OutsideShifts {
             at: now,
             paid,
-            net_sales: paid.amount - refunds.refunded.amount - refunds.in_progress.amount,
+            net_sales: paid.amount - refunds.deducted(),
             by_state: totals.by_state,
             paid_by_wallet: totals.paid_by_wallet,
             refunds,
@@ -291,7 +291,7 @@ impl Figures {
                 AttemptState::Pending,
             ]),
             paid_by_wallet: totals.paid_by_wallet.clone(),
-            net_sales: paid.amount - refunds.refunded.amount - refunds.in_progress.amount,
+            net_sales: paid.amount - refunds.deducted(),
             refunds,
             late,
         }

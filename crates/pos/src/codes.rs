@@ -55,6 +55,7 @@ codes! {
     SettingsInvalid = "settings_invalid", 2, "a setting is out of range (the message names it)";
     HqNotEnrolled = "hq_not_enrolled", 2, "this register is not enrolled with a head office (easyqr-cli hq enrol)";
     HqNotInDemo = "hq_not_in_demo", 2, "DEMO sales are not real: the head-office link needs a test or live key";
+    HqOtherMode = "hq_other_mode", 2, "the register was enrolled with the head office in another mode (test or live) than it runs in";
     HqTokenInvalid = "hq_token_invalid", 2, "not an enrolment token as easyqr-hq printed it";
     HqMismatch = "hq_mismatch", 2, "the head office enrolled this token for another register id or locationId (the message names which)";
     /// The create may have happened: the attempt was burned.

@@ -63,6 +63,22 @@ impl Mode {
     }
 }
 
+/// The app's lock on its data folder: one app per folder, whatever the
+/// mode. Whoever changes what the running app holds in memory (its
+/// settings, its head-office enrolment) takes it too.
+pub fn app_lock(data_dir: &Path) -> Result<WriterLock> {
+    WriterLock::acquire(&data_dir.join("easyqr-pos")).map_err(|e| match e {
+        easyqr_ledger::LedgerError::Locked { .. } => PosError::new(
+            ErrorCode::AlreadyRunning,
+            format!(
+                "EasyQR POS is already running on this computer (data folder {}); use the open window",
+                data_dir.display()
+            ),
+        ),
+        other => other.into(),
+    })
+}
+
 /// The data folder: the one given (flag or `EASYQR_DATA_DIR`), else
 /// `$XDG_DATA_HOME/easyqr-pos`. Created if missing.
 pub fn data_dir(given: Option<&Path>) -> Result<PathBuf> {

@@ -105,6 +105,7 @@ async fn a_stored_enrolment_starts_the_link_and_unenrol_stops_it() {
     let mut s = store.load().unwrap().settings;
     s.register_id = "S01R1".into();
     s.hq.url = Some(url.clone());
+    s.hq.mode = Some("test".into());
     store.save(&s).unwrap();
     let tokens = HqTokenStore::new(Arc::from(open_secret_store(dir.path())));
     tokens.set(&HqToken::parse(TOKEN).unwrap()).unwrap();

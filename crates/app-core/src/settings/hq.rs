@@ -14,7 +14,14 @@ use super::FieldError;
 pub struct HqSettings {
     /// HQ's base address, e.g. `https://hq.example.jp`; `None`: not enrolled.
     pub url: Option<String>,
+    /// The ledger the enrolment reports, `test` or `live` (the key's mode
+    /// when it was made): another mode's sales never reach that HQ
+    /// register's copy. `None` in enrolments made before it was kept: live.
+    pub mode: Option<String>,
 }
+
+/// What `hq.mode` may be.
+pub const HQ_MODE_ALLOWED: &str = "test or live (the mode the register was enrolled in)";
 
 /// What `hq.url` may be, in the owner's words.
 pub const HQ_URL_ALLOWED: &str = "empty (no head office), or an http:// or https:// address such as https://hq.example.jp — no user name or password, no ?query and no #fragment";
@@ -26,9 +33,17 @@ impl HqSettings {
         self.url.as_deref().map(hq_base_url).transpose()
     }
 
+    /// The mode whose ledger the enrolment reports (`test` or `live`).
+    pub fn enrolled_mode(&self) -> &str {
+        self.mode.as_deref().unwrap_or("live")
+    }
+
     pub(super) fn validate(&self, errs: &mut Vec<FieldError>) {
         if let Err(e) = self.base_url() {
             errs.push(e);
+        }
+        if !matches!(self.mode.as_deref(), None | Some("test" | "live")) {
+            errs.push(FieldError::new("hq.mode", HQ_MODE_ALLOWED));
         }
     }
 }
@@ -117,5 +132,27 @@ mod tests {
         assert_eq!(s.hq.url.as_deref(), Some("https://hq.example.jp"));
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["hq"]["url"], "https://hq.example.jp");
+        assert_eq!(
+            s.hq.enrolled_mode(),
+            "live",
+            "enrolled before modes were kept"
+        );
+    }
+
+    #[test]
+    fn the_enrolled_mode_is_test_or_live() {
+        let mut s = Settings::default();
+        s.hq.url = Some("https://hq.example.jp".into());
+        s.hq.mode = Some("test".into());
+        assert!(s.validate().is_ok());
+        assert_eq!(s.hq.enrolled_mode(), "test");
+        s.hq.mode = Some("demo".into());
+        let errs = s.validate().unwrap_err();
+        assert_eq!(
+            errs.iter().map(|e| e.field).collect::<Vec<_>>(),
+            ["hq.mode"]
+        );
+        let (fixed, _) = s.sanitized();
+        assert_eq!(fixed.hq, HqSettings::default(), "no enrolment is half kept");
     }
 }

@@ -4,6 +4,7 @@
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use easyqr_ledger::csv_line;
 use serde::Deserialize;
 
 use super::html::time;
@@ -11,17 +12,24 @@ use super::Viewer;
 use crate::books;
 use crate::AppState;
 
+const COLUMNS: [&str; 12] = [
+    "store",
+    "register",
+    "z_number",
+    "cashier",
+    "opened",
+    "closed",
+    "paid_count",
+    "paid",
+    "refunds",
+    "late_count",
+    "net_sales",
+    "net_sales_since_close",
+];
+
 #[derive(Deserialize)]
 pub struct Filter {
     store: Option<String>,
-}
-
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 pub async fn z_reports(State(s): State<AppState>, _v: Viewer, Query(f): Query<Filter>) -> Response {
@@ -33,31 +41,28 @@ pub async fn z_reports(State(s): State<AppState>, _v: Viewer, Query(f): Query<Fi
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let mut o = String::from(
-        "\u{feff}store,register,z_number,cashier,opened,closed,paid_count,paid,refunds,late_count,net_sales,net_sales_since_close\r\n",
-    );
+    let mut o = "\u{feff}".as_bytes().to_vec();
+    csv_line(&mut o, &COLUMNS.map(str::to_owned));
     for z in &rows {
         let f = z.at_close.as_ref().unwrap_or(&z.now);
         let line = [
-            field(&z.store),
-            field(&z.register_id),
+            z.store.clone(),
+            z.register_id.clone(),
             z.z_number.to_string(),
-            field(&z.cashier),
+            z.cashier.clone(),
             time(z.opened_at),
             time(z.closed_at),
             f.paid.count.to_string(),
             f.paid.amount.to_string(),
-            (f.refunds.refunded.amount + f.refunds.in_progress.amount).to_string(),
+            f.refunds.deducted().to_string(),
             f.late.count.to_string(),
             f.net_sales.to_string(),
             z.since_close
                 .as_ref()
                 .map_or(0, |d| d.net_sales)
                 .to_string(),
-        ]
-        .join(",");
-        o.push_str(&line);
-        o.push_str("\r\n");
+        ];
+        csv_line(&mut o, &line);
     }
     (
         [

@@ -158,14 +158,10 @@ async fn login(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<Logi
     ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }
 
-async fn set_lang(
-    axum::extract::Path(l): axum::extract::Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let l = Lang::parse(&l).unwrap_or(Lang::Ja);
-    let back = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
+/// Where switching the language returns: the referring page's path on
+/// this site, never another site ("//host/…" is one).
+fn back_to(referer: Option<&str>) -> String {
+    referer
         .and_then(|r| url::Url::parse(r).ok())
         .map(|u| {
             let mut p = u.path().to_owned();
@@ -175,7 +171,16 @@ async fn set_lang(
             }
             p
         })
-        .unwrap_or_else(|| "/".into());
+        .filter(|p| !p.starts_with("//") && !p.starts_with("/\\"))
+        .unwrap_or_else(|| "/".into())
+}
+
+async fn set_lang(
+    axum::extract::Path(l): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let l = Lang::parse(&l).unwrap_or(Lang::Ja);
+    let back = back_to(headers.get(header::REFERER).and_then(|v| v.to_str().ok()));
     let cookie = format!(
         "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
         l.code()
@@ -202,6 +207,17 @@ pub fn routes() -> Router<AppState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_language_switch_returns_to_a_page_of_this_site_only() {
+        assert_eq!(
+            back_to(Some("https://hq.example/stores/loc_a?x=1")),
+            "/stores/loc_a?x=1"
+        );
+        assert_eq!(back_to(Some("https://hq.example//evil.example/x")), "/");
+        assert_eq!(back_to(Some("not a url")), "/");
+        assert_eq!(back_to(None), "/");
+    }
 
     #[test]
     fn a_session_cookie_is_signed_and_expires() {

@@ -184,7 +184,7 @@ fn z_table(l: Lang, rows: &[ZRow]) -> String {
             opened = time(z.opened_at),
             closed = time(z.closed_at),
             paid = yen(f.paid.amount),
-            refunds = yen(f.refunds.refunded.amount + f.refunds.in_progress.amount),
+            refunds = yen(f.refunds.deducted()),
             net = f.net_sales,
             nety = yen(f.net_sales),
             since = z.since_close.as_ref().map_or_else(String::new, |d| format!(
@@ -269,9 +269,7 @@ fn figures_table(l: Lang, at_close: Option<&Figures>, now: &Figures) -> String {
     type Row = (&'static str, fn(&Figures) -> i64);
     let rows: [Row; 4] = [
         ("paid", |f| f.paid.amount),
-        ("refunds", |f| {
-            f.refunds.refunded.amount + f.refunds.in_progress.amount
-        }),
+        ("refunds", |f| f.refunds.deducted()),
         ("late", |f| f.late.amount),
         ("net_sales", |f| f.net_sales),
     ];

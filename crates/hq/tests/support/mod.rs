@@ -65,6 +65,7 @@ pub fn config(database_url: &str) -> Config {
         webhook_secrets: vec![SigningSecret::new(OLD_SECRET), SigningSecret::new(SECRET)],
         tolerance_secs: 300,
         view_password: Some(VIEW_PASSWORD.into()),
+        keep_alive: easyqr_hq::stream::KEEP_ALIVE,
     }
 }
 
@@ -83,12 +84,27 @@ impl Hq {
         Some(Hq::on(&url, easyqr_hq::system_clock()).await)
     }
 
+    /// [`Hq::start`] with event streams beating every `keep_alive`.
+    pub async fn start_beating(keep_alive: Duration) -> Option<Hq> {
+        let url = fresh_db().await?;
+        let cfg = Config {
+            keep_alive,
+            ..config(&url)
+        };
+        Some(Hq::with(cfg, easyqr_hq::system_clock()).await)
+    }
+
     pub async fn on(database_url: &str, clock: easyqr_hq::Clock) -> Hq {
-        let running = easyqr_hq::serve(config(database_url), clock).await.unwrap();
+        Hq::with(config(database_url), clock).await
+    }
+
+    async fn with(cfg: Config, clock: easyqr_hq::Clock) -> Hq {
+        let database_url = cfg.database_url.clone();
+        let running = easyqr_hq::serve(cfg, clock).await.unwrap();
         Hq {
             base: format!("http://{}", running.addr),
-            db: easyqr_hq::db::pool(database_url, 4).unwrap(),
-            database_url: database_url.to_owned(),
+            db: easyqr_hq::db::pool(&database_url, 4).unwrap(),
+            database_url,
             task: running.task,
             http: reqwest::Client::new(),
         }
@@ -108,17 +124,7 @@ impl Hq {
 
     /// Posts `body` signed with `secret` at Unix time `t`; the status.
     pub async fn deliver(&self, body: &str, secret: &str, t: i64) -> u16 {
-        let sig = signature_header(&SigningSecret::new(secret), t, body.as_bytes());
-        self.http
-            .post(format!("{}/elepay/webhook", self.base))
-            .header("elepay-signature", sig)
-            .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
+        deliver(&self.http, &self.base, body, secret, t).await
     }
 
     pub async fn me(&self, token: &str) -> (u16, Value) {
@@ -143,6 +149,21 @@ impl Hq {
             .unwrap()
             .get(0)
     }
+}
+
+/// Posts `body` to HQ at `base` signed with `secret` at Unix time `t`;
+/// the status.
+pub async fn deliver(http: &reqwest::Client, base: &str, body: &str, secret: &str, t: i64) -> u16 {
+    let sig = signature_header(&SigningSecret::new(secret), t, body.as_bytes());
+    http.post(format!("{base}/elepay/webhook"))
+        .header("elepay-signature", sig)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 pub fn now_secs() -> i64 {
@@ -217,6 +238,30 @@ impl Stream {
                 .expect("the stream ended")
                 .unwrap();
             self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Reads on, skipping events, until a keep-alive comment (true) or the
+    /// end of the stream (false); bounded like [`Stream::next`].
+    pub async fn keep_alive_or_end(&mut self) -> bool {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                if block
+                    .lines()
+                    .any(|l| l.trim_start_matches(':').trim() == "keep-alive")
+                {
+                    return true;
+                }
+                continue;
+            }
+            match tokio::time::timeout(Duration::from_secs(20), self.inner.next())
+                .await
+                .expect("neither a keep-alive nor the end within 20 s")
+            {
+                Some(Ok(chunk)) => self.buf.push_str(&String::from_utf8_lossy(&chunk)),
+                Some(Err(_)) | None => return false,
+            }
         }
     }
 

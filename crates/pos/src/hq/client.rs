@@ -47,8 +47,12 @@ pub struct ShipAnswer {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ShipBody<'a> {
     head: i64,
+    /// What HQ had acknowledged when this batch was built: a head below it
+    /// tells HQ this ledger lost rows HQ holds (put back from a copy).
+    acked_seen: i64,
     rows: &'a [JournalRow],
 }
 
@@ -213,12 +217,21 @@ impl HqClient {
     }
 
     /// Ships `rows` (at most 500, in `seq` order); `head` is the ledger's
-    /// newest `seq`.
-    pub async fn ship(&self, head: i64, rows: &[JournalRow]) -> Result<ShipAnswer, HqError> {
+    /// newest `seq`, `acked_seen` what HQ last said it holds.
+    pub async fn ship(
+        &self,
+        head: i64,
+        acked_seen: i64,
+        rows: &[JournalRow],
+    ) -> Result<ShipAnswer, HqError> {
         Self::json(
             self.request(Method::POST, "api/register/journal")?
                 .timeout(CALL_TIMEOUT * 3)
-                .json(&ShipBody { head, rows }),
+                .json(&ShipBody {
+                    head,
+                    acked_seen,
+                    rows,
+                }),
         )
         .await
     }

@@ -12,6 +12,7 @@ use easyqr_ledger::Ledger;
 use super::client::{HqClient, HqError, Me};
 use super::shipper::{ship_backlog, ShipReport};
 use super::status::HqStatus;
+use crate::config::Mode;
 use crate::error::{ErrorCode, PosError, Result};
 
 impl From<HqError> for PosError {
@@ -116,8 +117,28 @@ impl Enrolment {
         Ok(self.settings.load()?.settings)
     }
 
-    /// The enrolled HQ's client; `None` when not enrolled (no address, or
-    /// no token: either alone is no enrolment).
+    /// The enrolled HQ's client for a register running in `mode`; `None`
+    /// when not enrolled (no address, or no token: either alone is no
+    /// enrolment). Enrolled in another mode: refused, naming both.
+    pub fn client_for(&self, settings: &Settings, mode: Mode) -> Result<Option<HqClient>> {
+        let client = self.client(settings)?;
+        let enrolled = settings.hq.enrolled_mode();
+        if client.is_some() && mode.as_str() != enrolled {
+            return Err(PosError::new(
+                ErrorCode::HqOtherMode,
+                format!(
+                    "hq.mode: this register was enrolled with the head office in {enrolled} mode, but runs in {} mode; its {} sales are not reported (unenrol, then enrol in this mode)",
+                    mode.as_str(),
+                    mode.as_str()
+                ),
+            )
+            .field("hq.mode"));
+        }
+        Ok(client)
+    }
+
+    /// The enrolled HQ's client, whatever the mode; `None` when not
+    /// enrolled (no address, or no token: either alone is no enrolment).
     pub fn client(&self, settings: &Settings) -> Result<Option<HqClient>> {
         let Some(base) = settings
             .hq
@@ -136,17 +157,29 @@ impl Enrolment {
     /// address (a crash between leaves a token without an address: not
     /// enrolled, and overwritten by the next enrolment). Answers the saved
     /// settings and HQ's `/me`.
+    ///
+    /// The enrolment reports the ledger of `mode` (the key's): another
+    /// mode's sales never reach it. DEMO sales are not real: refused.
     pub async fn enrol(
         &self,
         settings: &Settings,
         url: &str,
         token: &str,
+        mode: Mode,
     ) -> Result<(Settings, Me)> {
+        if mode == Mode::Demo {
+            return Err(PosError::new(
+                ErrorCode::HqNotInDemo,
+                "hq.url: DEMO sales are not real, so DEMO does not report to a head office; enter the elepay key first",
+            )
+            .field("hq.url"));
+        }
         let (client, me) = check_enrolment(settings, url, token).await?;
         let token = HqToken::parse(token)?;
         self.tokens.set(&token)?;
         let mut new = settings.clone();
         new.hq.url = Some(client.base().as_str().to_owned());
+        new.hq.mode = Some(mode.as_str().to_owned());
         self.settings
             .save(&new)
             .map_err(|e| PosError::new(ErrorCode::SettingsNotSaved, e.to_string()))?;
@@ -158,7 +191,7 @@ impl Enrolment {
     /// once), then the token.
     pub fn unenrol(&self, settings: &Settings) -> Result<Settings> {
         let mut new = settings.clone();
-        new.hq.url = None;
+        new.hq = Default::default();
         self.settings
             .save(&new)
             .map_err(|e| PosError::new(ErrorCode::SettingsNotSaved, e.to_string()))?;

@@ -62,6 +62,12 @@ impl HqLink {
     /// [`HqLink::start`] reporting into an existing status channel (the
     /// station keeps one across restarts of the link).
     pub fn start_with(engine: Engine, client: HqClient, status: watch::Sender<HqStatus>) -> HqLink {
+        // Connecting from now on, not once the task first runs: whoever
+        // started the link reads its status next.
+        let url = client.base().to_string();
+        update(&status, |s| {
+            *s = HqStatus::connecting(&url, engine.now_ms())
+        });
         let rx = status.subscribe();
         let wake = Arc::new(Notify::new());
         let task = tokio::spawn(supervise(engine, client, status, wake.clone()));
@@ -110,10 +116,6 @@ async fn supervise(
     status: watch::Sender<HqStatus>,
     wake: Arc<Notify>,
 ) {
-    let url = client.base().to_string();
-    update(&status, |s| {
-        *s = HqStatus::connecting(&url, engine.now_ms())
-    });
     let mut failures = 0u32;
     let me = loop {
         match client.me().await {

@@ -21,6 +21,9 @@ pub const BATCH: usize = 500;
 const TICK: Duration = Duration::from_secs(3);
 /// A payment writes a few rows in a burst; ship them together.
 const DEBOUNCE: Duration = Duration::from_millis(200);
+/// HQ stores nothing more of a ledger it found diverged: ask again this
+/// seldom (the owner may have sorted it out at HQ), not at every sale.
+const DIVERGED_RECHECK: Duration = Duration::from_secs(300);
 
 /// What a shipment achieved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,7 +88,7 @@ pub async fn ship_backlog(
         if last.is_none() && !overlap {
             return Ok(report(acked, diverged));
         }
-        let answer = client.ship(head, &rows).await?;
+        let answer = client.ship(head, acked, &rows).await?;
         on_batch(&answer, head, rows.len());
         overlap = false;
         shipped += rows.len();
@@ -135,7 +138,14 @@ pub(crate) async fn run(
                 update(&status, |s| {
                     s.on_caught_up(report.head, report.acked, engine.now_ms())
                 });
-                wait_for_rows(&mut events, &wake).await;
+                if report.diverged.is_some() {
+                    tokio::select! {
+                        _ = wake.notified() => {}
+                        _ = tokio::time::sleep(DIVERGED_RECHECK) => {}
+                    }
+                } else {
+                    wait_for_rows(&mut events, &wake).await;
+                }
             }
             Err(HqError::Revoked) => {
                 update(&status, |s| s.on_revoked(engine.now_ms()));

@@ -97,6 +97,16 @@ impl HqStatus {
         }
     }
 
+    /// Enrolled with `url` but not linked, for a reason of the register's
+    /// own (enrolled in another mode, the token unreadable): offline, and
+    /// the reason in `lastError`.
+    pub fn held(url: &str, reason: &str, now: i64) -> HqStatus {
+        let mut s = HqStatus::connecting(url, now);
+        s.facts.start_error = Some(reason.to_owned());
+        s.settle(now);
+        s
+    }
+
     pub fn is_off(&self) -> bool {
         self.state == LinkState::Off
     }

@@ -57,7 +57,17 @@ async fn follow(
     failures: &mut u32,
 ) -> Result<(), HqError> {
     let mut resp = client.events(*cursor).await?;
-    *failures = 0;
+    let sse = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if !sse {
+        // A proxy's or portal's page, not HQ's stream.
+        return Err(HqError::BadAnswer(
+            "the head office's event stream answered something else".into(),
+        ));
+    }
     update(status, |s| s.on_stream_up(engine.now_ms()));
     let mut parser = SseParser::new();
     // Taken but not yet acknowledged (an ack that failed is sent again
@@ -75,6 +85,9 @@ async fn follow(
             Ok(Ok(None)) => return Ok(()),
             Ok(Ok(Some(bytes))) => bytes,
         };
+        // The stream works once something came through it: only then is
+        // the backoff over (a stream that opens and drops at once backs off).
+        *failures = 0;
         let events = parser
             .push(&chunk)
             .map_err(|e| HqError::BadAnswer(e.to_string()))?;

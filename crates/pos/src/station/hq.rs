@@ -26,16 +26,13 @@ impl Station {
 
     /// Checks `token` with the HQ at `url` (the register id and locationId
     /// must be those HQ enrolled), keeps both, and starts the link.
+    /// The enrolment reports this station's mode's ledger (never DEMO's).
     pub async fn hq_enrol(&self, url: &str, token: &str) -> Result<HqStatus> {
-        if self.mode == Mode::Demo {
-            return Err(PosError::new(
-                ErrorCode::HqNotInDemo,
-                "hq.url: DEMO sales are not real, so DEMO does not report to a head office; enter the elepay key first",
-            )
-            .field("hq.url"));
-        }
         let mut slot = self.hq_link.lock().await;
-        let (saved, _me) = self.enrolment().enrol(&self.settings(), url, token).await?;
+        let (saved, _me) = self
+            .enrolment()
+            .enrol(&self.settings(), url, token, self.mode)
+            .await?;
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = saved;
         self.relink(&mut slot).await;
         Ok(self.hq_status())
@@ -68,26 +65,31 @@ impl Station {
         if let Some(old) = slot.take() {
             old.stop().await;
         }
-        let client = if self.mode == Mode::Demo {
-            None
-        } else {
-            self.enrolment()
-                .client(&self.settings())
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "head-office enrolment unreadable; the link is off");
-                    None
-                })
-        };
-        match client {
-            Some(client) => {
+        if self.mode == Mode::Demo {
+            self.hq_status.send_replace(HqStatus::off());
+            return;
+        }
+        let settings = self.settings();
+        match self.enrolment().client_for(&settings, self.mode) {
+            Ok(Some(client)) => {
                 *slot = Some(HqLink::start_with(
                     self.engine().clone(),
                     client,
                     self.hq_status.clone(),
                 ))
             }
-            None => {
+            Ok(None) => {
                 self.hq_status.send_replace(HqStatus::off());
+            }
+            Err(e) => {
+                // Enrolled, but not linked: said in the header, not hidden.
+                tracing::error!(error = %e, "head-office link not started");
+                let url = settings.hq.url.as_deref().unwrap_or_default();
+                self.hq_status.send_replace(HqStatus::held(
+                    url,
+                    &e.to_string(),
+                    self.engine().now_ms(),
+                ));
             }
         }
     }

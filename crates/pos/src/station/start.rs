@@ -7,7 +7,6 @@ use easyqr_app_core::secrets::{
     open_secret_store, HqTokenStore, KeyManager, SecretStore, WebhookSecrets,
 };
 use easyqr_app_core::settings::{EnvOverrides, Settings, SettingsStore};
-use easyqr_ledger::{LedgerError, WriterLock};
 
 use super::Station;
 use crate::config::{self, default_api_base, Access, Mode, RegisterConfig, DEMO_KEY};
@@ -56,16 +55,7 @@ impl Station {
     pub async fn start(mut opts: StartOptions) -> Result<Station> {
         let data_dir = opts.data_dir()?;
         // One app per data folder, whatever the mode.
-        let app_lock = WriterLock::acquire(&data_dir.join("easyqr-pos")).map_err(|e| match e {
-            LedgerError::Locked { .. } => PosError::new(
-                ErrorCode::AlreadyRunning,
-                format!(
-                    "EasyQR POS is already running on this computer (data folder {}); use the open window",
-                    data_dir.display()
-                ),
-            ),
-            other => other.into(),
-        })?;
+        let app_lock = config::app_lock(&data_dir)?;
         let settings_store = SettingsStore::new(&data_dir);
         let settings = load_settings(&settings_store);
         let store: Arc<dyn SecretStore> = Arc::from(open_secret_store(&data_dir));
