@@ -31,6 +31,8 @@ pub struct RegisterSummary {
     pub backlog: i64,
     pub acked: i64,
     pub diverged: Option<String>,
+    /// A journal row this HQ cannot read yet (its figures stop before it).
+    pub unreadable: Option<String>,
     /// (shift id, cashier, opened at) of the open shift.
     pub open_shift: Option<(i64, String, i64)>,
 }
@@ -174,7 +176,8 @@ pub async fn overview(c: &Client, day: &str) -> Result<Overview, HqError> {
                     coalesce(extract(epoch FROM now() - r.last_seen) < {ONLINE_SECS}, false),
                     (extract(epoch FROM r.last_seen) * 1000)::bigint,
                     r.revoked_at IS NOT NULL, greatest(r.head_seq - r.acked_seq, 0), r.acked_seq,
-                    r.diverged_reason, sh.shift_id, sh.cashier, sh.opened_at
+                    r.diverged_reason, sh.shift_id, sh.cashier, sh.opened_at,
+                    r.projection_error
                  FROM registers r
                  LEFT JOIN LATERAL (SELECT shift_id, cashier, opened_at FROM shifts
                      WHERE register = r.id AND closed_at IS NULL
@@ -217,6 +220,7 @@ pub async fn overview(c: &Client, day: &str) -> Result<Overview, HqError> {
                 backlog: r.get(6),
                 acked: r.get(7),
                 diverged: r.get(8),
+                unreadable: r.get(12),
                 open_shift: r
                     .get::<_, Option<i64>>(9)
                     .map(|sid| (sid, r.get(10), r.get(11))),

@@ -14,6 +14,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_books_indexes",
         include_str!("../migrations/0002_books_indexes.sql"),
     ),
+    (
+        "0003_projection_error",
+        include_str!("../migrations/0003_projection_error.sql"),
+    ),
 ];
 
 /// Arbitrary constant key of the migration lock.

@@ -52,7 +52,10 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
                     &row.sale_id,
                     &s.shift_id,
                     &s.amount,
-                    &s.description,
+                    // PostgreSQL's text holds no NUL; the journal keeps it.
+                    &s.description
+                        .as_deref()
+                        .map(|d| d.replace('\0', "\u{fffd}")),
                     &at,
                 ],
             )

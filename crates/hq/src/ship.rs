@@ -3,7 +3,9 @@
 //! neighbours; a row HQ already holds must be the same row. A register
 //! whose history no longer matches HQ's copy is flagged (and nothing more
 //! of it is stored). Rows beyond a gap wait for it; the answer is the
-//! highest seq held with no gap, and rows up to it are projected.
+//! highest seq held with no gap, and rows up to it are projected (up to
+//! the first one this HQ cannot read: a newer register's kind waits for
+//! an upgraded HQ, kept all the same).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -205,12 +207,18 @@ pub async fn ingest(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer,
         .collect();
     insert(&tx, register, &fresh).await?;
     let acked = contiguous_from(&tx, register, acked).await?;
-    if acked > projected {
-        project(&tx, register, projected, acked).await?;
+    let (projected, unreadable) = if acked > projected {
+        project(&tx, register, projected, acked).await?
+    } else {
+        (projected, None)
+    };
+    if let Some(e) = &unreadable {
+        tracing::warn!(register, error = %e, "journal kept, not projected: this HQ cannot read it");
     }
     tx.execute(
-        "UPDATE registers SET acked_seq = $2, projected_seq = $2 WHERE id = $1",
-        &[&register, &acked],
+        "UPDATE registers SET acked_seq = $2, projected_seq = $3, projection_error = $4
+         WHERE id = $1",
+        &[&register, &acked, &projected, &unreadable],
     )
     .await?;
     tx.commit().await?;
@@ -271,7 +279,16 @@ async fn contiguous_from(tx: &Transaction<'_>, register: i64, acked: i64) -> Res
     }
 }
 
-async fn project(tx: &Transaction<'_>, register: i64, from: i64, to: i64) -> Result<(), HqError> {
+/// Projects rows `from`+1..=`to` in order; answers the last one projected
+/// and, when it stopped early, why: a row this HQ cannot read (a kind a
+/// newer register writes) waits, with every row after it, for an upgraded
+/// HQ; the copy itself is kept either way.
+async fn project(
+    tx: &Transaction<'_>,
+    register: i64,
+    from: i64,
+    to: i64,
+) -> Result<(i64, Option<String>), HqError> {
     let rows = tx
         .query(
             "SELECT seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash
@@ -290,7 +307,13 @@ async fn project(tx: &Transaction<'_>, register: i64, from: i64, to: i64) -> Res
             prev_hash: r.get(6),
             hash: r.get(7),
         };
-        crate::projection::apply(tx, register, &row).await?;
+        let seq = row.seq;
+        match crate::projection::apply(tx, register, &row).await {
+            Ok(()) => {}
+            // Refused before any SQL ran: the transaction is still good.
+            Err(HqError::Invalid(why)) => return Ok((seq - 1, Some(why))),
+            Err(e) => return Err(e),
+        }
     }
-    Ok(())
+    Ok((to, None))
 }

@@ -232,6 +232,67 @@ async fn a_rewritten_register_history_is_flagged_and_not_stored() {
     assert_exact_copy(&fourth, reg, &rows).await;
 }
 
+/// A row appended to `rows`' chain, as a newer register might write it.
+fn chained(prev: &JournalRow, kind: &str, payload: &str) -> JournalRow {
+    let mut r = JournalRow {
+        seq: prev.seq + 1,
+        at: prev.at + 1000,
+        kind: kind.into(),
+        sale_id: None,
+        attempt_id: None,
+        payload: payload.into(),
+        prev_hash: prev.hash.clone(),
+        hash: String::new(),
+    };
+    r.hash = easyqr_ledger::chain_hash(
+        &r.prev_hash,
+        r.seq,
+        r.at,
+        &r.kind,
+        r.sale_id,
+        r.attempt_id,
+        &r.payload,
+    );
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_this_hq_cannot_read_yet_are_kept_and_the_figures_wait_before_them() {
+    let Some(hq) = Hq::start().await else { return };
+    hq.store("loc_store1", "Shibuya").await;
+    hq.enrol("loc_store1", "S01R1").await;
+    let reg = register_row(&hq, "S01R1").await;
+    let (w, shift) = busy_register(3).await;
+    let mut rows = all_rows(&w);
+    let known = rows.last().unwrap().seq;
+    // A register upgraded before its HQ writes a kind HQ does not know.
+    let future = chained(rows.last().unwrap(), "tip.added", r#"{"amount":100}"#);
+    rows.push(future.clone());
+    rows.push(chained(&future, "tip.added", r#"{"amount":200}"#));
+    let head = known + 2;
+    let a = ingest(&hq.db, reg, &batch(&rows, head)).await.unwrap();
+    assert_eq!((a.acked, a.diverged), (head, None), "the copy is held");
+    assert_exact_copy(&hq, reg, &rows).await;
+    let projected = "SELECT projected_seq FROM registers WHERE register_id = 'S01R1'";
+    assert_eq!(hq.query_i64(projected).await, known);
+    let c = hq.db.get().await.unwrap();
+    let o = easyqr_hq::books::overview(&c, "20000101").await.unwrap();
+    let why = o.stores[0].registers[0].unreadable.clone().expect("shown");
+    assert!(why.contains(&format!("row {}", known + 1)), "{why}");
+    // The figures are the register's up to there.
+    let z = easyqr_hq::books::z_reports(&c, Some("loc_store1"), None, 10)
+        .await
+        .unwrap();
+    let report = w.ledger.shift_report(shift, w.engine.now_ms()).unwrap();
+    assert_eq!(z[0].at_close.as_ref(), Some(&report.figures));
+    // A later batch does not move the projection past the row either.
+    let a = ingest(&hq.db, reg, &batch(&rows[rows.len() - 1..], head))
+        .await
+        .unwrap();
+    assert_eq!(a.acked, head);
+    assert_eq!(hq.query_i64(projected).await, known);
+}
+
 /// `easyqr-hq` as the brand runs it, on `database_url`; its base URL.
 async fn spawn_hq(database_url: &str) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_easyqr-hq"))

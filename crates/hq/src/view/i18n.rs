@@ -23,6 +23,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("offline", "オフライン", "Offline"),
     ("revoked", "無効化済み", "Revoked"),
     ("diverged", "履歴の不一致", "History mismatch"),
+    ("unreadable", "この本部のバージョンでは読めない記録があります。easyqr-hq を更新してください（記録は保管済み、集計はその手前まで）", "This head office cannot read a journal row yet: upgrade easyqr-hq (the row is kept; figures stop before it)"),
     ("last_seen", "最終接続", "Last seen"),
     ("never", "未接続", "never"),
     ("open_shift", "営業中のシフト", "Open shift"),

@@ -88,7 +88,15 @@ fn registers_table(l: Lang, regs: &[RegisterSummary]) -> String {
                 .diverged
                 .as_deref()
                 .map(|d| format!("<div class=\"error\">{}</div>", esc(d)))
-                .unwrap_or_default(),
+                .into_iter()
+                .chain(r.unreadable.as_deref().map(|e| {
+                    format!(
+                        "<div class=\"error unreadable\">{} ({})</div>",
+                        l.t("unreadable"),
+                        esc(e)
+                    )
+                }))
+                .collect::<String>(),
             seen = r.last_seen.map_or_else(|| l.t("never").to_owned(), time),
             backlog = r.backlog,
         );
