@@ -147,15 +147,7 @@ async fn a_rewritten_register_history_is_flagged_and_not_stored() {
         rows[4].hash.clone(),
         |prev, mut r| {
             r.prev_hash = prev.clone();
-            r.hash = easyqr_ledger::chain_hash(
-                &r.prev_hash,
-                r.seq,
-                r.at,
-                &r.kind,
-                r.sale_id,
-                r.attempt_id,
-                &r.payload,
-            );
+            r.hash = r.content_hash();
             *prev = r.hash.clone();
             Some(r)
         },
@@ -184,15 +176,7 @@ async fn a_rewritten_register_history_is_flagged_and_not_stored() {
         .unwrap();
     let mut unlinked = rows[5].clone();
     unlinked.prev_hash = rows[3].hash.clone();
-    unlinked.hash = easyqr_ledger::chain_hash(
-        &unlinked.prev_hash,
-        unlinked.seq,
-        unlinked.at,
-        &unlinked.kind,
-        unlinked.sale_id,
-        unlinked.attempt_id,
-        &unlinked.payload,
-    );
+    unlinked.hash = unlinked.content_hash();
     let d = ingest(&fresh.db, reg, &batch(&[unlinked], head))
         .await
         .unwrap()
@@ -244,15 +228,7 @@ fn chained(prev: &JournalRow, kind: &str, payload: &str) -> JournalRow {
         prev_hash: prev.hash.clone(),
         hash: String::new(),
     };
-    r.hash = easyqr_ledger::chain_hash(
-        &r.prev_hash,
-        r.seq,
-        r.at,
-        &r.kind,
-        r.sale_id,
-        r.attempt_id,
-        &r.payload,
-    );
+    r.hash = r.content_hash();
     r
 }
 

@@ -71,6 +71,26 @@ async fn wait_captured(ledger: &Ledger, id: AttemptId) {
     panic!("attempt {id} never captured: the stream did not bring the payment");
 }
 
+/// Rings up `yen`, has the customer pay with `method`, and waits until the
+/// register knows (through HQ's stream: it polls hourly).
+async fn sell(
+    control: &elepay_sim::SimControl,
+    engine: &Engine,
+    ledger: &Ledger,
+    yen: i64,
+    method: &str,
+) -> AttemptId {
+    let co = engine
+        .charge(elepay::Amount::new(yen).unwrap(), None)
+        .await
+        .unwrap();
+    control
+        .pay(co.attempt.code_id.as_deref().unwrap(), method)
+        .unwrap();
+    wait_captured(ledger, co.attempt.id).await;
+    co.attempt.id
+}
+
 /// How the captured move of `id` was learnt ("webhook", "poll", …).
 fn capture_source(ledger: &Ledger, id: AttemptId) -> String {
     ledger.with_connection(|c| {
@@ -173,20 +193,11 @@ async fn two_stores_two_registers_through_the_head_office() {
     for (i, r) in regs.iter().enumerate() {
         let mut paid = Vec::new();
         for k in 0..3i64 {
-            let amount = elepay::Amount::new(1000 * (i as i64 + 1) + 10 * k).unwrap();
-            let co = r.engine.charge(amount, None).await.unwrap();
-            let code = co.attempt.code_id.clone().unwrap();
-            control
-                .pay(&code, if k % 2 == 0 { "paypay" } else { "linepay" })
-                .unwrap();
-            wait_captured(&r.ledger, co.attempt.id).await;
-            assert_eq!(
-                capture_source(&r.ledger, co.attempt.id),
-                "webhook",
-                "{}",
-                r.prefix
-            );
-            paid.push(co.attempt.id);
+            let yen = 1000 * (i as i64 + 1) + 10 * k;
+            let method = if k % 2 == 0 { "paypay" } else { "linepay" };
+            let id = sell(&control, &r.engine, &r.ledger, yen, method).await;
+            assert_eq!(capture_source(&r.ledger, id), "webhook", "{}", r.prefix);
+            paid.push(id);
         }
         r.engine
             .refund(paid[0], elepay::Amount::new(300).unwrap(), Some("返品"))
@@ -261,14 +272,7 @@ async fn two_stores_two_registers_through_the_head_office() {
     let token = hq.enrol("loc_store1", "S01R3").await;
     let (engine_a, ledger_a, _a) = engine(&sim, "loc_store1", "S01R3");
     let first = link(&hq, &engine_a, &token);
-    let co = engine_a
-        .charge(elepay::Amount::new(500).unwrap(), None)
-        .await
-        .unwrap();
-    control
-        .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
-        .unwrap();
-    wait_captured(&ledger_a, co.attempt.id).await;
+    sell(&control, &engine_a, &ledger_a, 500, "paypay").await;
     let head = ledger_a.journal_head_seq().unwrap();
     first.ship_now();
     wait_status(&first, "the journal shipped", |s| s.acked == head).await;
@@ -281,6 +285,7 @@ async fn two_stores_two_registers_through_the_head_office() {
     control
         .pay(co.attempt.code_id.as_deref().unwrap(), "creditcard")
         .unwrap();
+    // Linked only now: the payment comes through the link's stream.
     let second = link(&hq, &engine_b, &token);
     wait_captured(&ledger_b, co.attempt.id).await;
     // Its first batch, at the link's start, repeats rows HQ holds.
@@ -294,14 +299,7 @@ async fn two_stores_two_registers_through_the_head_office() {
     // rows at every sale (it asks again every few minutes, or when told).
     let told = "SELECT head_seq FROM registers WHERE register_id = 'S01R3'";
     let before = hq.query_i64(told).await;
-    let co = engine_b
-        .charge(elepay::Amount::new(700).unwrap(), None)
-        .await
-        .unwrap();
-    control
-        .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
-        .unwrap();
-    wait_captured(&ledger_b, co.attempt.id).await;
+    sell(&control, &engine_b, &ledger_b, 700, "paypay").await;
     // Past the shipper's debounce: a shipment would have gone by now.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(hq.query_i64(told).await, before, "rows sent again");

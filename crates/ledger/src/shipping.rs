@@ -24,8 +24,8 @@ pub struct JournalRow {
 }
 
 impl JournalRow {
-    /// Whether `hash` is what the row's content and `prev_hash` hash to.
-    pub fn hash_holds(&self) -> bool {
+    /// What the row's content and `prev_hash` hash to.
+    pub fn content_hash(&self) -> String {
         chain_hash(
             &self.prev_hash,
             self.seq,
@@ -34,7 +34,12 @@ impl JournalRow {
             self.sale_id,
             self.attempt_id,
             &self.payload,
-        ) == self.hash
+        )
+    }
+
+    /// Whether `hash` is what the row's content and `prev_hash` hash to.
+    pub fn hash_holds(&self) -> bool {
+        self.content_hash() == self.hash
     }
 
     /// The `prev_hash` of the chain's first row.
