@@ -24,7 +24,7 @@ pub struct HqSettings {
 pub const HQ_MODE_ALLOWED: &str = "test or live (the mode the register was enrolled in)";
 
 /// What `hq.url` may be, in the owner's words.
-pub const HQ_URL_ALLOWED: &str = "empty (no head office), or an http:// or https:// address such as https://hq.example.jp — no user name or password, no ?query and no #fragment";
+pub const HQ_URL_ALLOWED: &str = "empty (no head office), or an https:// address such as https://hq.example.jp (http:// only for this computer or a private network address such as 192.168.1.10) — no user name or password, no ?query and no #fragment";
 
 impl HqSettings {
     /// The URL, checked, as the base the register's calls are joined to
@@ -54,7 +54,14 @@ impl HqSettings {
 pub fn hq_base_url(raw: &str) -> Result<Url, FieldError> {
     let bad = || FieldError::new("hq.url", HQ_URL_ALLOWED);
     let mut u = Url::parse(raw.trim()).map_err(|_| bad())?;
-    let ok = matches!(u.scheme(), "http" | "https")
+    let scheme_ok = match u.scheme() {
+        "https" => true,
+        // The token and the journal cross the network in the clear over
+        // http: only where that network is the store's own.
+        "http" => u.host().is_some_and(|h| private_host(&h)),
+        _ => false,
+    };
+    let ok = scheme_ok
         && u.host_str().is_some_and(|h| !h.is_empty())
         && u.username().is_empty()
         && u.password().is_none()
@@ -70,6 +77,18 @@ pub fn hq_base_url(raw: &str) -> Result<Url, FieldError> {
     Ok(u)
 }
 
+/// This computer, or an address of a private network (RFC 1918, unique
+/// local, link-local).
+fn private_host(h: &url::Host<&str>) -> bool {
+    match h {
+        url::Host::Domain(d) => *d == "localhost",
+        url::Host::Ipv4(a) => a.is_loopback() || a.is_private() || a.is_link_local(),
+        url::Host::Ipv6(a) => {
+            a.is_loopback() || (a.segments()[0] & 0xfe00) == 0xfc00 || a.is_unicast_link_local()
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -81,6 +100,9 @@ mod tests {
         for (raw, base) in [
             ("https://hq.example.jp", "https://hq.example.jp/"),
             (" http://127.0.0.1:8800/ ", "http://127.0.0.1:8800/"),
+            ("http://192.168.1.10:8800", "http://192.168.1.10:8800/"),
+            ("http://localhost:8800", "http://localhost:8800/"),
+            ("http://[fd00::1]:8800", "http://[fd00::1]:8800/"),
             ("https://example.jp/brand", "https://example.jp/brand/"),
         ] {
             assert_eq!(hq_base_url(raw).unwrap().as_str(), base);
@@ -103,6 +125,9 @@ mod tests {
             "https://hq.example.jp/?token=abc",
             "https://hq.example.jp/#x",
             "file:///etc/passwd",
+            // The token would cross the internet in the clear.
+            "http://hq.example.jp",
+            "http://203.0.113.7:8800",
         ] {
             let e = hq_base_url(raw).unwrap_err();
             assert_eq!(e.field, "hq.url", "{raw}");
