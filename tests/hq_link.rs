@@ -19,60 +19,12 @@ const KEY: &str = "sk_test_e2eHQlink000000001";
 const WEBHOOK_SECRET: &str = "whsec_e2e_hq_link_0001";
 const LOCATION: &str = "loc_e2e_shibuya";
 
-/// Records the events and the cashier feed a window receives.
-const CAPTURE: &str = r#"
-    window.__captured = [];
-    for (const name of ['cashier', 'customer', 'connectivity', 'journal']) {
-        window.__TAURI__.event.listen(name, (e) => window.__captured.push(JSON.stringify(e)));
-    }
-    const ch = new window.__TAURI__.core.Channel();
-    ch.onmessage = (m) => window.__captured.push(JSON.stringify(m));
-    window.__TAURI__.core.invoke('subscribe_cashier', { onEvent: ch })
-        .then(() => arguments[0](true), () => arguments[0](true));
-"#;
-
-/// A fresh database on the cluster scripts/test runs (pg_virtualenv sets
-/// PGHOST and friends); `None` without one.
-async fn fresh_database() -> Option<String> {
-    let host = std::env::var("PGHOST").ok()?;
-    let mut base = format!("host={host}");
-    for (var, key) in [
-        ("PGPORT", "port"),
-        ("PGUSER", "user"),
-        ("PGPASSWORD", "password"),
-    ] {
-        if let Ok(v) = std::env::var(var) {
-            base.push_str(&format!(" {key}={v}"));
-        }
-    }
-    let (client, conn) =
-        tokio_postgres::connect(&format!("{base} dbname=postgres"), tokio_postgres::NoTls)
-            .await
-            .expect("connect to the test cluster");
-    tokio::spawn(conn);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let name = format!("hq_e2e_{}_{nanos}", std::process::id());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    Some(format!("{base} dbname={name}"))
-}
-
 #[tokio::test]
 async fn a_register_enrolled_in_settings_shows_its_head_office_and_keeps_the_token_in_rust() {
     if !enabled() {
         return;
     }
-    let Some(db) = fresh_database().await else {
-        assert!(
-            std::env::var_os("EASYQR_REQUIRE_PG").is_none(),
-            "EASYQR_REQUIRE_PG is set but PGHOST is not: run under pg_virtualenv"
-        );
-        eprintln!("head-office e2e skipped: no PostgreSQL (run it through ./scripts/test)");
+    let Some(db) = easyqr_test_harness::pg::fresh_db().await else {
         return;
     };
     let _one = SERIAL.lock().await;

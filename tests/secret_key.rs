@@ -12,21 +12,6 @@ const KEY: &str = "sk_test_e2eSECRETvalue7Q4Z";
 /// A fragment that would show even if the key were cut or reformatted.
 const FRAGMENT: &str = "e2eSECRET";
 
-/// Records every event a window receives, and every message of a cashier
-/// feed channel if the window may open one (command answers are collected
-/// by the test itself). `window.__feed` says whether the feed was granted.
-const CAPTURE: &str = r#"
-    window.__captured = [];
-    for (const name of ['cashier', 'customer', 'connectivity', 'journal']) {
-        window.__TAURI__.event.listen(name, (e) => window.__captured.push(JSON.stringify(e)));
-    }
-    const ch = new window.__TAURI__.core.Channel();
-    ch.onmessage = (m) => window.__captured.push(JSON.stringify(m));
-    window.__TAURI__.core.invoke('subscribe_cashier', { onEvent: ch })
-        .then(() => { window.__feed = 'granted'; arguments[0](true); })
-        .catch((e) => { window.__feed = String(e); arguments[0](true); });
-"#;
-
 /// The environment of every process the app started (WebKit's web and
 /// network processes), found through the app's own process by its unique
 /// data folder.

@@ -30,6 +30,21 @@ pub fn enabled() -> bool {
     false
 }
 
+/// Records every event a window receives, and every message of a cashier
+/// feed channel if the window may open one (command answers are collected
+/// by the test itself). `window.__feed` says whether the feed was granted.
+pub const CAPTURE: &str = r#"
+    window.__captured = [];
+    for (const name of ['cashier', 'customer', 'connectivity', 'journal']) {
+        window.__TAURI__.event.listen(name, (e) => window.__captured.push(JSON.stringify(e)));
+    }
+    const ch = new window.__TAURI__.core.Channel();
+    ch.onmessage = (m) => window.__captured.push(JSON.stringify(m));
+    window.__TAURI__.core.invoke('subscribe_cashier', { onEvent: ch })
+        .then(() => { window.__feed = 'granted'; arguments[0](true); })
+        .catch((e) => { window.__feed = String(e); arguments[0](true); });
+"#;
+
 /// One app at a time: they share the virtual display.
 pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 

@@ -6,7 +6,8 @@
 //!   (the simulator's own tests);
 //! - [`client`]: typed `elepay::Client`s with fast retries and the admin
 //!   controls over HTTP (the client's tests);
-//! - [`world`]: a ledger file and an engine over both (the engine's tests).
+//! - [`world`]: a ledger file and an engine over both (the engine's tests);
+//! - [`pg`]: a throw-away PostgreSQL database (the head office's tests).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,6 +16,7 @@
 
 pub mod api;
 pub mod client;
+pub mod pg;
 pub mod sim;
 pub mod world;
 

@@ -17,45 +17,7 @@ pub const SECRET: &str = "whsec_hq_test_0001";
 pub const OLD_SECRET: &str = "whsec_hq_test_0000";
 pub const VIEW_PASSWORD: &str = "correct horse battery";
 
-/// The libpq connection string of database `name`, or `None` when no
-/// PostgreSQL was provided (a plain `cargo test` outside scripts/test).
-fn conninfo(name: &str) -> Option<String> {
-    let host = std::env::var("PGHOST").ok()?;
-    let mut s = format!("host={host} dbname={name}");
-    for (var, key) in [
-        ("PGPORT", "port"),
-        ("PGUSER", "user"),
-        ("PGPASSWORD", "password"),
-    ] {
-        if let Ok(v) = std::env::var(var) {
-            s.push_str(&format!(" {key}={v}"));
-        }
-    }
-    Some(s)
-}
-
-/// A new, empty database; `None` (test skipped) without PostgreSQL,
-/// unless scripts/test asked for it (`EASYQR_REQUIRE_PG`), then a failure.
-pub async fn fresh_db() -> Option<String> {
-    let Some(admin) = conninfo("postgres") else {
-        assert!(
-            std::env::var_os("EASYQR_REQUIRE_PG").is_none(),
-            "EASYQR_REQUIRE_PG is set but PGHOST is not: run under pg_virtualenv"
-        );
-        eprintln!("HQ test skipped: no PostgreSQL (run it through ./scripts/test)");
-        return None;
-    };
-    let name = format!("hq_test_{:016x}", rand::random::<u64>());
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-        .await
-        .expect("connect to the test cluster");
-    tokio::spawn(conn);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    conninfo(&name)
-}
+pub use easyqr_test_harness::pg::fresh_db;
 
 pub fn config(database_url: &str) -> Config {
     Config {
