@@ -10,7 +10,7 @@ mod e2e_harness;
 
 use std::time::Duration;
 
-use e2e_harness::cashier::{open_shift_at_the_register, tab};
+use e2e_harness::cashier::{open_shift_at_the_register, sell_paid, tab};
 use e2e_harness::*;
 use elepay::webhook::SigningSecret;
 use serde_json::json;
@@ -117,16 +117,7 @@ async fn a_register_enrolled_in_settings_shows_its_head_office_and_keeps_the_tok
             // journal reaches HQ.
             tab(&app, "register").await;
             open_shift_at_the_register(&mut app).await;
-            app.keys("1500\u{E007}").await;
-            app.wait_for(
-                "#pay-active[data-status='pending']",
-                "the payment to be pending",
-            )
-            .await;
-            let code = sim.control().codes()[0]["id"].as_str().unwrap().to_owned();
-            sim.control().pay(&code, "paypay").unwrap();
-            app.wait_for("#pay-active[data-status='paid']", "the cashier to say paid")
-                .await;
+            sell_paid(&app, &sim, "1500\u{E007}", "paypay").await;
             app.shot("cashier-paid-hq-online").await;
             let routed = "SELECT count(*) FROM inbox WHERE location_id = $1";
             let c = pool.get().await.unwrap();

@@ -5,6 +5,7 @@
 
 mod e2e_harness;
 
+use e2e_harness::cashier::sell_paid;
 use e2e_harness::*;
 use serde_json::json;
 
@@ -98,16 +99,7 @@ async fn the_secret_key_never_reaches_a_window_or_a_log() {
         app.invoke("open_shift", json!({ "cashier": "佐藤" }))
             .await
             .unwrap();
-        app.keys("980\u{E007}").await;
-        app.wait_for(
-            "#pay-active[data-status='pending']",
-            "the payment to be pending",
-        )
-        .await;
-        let code = sim.control().codes()[0]["id"].as_str().unwrap().to_owned();
-        sim.control().pay(&code, "linepay").unwrap();
-        app.wait_for("#pay-active[data-status='paid']", "the cashier to say paid")
-            .await;
+        sell_paid(&app, &sim, "980\u{E007}", "linepay").await;
         // The key was in the app's environment at launch; none of the
         // processes it started (WebKit's) inherited it.
         let children = children_environments(app.data_dir.path());

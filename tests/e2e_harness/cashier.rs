@@ -88,3 +88,19 @@ pub async fn charge_1280(app: &mut App) -> Value {
     .await;
     newest_attempt(app).await
 }
+
+/// Rings up `keys` (digits then Enter) on the open register, has the
+/// customer pay the newest code with `wallet` through the simulator's
+/// controls, and waits until the cashier says paid.
+pub async fn sell_paid(app: &App, sim: &elepay_sim::RunningSim, keys: &str, wallet: &str) {
+    app.keys(keys).await;
+    app.wait_for(
+        "#pay-active[data-status='pending']",
+        "the payment to be pending",
+    )
+    .await;
+    let code = sim.control().codes()[0]["id"].as_str().unwrap().to_owned();
+    sim.control().pay(&code, wallet).unwrap();
+    app.wait_for("#pay-active[data-status='paid']", "the cashier to say paid")
+        .await;
+}
