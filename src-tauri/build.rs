@@ -27,6 +27,10 @@ fn main() {
         "hq_status",
         "hq_enrol",
         "hq_unenrol",
+        "settings_warnings",
+        "print_receipt",
+        "print_report",
+        "sale_record",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -54,17 +54,21 @@ pub async fn sale_timeline(ctx: Ctx<'_>, sale_id: i64) -> Result<Vec<TimelineEnt
     ctx.station.books().sale_timeline(sale_id)
 }
 
+/// Refunds the items returned (taxed by the sale's rule) or an amount.
 #[tauri::command]
 pub async fn refund(
     ctx: Ctx<'_>,
     attempt_id: i64,
-    amount: i64,
+    amount: Option<i64>,
+    items: Option<Vec<easyqr_pos_core::ReturnItem>>,
     reason: Option<String>,
 ) -> Result<Refund, CommandError> {
-    ctx.station
-        .register()
-        .refund(attempt_id, amount, reason.as_deref())
-        .await
+    let req = easyqr_pos_core::RefundRequest {
+        amount,
+        items: items.unwrap_or_default(),
+        reason,
+    };
+    ctx.station.register().refund(attempt_id, &req).await
 }
 
 #[tauri::command]

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use easyqr_engine::{CashierEvent, EngineEvent};
+use easyqr_engine::{CashierEvent, CustomerEvent, EngineEvent};
 use easyqr_ledger::AttemptState;
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -41,6 +41,22 @@ pub enum CashierMsg<'a> {
     Refund(&'a easyqr_ledger::Refund),
     /// The head-office link's status changed.
     Hq(&'a easyqr_pos_core::HqStatus),
+    /// A payment's receipt: ask the cashier (`receipt.autoPrint` ask), or
+    /// open the print dialog (always, with no printer set).
+    #[serde(rename_all = "camelCase")]
+    ReceiptOffer {
+        attempt_id: i64,
+        dialog: bool,
+    },
+    /// A receipt printed by itself after a payment.
+    Receipt(&'a easyqr_pos_core::receipt::Issued),
+    /// Printing after a payment failed (printer offline, out of paper, …):
+    /// shown with a retry; the sale is recorded all the same.
+    #[serde(rename_all = "camelCase")]
+    ReceiptFailed {
+        attempt_id: i64,
+        error: &'a easyqr_pos_core::PosError,
+    },
 }
 
 /// The channels opened by cashier windows. A window's channels are
@@ -109,15 +125,29 @@ pub fn forward(app: AppHandle, ctx: Arc<AppContext>) {
                         event: &ev,
                         qr_svg: qr,
                     }));
+                    crate::receipts::after_payment(ctx.clone(), &ev.attempt);
                 }
                 Ok(EngineEvent::Refund(r)) => ctx.feed.send(&CashierMsg::Refund(&r)),
                 Ok(EngineEvent::Customer(ev)) => {
                     let now = ctx.station.now_ms();
-                    let view = ctx
-                        .customer
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .apply(&ev, now, |url| ctx.qr.svg(url));
+                    // The sale's item lines, as recorded, for the display.
+                    let lines = match &ev {
+                        CustomerEvent::Payment { sale_id, .. } => ctx
+                            .station
+                            .books()
+                            .ledger()
+                            .sale_record(*sale_id)
+                            .map(|r| r.lines)
+                            .unwrap_or_default(),
+                        _ => Vec::new(),
+                    };
+                    let view = {
+                        let mut screen = ctx.customer.lock().unwrap_or_else(|e| e.into_inner());
+                        if matches!(ev, CustomerEvent::Payment { .. }) {
+                            screen.set_items(&lines);
+                        }
+                        screen.apply(&ev, now, |url| ctx.qr.svg(url))
+                    };
                     if let Some(view) = view {
                         let _ = app.emit_to(WindowId::Customer.label(), "customer", &view);
                     }

@@ -41,6 +41,10 @@ pub struct AppInfo {
     /// The store's offset from UTC: every time on screen and in prints is
     /// shown in it (like the CSVs and orderNo dates), not in the OS's zone.
     utc_offset_minutes: i32,
+    /// The tax settings in force: the keypad starts at `defaultRate`, and
+    /// the amount shown is tax included (`pricing` says how item prices
+    /// are read).
+    tax: easyqr_app_core::settings::TaxSettings,
 }
 
 // Commands that may touch the keyring (D-Bus) or the disk are async, so
@@ -61,7 +65,15 @@ pub async fn app_info(ctx: Ctx<'_>) -> Result<AppInfo, CommandError> {
         connectivity: ctx.connectivity(),
         launched_at_ms: crate::LAUNCHED_AT_MS.get().copied().unwrap_or(0),
         utc_offset_minutes: ctx.station.engine().config().utc_offset_minutes,
+        tax: s.tax,
     })
+}
+
+/// What the owner should check though it was saved (a registration number
+/// whose check digit is not a 法人番号's).
+#[tauri::command]
+pub fn settings_warnings(ctx: Ctx<'_>) -> Vec<easyqr_tax::Warning> {
+    ctx.station.settings().warnings()
 }
 
 /// The cashier window's event feed: attempts, connectivity and ledger
@@ -103,19 +115,23 @@ fn checkout_view(ctx: &AppContext, c: easyqr_engine::Checkout) -> CheckoutView {
     }
 }
 
+/// Rings up item lines (each with its rate) or an amount at one rate; the
+/// tax is computed in Rust by the store's settings.
 #[tauri::command]
 pub async fn charge(
     ctx: Ctx<'_>,
-    amount: i64,
+    amount: Option<i64>,
     description: Option<String>,
     items: Option<Vec<Item>>,
+    rate: Option<String>,
 ) -> Result<CheckoutView, CommandError> {
     let req = ChargeRequest {
         amount,
         description,
         items: items.unwrap_or_default(),
+        rate,
     };
-    let checkout = ctx.station.register().charge(&req).await?;
+    let checkout = ctx.station.charge(&req).await?;
     Ok(checkout_view(&ctx, checkout))
 }
 

@@ -38,6 +38,33 @@ pub struct CustomerView {
     pub wallets: Vec<String>,
     /// "demo" puts a "no real charge" ribbon on the display.
     pub mode: String,
+    /// The sale's first item lines (none for an amount-only sale).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<CustomerItem>,
+    /// Lines not listed (「ほか n 点」).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_items: usize,
+    /// The wallet the customer paid with, by name, on "paid".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<String>,
+}
+
+/// One item line as the customer sees it (amount as rung up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerItem {
+    pub name: String,
+    pub qty: i64,
+    pub amount: i64,
+    /// 8 %: marked ※ like on the receipt.
+    pub reduced: bool,
+}
+
+/// How many lines the payment screen lists before 「ほか n 点」.
+pub const ITEMS_SHOWN: usize = 4;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +86,9 @@ impl CustomerScreen {
                 code_id: None,
                 wallets: Vec::new(),
                 mode: mode.to_owned(),
+                items: Vec::new(),
+                more_items: 0,
+                wallet: None,
             },
             since_ms: 0,
         }
@@ -70,6 +100,22 @@ impl CustomerScreen {
 
     pub fn set_wallets(&mut self, wallets: Vec<String>) {
         self.view.wallets = wallets;
+    }
+
+    /// The item lines of the sale about to be shown (call before applying
+    /// its `Payment`): the first [`ITEMS_SHOWN`], and how many more.
+    pub fn set_items(&mut self, lines: &[easyqr_tax::Line]) {
+        self.view.items = lines
+            .iter()
+            .take(ITEMS_SHOWN)
+            .map(|l| CustomerItem {
+                name: l.name.clone(),
+                qty: l.qty,
+                amount: l.amount(),
+                reduced: l.rate == easyqr_tax::TaxRate::Reduced,
+            })
+            .collect();
+        self.view.more_items = lines.len().saturating_sub(ITEMS_SHOWN);
     }
 
     /// Applies an engine event; returns the view to send if the screen
@@ -96,6 +142,7 @@ impl CustomerScreen {
                 self.view.qr_svg = draw(code_url);
                 self.view.remaining_ms = Some(*remaining_ms);
                 self.view.code_id = Some(code_id.clone());
+                self.view.wallet = None;
                 self.view.screen = Screen::Payment;
                 self.since_ms = now_ms;
                 return Some(self.view.clone());
@@ -104,6 +151,7 @@ impl CustomerScreen {
                 // The sale at the counter was paid through an earlier code:
                 // "paid", whatever is up (never a QR for a paid sale).
                 self.view.screen = Screen::Paid;
+                self.view.wallet = None;
                 self.view.amount = Some(*amount);
                 self.view.qr_svg = None;
                 self.view.remaining_ms = None;
@@ -111,7 +159,18 @@ impl CustomerScreen {
                 self.since_ms = now_ms;
                 return Some(self.view.clone());
             }
-            CustomerEvent::Paid { code_id, .. } => (Screen::Paid, code_id),
+            CustomerEvent::Paid {
+                code_id, wallet, ..
+            } => {
+                if self.view.screen == Screen::Payment
+                    && self.view.code_id.as_ref() == Some(code_id)
+                {
+                    self.view.wallet = wallet
+                        .as_deref()
+                        .map(|w| elepay::PaymentMethod::new(w).display_name().to_owned());
+                }
+                (Screen::Paid, code_id)
+            }
             CustomerEvent::Expired { code_id, .. } => (Screen::Expired, code_id),
             CustomerEvent::Cancelled { code_id, .. } => (Screen::Cancelled, code_id),
         };
@@ -145,6 +204,9 @@ impl CustomerScreen {
             self.view.screen = Screen::Idle;
             self.view.amount = None;
             self.view.code_id = None;
+            self.view.items.clear();
+            self.view.more_items = 0;
+            self.view.wallet = None;
             self.since_ms = now_ms;
         }
     }
@@ -160,6 +222,7 @@ mod tests {
             amount,
             code_url: format!("http://sim/pay/code/{code}"),
             remaining_ms: 600_000,
+            sale_id: 1,
         }
     }
 
@@ -171,6 +234,7 @@ mod tests {
         CustomerEvent::Paid {
             code_id: code.into(),
             amount: 1,
+            wallet: Some("paypay".into()),
         }
     }
 
@@ -239,6 +303,39 @@ mod tests {
             Screen::Cancelled
         );
         assert_eq!(s.current(5 + OTHER_OUTCOME_MS).screen, Screen::Idle);
+    }
+
+    #[test]
+    fn the_first_items_then_how_many_more_and_the_wallet_once_paid() {
+        let mut s = CustomerScreen::new("Cafe".into(), "live");
+        let line = |name: &str, rate| easyqr_tax::Line {
+            name: name.into(),
+            qty: 2,
+            unit_price: 100,
+            rate,
+        };
+        let lines: Vec<_> = (0..6)
+            .map(|i| {
+                let rate = if i == 1 {
+                    easyqr_tax::TaxRate::Reduced
+                } else {
+                    easyqr_tax::TaxRate::Standard
+                };
+                line(&format!("品{i}"), rate)
+            })
+            .collect();
+        s.set_items(&lines);
+        let v = s.apply(&payment("cod_a", 1200), 0, svg).unwrap();
+        assert_eq!(v.items.len(), ITEMS_SHOWN);
+        assert_eq!(v.more_items, 2);
+        assert_eq!(
+            (v.items[1].amount, v.items[1].reduced, v.items[0].reduced),
+            (200, true, false)
+        );
+        let v = s.apply(&paid("cod_a"), 10, svg).unwrap();
+        assert_eq!(v.wallet.as_deref(), Some("PayPay"));
+        let idle = s.current(10 + PAID_MS);
+        assert!(idle.items.is_empty() && idle.wallet.is_none());
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod error;
 mod hq;
 mod logging;
 mod qr;
+mod receipts;
 mod single;
 mod windows;
 
@@ -93,6 +94,7 @@ pub fn run() -> ExitCode {
             commands::recent_attempts,
             commands::get_settings,
             commands::save_settings,
+            commands::settings_warnings,
             commands::set_key,
             commands::list_monitors,
             commands::open_phone_view,
@@ -109,6 +111,9 @@ pub fn run() -> ExitCode {
             hq::hq_status,
             hq::hq_enrol,
             hq::hq_unenrol,
+            receipts::print_receipt,
+            receipts::print_report,
+            receipts::sale_record,
         ])
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {

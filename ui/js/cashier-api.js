@@ -5,7 +5,8 @@ import { call, subscribe } from './ipc.js';
 
 export const api = {
   appInfo: () => call('app_info'),
-  /** { amount, description?, items?: [{ name, qty, unitPrice }] } → Checkout */
+  /** { amount?, rate?, description?, items?: [{ name, qty, unitPrice, rate? }] } → Checkout.
+   * Rust computes the total and the tax; a refusal names its field. */
   charge: (req) => call('charge', req),
   /** → Checkout (a new attempt with a fresh orderNo) */
   retry: (saleId) => call('retry', { saleId }),
@@ -14,6 +15,8 @@ export const api = {
   recentAttempts: (limit, beforeId) => call('recent_attempts', beforeId == null ? { limit } : { limit, beforeId }),
   getSettings: () => call('get_settings'),
   saveSettings: (settings) => call('save_settings', { settings }),
+  /** → [{ field, message }]: saved, but worth checking (a registration number's check digit). */
+  settingsWarnings: () => call('settings_warnings'),
   /** → KeyStatus; the key is verified with a harmless API call first. */
   setKey: (key) => call('set_key', { key }),
   listMonitors: () => call('list_monitors'),
@@ -27,7 +30,15 @@ export const api = {
   transactionLog: (filter, limit, beforeId) => call('transaction_log', beforeId == null ? { filter, limit } : { filter, limit, beforeId }),
   /** → TimelineEntry[] (journal rows of the sale, oldest first) */
   saleTimeline: (saleId) => call('sale_timeline', { saleId }),
-  refund: (attemptId, amount, reason) => call('refund', reason ? { attemptId, amount, reason } : { attemptId, amount }),
+  /** what: { amount } or { items: [{ line, qty }] } (line: index into the sale's lines) → Refund */
+  refund: (attemptId, what, reason) => call('refund', { attemptId, ...what, ...(reason ? { reason } : {}) }),
+  /** → { saleId, amount, lines: [{ name, qty, unitPrice, rate }], breakdown | null, returned: [{ line, qty }], … } */
+  saleRecord: (saleId) => call('sale_record', { saleId }),
+  /** order: { kind?: 'invoice'|'ryoshusho'|'refund', to?, for?, refund? } → Issued
+   * ({ orderNo, kind, copy, reprint, printer, widthMm, lines, text }); printer null: draw the lines. */
+  printReceipt: (attemptId, order = {}) => call('print_receipt', { attemptId, order }),
+  /** → { printer, widthMm, lines }: the X/Z report on the printer, else its lines. */
+  printReport: (shiftId) => call('print_report', { shiftId }),
   reconcile: (shiftId) => call('reconcile', { shiftId }),
   /** { what: 'log', filter } | { what: 'report', shiftId } → saved file path */
   exportCsv: (exp) => call('export_csv', { export: exp }),
@@ -49,17 +60,40 @@ export const api = {
   onRefund: (handler) => feedHandler('refund', handler),
   /** handler(HqStatus): the head-office link's status changed. */
   onHq: (handler) => feedHandler('hq', handler),
+  /** handler({ attemptId, dialog }): ask the cashier (dialog false), or open the print dialog. */
+  onReceiptOffer: (handler) => feedHandler('receiptOffer', handler),
+  /** handler(Issued): a receipt printed by itself after a payment. */
+  onReceipt: (handler) => feedHandler('receipt', handler),
+  /** handler({ attemptId, error }): printing after a payment failed. */
+  onReceiptFailed: (handler) => feedHandler('receiptFailed', handler),
 };
 
 // One channel carries every cashier message, tagged by `kind`; it is opened
 // on the first handler and shared.
-const handlers = { attempt: new Set(), connectivity: new Set(), journal: new Set(), refund: new Set(), hq: new Set() };
+const handlers = {
+  attempt: new Set(), connectivity: new Set(), journal: new Set(), refund: new Set(), hq: new Set(),
+  receiptOffer: new Set(), receipt: new Set(), receiptFailed: new Set(),
+};
 let feed;
+
+/** The tag of a feed message. A printed receipt carries its own `kind`
+ * (invoice, …) which can shadow the tag in the JSON: it is known by its
+ * shape (lines and a copy number). */
+function kindOf(msg) {
+  if (Array.isArray(msg.lines) && 'copy' in msg && 'orderNo' in msg) return 'receipt';
+  return msg.kind;
+}
 
 async function feedHandler(kind, handler) {
   handlers[kind].add(handler);
   feed ??= subscribe('subscribe_cashier', (msg) => {
-    const { kind: k, ...payload } = msg ?? {};
+    if (!msg) return;
+    const k = kindOf(msg);
+    if (k === 'receipt') {
+      handlers.receipt.forEach((h) => h(msg.receipt ?? msg));
+      return;
+    }
+    const { kind: _tag, ...payload } = msg;
     handlers[k]?.forEach((h) => h(payload));
   });
   await feed;

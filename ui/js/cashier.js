@@ -13,6 +13,7 @@ import { initSettings, openSettings, renderKeyStatus, setSimulatorUrl, relabelSe
 import { initHistory, openTransactions, openShift, relabelHistory } from './history.js';
 import { initShiftGate, refreshShiftGate, requireShift } from './shift-gate.js';
 import { initHq, renderHq, setHqContext } from './hq.js';
+import { initReceipts, dismissOffer, renderReceiptBar } from './receipts.js';
 
 const TABS = ['register', 'transactions', 'shift', 'settings'];
 let currentTab = 'register';
@@ -58,6 +59,7 @@ async function refreshInfo() {
   renderKeyStatus(info.key ?? { set: false });
   setSimulatorUrl(info.mode === 'demo' ? info.simulatorUrl : null);
   payments.setMode(info.mode);
+  register.setTax(info.tax);
 }
 
 // ---- tabs ------------------------------------------------------------------
@@ -141,6 +143,11 @@ function onKeydown(e) {
     } else if (e.key === 'Delete') {
       e.preventDefault();
       register.clear();
+    } else if (e.key === '*') {
+      // The keypad's rate key: the amount's rate, 10 % ⇄ 8 %.
+      e.preventDefault();
+      register.toggleRate();
+      flashKey('rate');
     }
   }
 }
@@ -148,6 +155,7 @@ function onKeydown(e) {
 // ---- start -----------------------------------------------------------------
 
 async function onCharge(req) {
+  dismissOffer();
   try {
     await payments.charge(req);
   } catch (err) {
@@ -167,7 +175,8 @@ async function main() {
   initShiftGate({ onOpened: (x) => announce(t('shift.opened', { id: x.shift.id, cashier: x.shift.cashier })) });
   initSettings({
     onSaved: (saved) => {
-      info = { ...info, storeName: saved.storeName, registerId: saved.registerId, language: saved.language };
+      info = { ...info, storeName: saved.storeName, registerId: saved.registerId, language: saved.language, tax: saved.tax };
+      register.setTax(saved.tax);
       setHqContext({ registerId: saved.registerId });
       setLang(resolveLang(saved.language));
     },
@@ -181,6 +190,7 @@ async function main() {
     relabelSettings();
     relabelHistory();
     renderHq();
+    renderReceiptBar();
   });
   $$('.lang-switch button').forEach((b) => b.addEventListener('click', () => setLang(b.dataset.lang)));
   document.addEventListener('keydown', onKeydown);
@@ -197,6 +207,7 @@ async function main() {
     register.showChargeError({ title, detail });
   }
   setStoreUtcOffset(info.utcOffsetMinutes);
+  register.setTax(info.tax);
   setLang(resolveLang(info.language));
   if (await isFake()) $('#dev-banner').textContent = t('dev.fake');
   renderKeyStatus(info.key ?? { set: false });
@@ -224,6 +235,7 @@ async function main() {
     onPendingCount: (n) => { pendingCount = n; renderPendingCount(); },
   });
   payments.setMode(info.mode);
+  await initReceipts({ lookup: payments.attemptById });
   await refreshShiftGate();
   renderHeader();
   document.body.classList.add('ready');

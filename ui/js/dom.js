@@ -32,3 +32,14 @@ export function showSvg(box, svg) {
   const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
   box.replaceChildren(document.importNode(doc.documentElement, true));
 }
+
+/** A short notice at the bottom of the cashier window (✓ text), for news
+ * the cashier should see without looking for it; gone after 6 s. */
+export function toast(text) {
+  const box = document.getElementById('toast');
+  if (!box) return;
+  box.textContent = `✓ ${text}`;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
+}

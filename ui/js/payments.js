@@ -2,7 +2,7 @@
 // shown large ("active"), the others listed compactly, and the actions on them.
 // Events may arrive late, twice or out of order; track() merges them.
 
-import { $, el, announce, showSvg } from './dom.js';
+import { $, el, announce, showSvg, toast } from './dom.js';
 import { t, errorText } from './i18n.js';
 import { yen, mmss, hhmmss, walletName } from './format.js';
 import { api } from './cashier-api.js';
@@ -84,14 +84,6 @@ function stateChanged(e) {
 function paidText(a) {
   const wallet = walletName(a.paymentMethod);
   return t('pay.paid', { amount: yen(a.amount) }) + (wallet ? ` — ${wallet}` : '');
-}
-
-function toast(text) {
-  const box = $('#toast');
-  box.textContent = `✓ ${text}`;
-  box.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
 }
 
 // ---- actions ---------------------------------------------------------------
@@ -303,6 +295,9 @@ function tick() {
 // ---- wiring ----------------------------------------------------------------
 
 export const setMode = (mode) => { appMode = mode; render(); };
+
+/** The attempt this window knows by id (for the receipt bar), or null. */
+export const attemptById = (id) => entries.get(id)?.attempt ?? null;
 
 export async function initPayments(opts) {
   isRegisterVisible = opts.isRegisterVisible;

@@ -1,80 +1,102 @@
-// The Register tab's left side: amount entry (keypad + keyboard) and item lines.
+// The Register tab's left side: amount entry (keypad + keyboard), the tax
+// rate of an amount-only sale, and item lines with their rates.
+//
+// It decides nothing about money: what was typed goes to Rust (`charge`),
+// which computes the total and the tax and refuses bad input naming the
+// field (`amount`, `rate`, `items[1].qty`, …); the refusal is shown on that
+// field. The only sums here are for display (the lines as typed).
 
-import { $, el } from './dom.js';
+import { $, el, announce } from './dom.js';
 import { t } from './i18n.js';
 import { yen, asciiDigits } from './format.js';
 
-export const MAX_AMOUNT = 9_999_999;
+/** The rates a line can have, in the order the row's toggle cycles them. */
+const RATES = ['standard', 'reduced', 'free'];
+/** Room on screen for typed digits. Not the maximum: Rust refuses an
+ * amount above its maximum with a field error. */
+const DIGITS_ROOM = 10;
 
 let digits = ''; // typed amount, no leading zeros
-let items = []; // [{ name, qty, price }] as typed (strings)
+let tax = { pricing: 'included', rounding: 'floor', defaultRate: 'standard' };
+let amountRate = 'standard'; // the rate of an amount-only sale
+let items = []; // [{ name, qty, price, rate, row }] as typed (strings)
 let itemsOpen = true;
 let charging = false;
-let flash = null; // { key, until } a short-lived error such as "max exceeded"
+let amountError = null; // Rust's refusal of `amount` / `rate`, shown under the amount
 let onCharge = async () => {};
 
-const toInt = (s) => (/^\d+$/.test(asciiDigits(s).trim()) ? Number(asciiDigits(s).trim()) : NaN);
-const itemValid = (it) => it.name.trim() !== '' && toInt(it.qty) >= 1 && toInt(it.qty) <= 999 && toInt(it.price) >= 0;
-const itemTotal = (it) => (itemValid(it) ? toInt(it.qty) * toInt(it.price) : 0);
+/** Digits only (full-width ones too): what a numeric field holds. */
+const onlyDigits = (s) => asciiDigits(s).replace(/\D/g, '');
+const whole = (s) => (s === '' ? 0 : Number(s));
+/** qty × unit price of a line as typed, for display; null until both are typed. */
+const lineSum = (it) => (it.qty !== '' && it.price !== '' ? Number(it.qty) * Number(it.price) : null);
 
-/** The amount to charge: the items' total if there are items, else what was typed. */
-export function amount() {
-  return items.length ? items.reduce((sum, it) => sum + itemTotal(it), 0) : Number(digits || 0);
+/** The store's tax settings (app_info.tax); the next amount starts at its default rate. */
+export function setTax(settings) {
+  if (!settings) return;
+  const before = tax.defaultRate;
+  tax = { ...tax, ...settings };
+  if (!digits || amountRate === before) amountRate = tax.defaultRate;
+  render();
 }
 
-function problem() {
-  if (items.length && !items.every(itemValid)) return 'reg.err.items';
-  if (amount() > MAX_AMOUNT) return 'reg.err.max';
-  if (flash && flash.until > Date.now()) return flash.key;
-  return null;
-}
-
-export const canCharge = () => !charging && amount() >= 1 && amount() <= MAX_AMOUNT && !problem();
+export const canCharge = () => !charging && (items.length > 0 || Number(digits || 0) > 0);
 
 export function digit(d) {
-  if (items.length || charging) return;
-  const next = (digits + d).replace(/^0+/, '');
-  if (Number(next) > MAX_AMOUNT) {
-    flash = { key: 'reg.err.max', until: Date.now() + 4000 };
-    setTimeout(render, 4100);
-  } else {
-    digits = next;
-    flash = null;
-  }
-  hideChargeError();
+  if (items.length || charging || digits.length >= DIGITS_ROOM) return;
+  digits = (digits + d).replace(/^0+/, '');
+  clearErrors();
   render();
 }
 
 export function backspace() {
   if (items.length || charging) return;
   digits = digits.slice(0, -1);
-  flash = null;
+  clearErrors();
   render();
+}
+
+/** The keypad's rate key (and `*`): the amount-only sale's rate, 10 % ⇄ 8 %. */
+export function toggleRate() {
+  if (items.length || charging) return;
+  amountRate = amountRate === 'reduced' ? 'standard' : 'reduced';
+  clearErrors();
+  render();
+  announce(t('reg.rateNow', { rate: t(`rate.${amountRate}`) }));
 }
 
 export function clear() {
   if (charging) return;
   digits = '';
   items = [];
-  flash = null;
+  amountRate = tax.defaultRate;
   $('#items-list').replaceChildren();
-  hideChargeError();
+  clearErrors();
   render();
+}
+
+/** The request as typed: item lines (each with its rate), or an amount and its rate. */
+function request() {
+  if (items.length) {
+    return {
+      items: items.map((it) => ({ name: it.name, qty: whole(it.qty), unitPrice: whole(it.price), rate: it.rate })),
+    };
+  }
+  return { amount: whole(digits), rate: amountRate };
 }
 
 export async function charge() {
   if (!canCharge()) return;
   charging = true;
-  hideChargeError();
+  clearErrors();
   render();
-  const req = { amount: amount() };
-  if (items.length) req.items = items.map((it) => ({ name: it.name.trim(), qty: toInt(it.qty), unitPrice: toInt(it.price) }));
   try {
-    await onCharge(req);
+    await onCharge(request());
     charging = false;
     clear();
-  } catch {
-    charging = false; // the amount stays so the cashier can try again
+  } catch (err) {
+    charging = false; // what was typed stays, so the cashier can fix it
+    showFieldError(err);
     render();
   }
 }
@@ -87,77 +109,172 @@ export function showChargeError({ title, detail }) {
 }
 function hideChargeError() { $('#charge-error').hidden = true; }
 
+/** Puts Rust's refusal on the field it names: the amount (or its rate), or
+ * one input of one item row. */
+function showFieldError(err) {
+  const field = String(err?.field ?? '');
+  if (field === 'amount' || field === 'rate') {
+    amountError = { field, message: err.message ?? '' };
+    return;
+  }
+  const m = /^items\[(\d+)\]\.?(name|qty|unitPrice|rate)?$/.exec(field);
+  const it = m && items[Number(m[1])];
+  if (!it) return;
+  const input = { name: '.item-name', qty: '.item-qty', unitPrice: '.item-price', rate: '.item-rate' }[m[2]];
+  const target = input ? it.row.querySelector(input) : null;
+  target?.setAttribute('aria-invalid', 'true');
+  const what = m[2] ? t(`items.field.${m[2]}`) : t('items.field.line');
+  const box = it.row.querySelector('.item-error');
+  box.textContent = `${t('items.err', { n: Number(m[1]) + 1, what })} ${err.message ?? ''}`.trim();
+  box.hidden = false;
+  itemsOpen = true;
+  (target ?? it.row.querySelector('.item-name')).focus();
+}
+
+function clearErrors() {
+  amountError = null;
+  hideChargeError();
+  for (const it of items) clearRowError(it);
+}
+
+function clearRowError(it) {
+  it.row.querySelectorAll('[aria-invalid]').forEach((x) => x.removeAttribute('aria-invalid'));
+  const box = it.row.querySelector('.item-error');
+  box.hidden = true;
+  box.textContent = '';
+}
+
+/** The rate toggle of an item row: 10 % → 8 % → 非課税 → 10 %. */
+function nextRate(rate) {
+  return RATES[(RATES.indexOf(rate) + 1) % RATES.length];
+}
+
+function renderRateButton(button, rate) {
+  button.dataset.rate = rate;
+  button.textContent = t(`rate.short.${rate}`);
+  button.setAttribute('aria-label', t('items.rateIs', { rate: t(`rate.${rate}`) }));
+  button.title = t('items.rateToggle');
+}
+
+/** Adds an item line. An amount typed on the keypad becomes its unit price
+ * (at the keypad's rate), so lines can be rung up from the keypad: type the
+ * price, press ＋ 商品, type the name. */
 function addItem() {
-  const it = { name: '', qty: '1', price: '' };
+  if (charging) return;
+  const it = { name: '', qty: '1', price: digits, rate: digits ? amountRate : tax.defaultRate, row: null };
+  digits = '';
   items.push(it);
   itemsOpen = true;
-  const input = (cls, key, attrs) => el('input', {
+  const input = (cls, key, attrs, filter) => el('input', {
     class: cls, value: it[key], autocomplete: 'off', ...attrs,
-    oninput: (e) => { it[key] = e.target.value; hideChargeError(); render(); },
+    oninput: (e) => {
+      if (filter) {
+        const v = filter(e.target.value);
+        if (v !== e.target.value) e.target.value = v;
+      }
+      it[key] = e.target.value;
+      clearRowError(it);
+      hideChargeError();
+      render();
+    },
   });
+  const rateButton = el('button', {
+    type: 'button', class: 'item-rate',
+    onclick: () => {
+      it.rate = nextRate(it.rate);
+      renderRateButton(rateButton, it.rate);
+      clearRowError(it);
+      hideChargeError();
+      render();
+    },
+  });
+  renderRateButton(rateButton, it.rate);
   const row = el('div', { class: 'item-row', role: 'group' },
-    input('item-name', 'name', { type: 'text', maxlength: 60, 'aria-label': t('items.name'), placeholder: t('items.name') }),
-    input('item-qty', 'qty', { type: 'text', inputmode: 'numeric', maxlength: 3, 'aria-label': t('items.qty') }),
-    input('item-price', 'price', { type: 'text', inputmode: 'numeric', maxlength: 7, 'aria-label': t('items.unitPrice'), placeholder: t('items.unitPrice') }),
+    input('item-name', 'name', { type: 'text', 'aria-label': t('items.name'), placeholder: t('items.name') }),
+    input('item-qty', 'qty', { type: 'text', inputmode: 'numeric', 'aria-label': t('items.qty') }, onlyDigits),
+    input('item-price', 'price', { type: 'text', inputmode: 'numeric', 'aria-label': t('items.unitPrice'), placeholder: t('items.unitPrice') }, onlyDigits),
+    rateButton,
     el('output', { class: 'item-total' }),
     el('button', {
       type: 'button', class: 'item-remove', 'aria-label': t('items.remove'), title: t('items.remove'),
-      onclick: () => { items = items.filter((x) => x !== it); row.remove(); render(); },
-    }, '×'));
+      onclick: () => { items = items.filter((x) => x !== it); row.remove(); clearErrors(); render(); },
+    }, '×'),
+    el('p', { class: 'item-error', role: 'alert', hidden: true }));
+  it.row = row;
   row.item = it;
   $('#items-list').append(row);
+  clearErrors();
   render();
   row.querySelector('.item-name').focus();
 }
 
-export function render() {
-  const total = amount();
-  $('#amount').textContent = yen(Math.min(total, 99_999_999));
-  const issue = problem();
-  let hint = 'reg.hint.ready';
-  if (issue) hint = issue;
-  else if (total === 0) hint = 'reg.hint.zero';
-  else if (items.length) hint = 'reg.hint.items';
-  const msg = $('#amount-msg');
-  msg.textContent = t(hint);
-  // Unfinished item lines are work in progress, not a mistake: amber, not red.
-  const isError = Boolean(issue) && issue !== 'reg.err.items';
-  msg.classList.toggle('error', isError);
-  msg.classList.toggle('warn', issue === 'reg.err.items');
-  $('#amount-box').classList.toggle('invalid', isError);
+/** The label over the amount: what the figure is. */
+function amountLabel(hasItems) {
+  if (!hasItems) return t('reg.amountIncl');
+  return t(tax.pricing === 'excluded' ? 'reg.itemsSumExcl' : 'reg.itemsSumIncl');
+}
 
-  const chargeBtn = $('#charge');
-  chargeBtn.disabled = !canCharge();
+export function render() {
+  const hasItems = items.length > 0;
+  // With items the figure is the lines as typed, labelled as such: under
+  // tax-excluded pricing the total charged is Rust's (tax added), not this.
+  const sums = items.map(lineSum);
+  const shown = hasItems ? sums.reduce((a, b) => a + (b ?? 0), 0) : Number(digits || 0);
+  $('#amount').textContent = yen(shown);
+  $('#amount-label').textContent = amountLabel(hasItems);
+  const rateBox = $('#amount-rate');
+  rateBox.hidden = hasItems;
+  rateBox.dataset.rate = amountRate;
+  rateBox.textContent = t('reg.rateChip', { rate: t(`rate.${amountRate}`) });
+
+  let hint = 'reg.hint.ready';
+  if (!hasItems && !digits) hint = 'reg.hint.zero';
+  else if (hasItems) hint = tax.pricing === 'excluded' ? 'reg.hint.itemsExcl' : 'reg.hint.items';
+  const msg = $('#amount-msg');
+  msg.textContent = amountError
+    ? `${t(amountError.field === 'rate' ? 'reg.err.rate' : 'reg.err.amount')} ${amountError.message}`.trim()
+    : t(hint);
+  msg.classList.toggle('error', Boolean(amountError));
+  $('#amount-box').classList.toggle('invalid', Boolean(amountError));
+
+  $('#charge').disabled = !canCharge();
   $('#charge-label').textContent = t(charging ? 'reg.charging' : 'reg.charge');
-  $('#clear').disabled = charging || (total === 0 && !items.length);
+  $('#clear').disabled = charging || (!digits && !hasItems);
 
   // Items bar and list
-  const hasItems = items.length > 0;
-  $('#items-summary').textContent = hasItems ? `${t('items.summary', { n: items.length })} · ${yen(total)}` : '';
+  $('#items-summary').textContent = hasItems ? t('items.summary', { n: items.length }) : '';
   $('#items-toggle').hidden = !hasItems;
   $('#items-clear').hidden = !hasItems;
   $('#items-toggle').textContent = t(itemsOpen ? 'items.hide' : 'items.show');
   $('#items-toggle').setAttribute('aria-expanded', String(itemsOpen));
   $('#items-list').hidden = !hasItems || !itemsOpen;
-  for (const row of $('#items-list').children) {
-    const it = row.item;
-    row.querySelector('.item-total').textContent = itemValid(it) ? yen(itemTotal(it)) : '—';
-    row.classList.toggle('incomplete', !itemValid(it) && (it.name !== '' || it.price !== ''));
-  }
-  // The keypad is off while items decide the amount.
+  $('#items-legend').hidden = !items.some((it) => it.rate === 'reduced');
+  items.forEach((it, i) => {
+    const sum = sums[i];
+    it.row.querySelector('.item-total').textContent = sum == null ? '—' : yen(sum);
+    it.row.classList.toggle('reduced', it.rate === 'reduced');
+  });
+  // The keypad is off while items make the sale (its rate key too).
   $('#keypad').classList.toggle('off', hasItems);
   $('#keypad').querySelectorAll('button').forEach((b) => { b.disabled = hasItems || charging; });
   $('#keypad-off').hidden = !hasItems;
+  const rateKey = $('#rate-key');
+  rateKey.dataset.rate = amountRate;
+  rateKey.setAttribute('aria-pressed', String(amountRate === 'reduced'));
+  $('#rate-key-now').textContent = t(`rate.short.${amountRate}`);
+  $('#rate-key-next').textContent = `⇄ ${t(`rate.short.${amountRate === 'reduced' ? 'standard' : 'reduced'}`)}`;
 }
 
-/** Re-translate placeholders of existing item rows after a language switch. */
+/** Re-translate texts of existing item rows after a language switch. */
 function relabelItems() {
-  for (const row of $('#items-list').children) {
+  for (const it of items) {
+    const row = it.row;
     row.querySelector('.item-name').placeholder = t('items.name');
     row.querySelector('.item-name').setAttribute('aria-label', t('items.name'));
     row.querySelector('.item-qty').setAttribute('aria-label', t('items.qty'));
     row.querySelector('.item-price').placeholder = t('items.unitPrice');
     row.querySelector('.item-price').setAttribute('aria-label', t('items.unitPrice'));
+    renderRateButton(row.querySelector('.item-rate'), it.rate);
     row.querySelector('.item-remove').setAttribute('aria-label', t('items.remove'));
     row.querySelector('.item-remove').title = t('items.remove');
   }
@@ -172,13 +289,14 @@ export function initRegister(handlers) {
   keypad.addEventListener('click', (e) => {
     const key = e.target.closest('button')?.dataset.key;
     if (key === 'back') backspace();
+    else if (key === 'rate') toggleRate();
     else if (key) for (const d of key) digit(d);
   });
   $('#charge').addEventListener('click', charge);
   $('#clear').addEventListener('click', clear);
   $('#add-item').addEventListener('click', addItem);
   $('#items-toggle').addEventListener('click', () => { itemsOpen = !itemsOpen; render(); });
-  $('#items-clear').addEventListener('click', () => { items = []; $('#items-list').replaceChildren(); render(); });
+  $('#items-clear').addEventListener('click', () => { items = []; $('#items-list').replaceChildren(); clearErrors(); render(); });
   render();
   return { relabel: () => { relabelItems(); render(); } };
 }

@@ -17,7 +17,11 @@ use url::Url;
 use crate::fsutil;
 
 mod hq;
+mod receipt;
 pub use hq::{hq_base_url, HqSettings, HQ_MODE_ALLOWED, HQ_URL_ALLOWED};
+pub use receipt::{
+    AutoPrint, InvoiceSettings, PrinterSettings, ReceiptSettings, TaxSettings, AUTO_PRINT_ALLOWED,
+};
 
 /// File name inside the data directory.
 pub const SETTINGS_FILE: &str = "settings.json";
@@ -90,6 +94,11 @@ pub struct Settings {
     pub demo_lan: bool,
     /// The head office this register reports to (changed only by enrolment).
     pub hq: HqSettings,
+    /// Who issues the receipts (invoice identity).
+    pub invoice: InvoiceSettings,
+    pub tax: TaxSettings,
+    pub printer: PrinterSettings,
+    pub receipt: ReceiptSettings,
 }
 
 impl Default for Settings {
@@ -106,6 +115,10 @@ impl Default for Settings {
             webhook: WebhookSettings::default(),
             demo_lan: false,
             hq: HqSettings::default(),
+            invoice: InvoiceSettings::default(),
+            tax: TaxSettings::default(),
+            printer: PrinterSettings::default(),
+            receipt: ReceiptSettings::default(),
         }
     }
 }
@@ -219,11 +232,35 @@ impl Settings {
         }
 
         self.hq.validate(&mut errs);
+        receipt::validate(self, &mut errs);
 
         if errs.is_empty() {
             Ok(())
         } else {
             Err(errs)
+        }
+    }
+
+    /// Writes values the way they are kept (the registration number as
+    /// `T` + 13 digits, whatever spacing or width it was typed in).
+    pub fn normalize(&mut self) {
+        self.invoice.normalize();
+    }
+
+    /// What a person should check though it is not refused (a registration
+    /// number whose check digit is not a 法人番号's).
+    pub fn warnings(&self) -> Vec<easyqr_tax::Warning> {
+        match self.invoice.registration() {
+            Ok(Some((_, Some(w)))) => vec![w],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The issuer name on receipts: the invoice's, else the store's.
+    pub fn issuer_name(&self) -> &str {
+        match self.invoice.issuer_name.trim() {
+            "" => self.store_name.trim(),
+            name => name,
         }
     }
 
@@ -245,6 +282,10 @@ impl Settings {
                 "pollIntervalMs" => self.poll_interval_ms = d.poll_interval_ms,
                 "webhook.address" => self.webhook.address = d.webhook.address.clone(),
                 "hq.url" | "hq.mode" => self.hq = HqSettings::default(),
+                f if f.starts_with("invoice.") => self.invoice = d.invoice.clone(),
+                f if f.starts_with("tax.") => self.tax = d.tax.clone(),
+                f if f.starts_with("printer.") => self.printer = d.printer.clone(),
+                "receipt.autoPrint" => self.receipt = d.receipt.clone(),
                 _ => {}
             }
         }

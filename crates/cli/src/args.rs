@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use easyqr_ledger::{parse_local_time, AttemptState, LogFilter};
-use easyqr_pos_core::{AttemptRef, Item, PosError, RegisterConfig};
+use easyqr_pos_core::{AttemptRef, Item, PosError, RegisterConfig, ReturnItem};
 
 const ENV_HELP: &str = "\
 Environment:
@@ -67,17 +67,22 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Ring up an amount, show the code's details, wait until it is final.
+    /// Ring up an amount or item lines, show the code's details, wait until
+    /// it is final. Tax is computed by the store's tax settings.
     Charge {
-        /// Amount in whole yen.
-        #[arg(long)]
-        amount: i64,
+        /// Amount in whole yen, tax included. Optional with --item, and
+        /// refused when it is not the items' computed total.
+        #[arg(long, required_unless_present = "items")]
+        amount: Option<i64>,
         #[arg(long)]
         description: Option<String>,
-        /// An item line "NAME:QTY:UNIT_PRICE" (repeatable); the lines must
-        /// add up to --amount and become the description.
+        /// An item line "NAME:QTY:UNIT_PRICE[:RATE]" (repeatable), RATE
+        /// standard (10%), reduced (8%) or free (0%); default: tax.defaultRate.
         #[arg(long = "item", value_parser = parse_item)]
         items: Vec<Item>,
+        /// The tax rate of an amount-only sale: standard, reduced or free.
+        #[arg(long, conflicts_with = "items")]
+        rate: Option<String>,
         /// Return as soon as the code is shown instead of waiting.
         #[arg(long)]
         no_wait: bool,
@@ -125,9 +130,14 @@ pub enum Command {
         order_no: Option<String>,
         #[arg(long)]
         attempt: Option<i64>,
-        /// Amount in whole yen (at most what is left to refund).
-        #[arg(long)]
-        amount: i64,
+        /// Amount in whole yen (at most what is left to refund); a sale with
+        /// items at several tax rates is refunded by --item instead.
+        #[arg(long, required_unless_present = "items")]
+        amount: Option<i64>,
+        /// An item returned, "NAME:QTY" (repeatable): the refund is those
+        /// items' amount, taxed by the sale's own rule.
+        #[arg(long = "item", value_parser = parse_return)]
+        items: Vec<ReturnItem>,
         #[arg(long)]
         reason: Option<String>,
         /// Return once elepay accepted it instead of waiting for "refunded".
@@ -160,6 +170,42 @@ pub enum Command {
         /// Time zone of the CSV's times, minutes east of UTC (Japan: 540).
         #[arg(long, default_value_t = 540, value_parser = clap::value_parser!(i32).range(-720..=840))]
         utc_offset_minutes: i32,
+        /// Print it on the receipt printer (settings printer.url, or --printer).
+        #[arg(long, conflicts_with = "csv")]
+        print: bool,
+        /// The printer: tcp://HOST:9100 or file:///dev/usb/lp0.
+        #[arg(long, requires = "print")]
+        printer: Option<String>,
+    },
+    /// Issue the receipt of a paid order (レシート, the simplified invoice),
+    /// a 領収書 (--kind ryoshusho, --to, --for), or a refund's slip (--kind
+    /// refund); to the printer, else its lines to stdout. A second one of
+    /// the same kind says 再発行.
+    Receipt {
+        #[arg(long)]
+        order_no: String,
+        /// invoice (default), ryoshusho or refund.
+        #[arg(long)]
+        kind: Option<String>,
+        /// 宛名 of a 領収書 ("… 様").
+        #[arg(long)]
+        to: Option<String>,
+        /// 但し書き of a 領収書 (default お品代として).
+        #[arg(long = "for")]
+        purpose: Option<String>,
+        /// The refund of a refund slip (default: the order's latest).
+        #[arg(long)]
+        refund: Option<i64>,
+        /// The printer: tcp://HOST:9100 or file:///dev/usb/lp0 (default:
+        /// settings printer.url; none: stdout).
+        #[arg(long)]
+        printer: Option<String>,
+    },
+    /// The data folder's settings by key (the settings file's JSON path,
+    /// dotted: invoice.registrationNumber, tax.rounding, printer.url, …).
+    Settings {
+        #[command(subcommand)]
+        action: SettingsAction,
     },
     /// Compare a shift (default: the open one) with elepay's charges;
     /// payments elepay has that the ledger missed are recorded.
@@ -188,6 +234,15 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// `easyqr-cli settings …`.
+#[derive(Subcommand, Debug)]
+pub enum SettingsAction {
+    /// One setting, or all of them (JSON).
+    Get { key: Option<String> },
+    /// Set one, checked by the app's rules; refused while the app runs.
+    Set { key: String, value: String },
 }
 
 /// `easyqr-cli hq …`.
@@ -240,7 +295,18 @@ pub struct FilterArgs {
 }
 
 fn parse_item(s: &str) -> Result<Item, String> {
-    let bad = || format!("{s:?}: NAME:QTY:UNIT_PRICE, e.g. \"Coffee:2:480\"");
+    let bad = || {
+        format!(
+            "{s:?}: NAME:QTY:UNIT_PRICE[:RATE], e.g. \"Coffee:2:480\" or \"Bento:1:540:reduced\""
+        )
+    };
+    // A last part that is not a number is the rate (checked by the tax rule).
+    let (s, rate) = match s.rsplit_once(':') {
+        Some((head, last)) if last.trim().parse::<i64>().is_err() => {
+            (head, Some(last.trim().to_owned()))
+        }
+        _ => (s, None),
+    };
     let mut parts = s.rsplitn(3, ':');
     let unit_price = parts
         .next()
@@ -255,6 +321,17 @@ fn parse_item(s: &str) -> Result<Item, String> {
         name,
         qty,
         unit_price,
+        rate,
+    })
+}
+
+fn parse_return(s: &str) -> Result<ReturnItem, String> {
+    let bad = || format!("{s:?}: NAME:QTY, e.g. \"Coffee:1\"");
+    let (name, qty) = s.rsplit_once(':').ok_or_else(bad)?;
+    Ok(ReturnItem {
+        line: None,
+        name: Some(name.to_owned()),
+        qty: qty.trim().parse().map_err(|_| bad())?,
     })
 }
 
@@ -284,6 +361,7 @@ impl Cli {
                 | Command::Reconcile { .. }
                 | Command::ShiftOpen { .. }
                 | Command::ShiftClose
+                | Command::Receipt { .. }
         )
     }
 }

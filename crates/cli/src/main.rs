@@ -8,6 +8,7 @@
 mod args;
 mod hq;
 mod run;
+mod settings;
 
 use std::process::ExitCode;
 

@@ -8,7 +8,11 @@ use easyqr_ledger::{Attempt, AttemptState, RefundState};
 use easyqr_pos_core::codes::exit_code_of_state;
 use easyqr_pos_core::config::{self, Access};
 use easyqr_pos_core::export::write_file;
-use easyqr_pos_core::{Books, CancelResult, ChargeRequest, Export, Outcome, PosError, Register};
+use easyqr_pos_core::receipt::{self, Destination, ReceiptOrder};
+use easyqr_pos_core::report_doc::report_doc;
+use easyqr_pos_core::{
+    Books, CancelResult, ChargeRequest, Export, Outcome, PosError, RefundRequest, Register,
+};
 use serde_json::{json, Value};
 
 use crate::args::{attempt_ref, Cli, Command};
@@ -54,6 +58,9 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
     if let Command::Hq { action } = &cli.command {
         return crate::hq::run(&cli, action).await;
     }
+    if let Command::Settings { action } = &cli.command {
+        return crate::settings::run(&cli, action);
+    }
     let access = if cli.writes() {
         Access::Write
     } else {
@@ -67,17 +74,26 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             amount,
             description,
             items,
+            rate,
             no_wait,
         } => {
             let req = ChargeRequest {
                 amount: *amount,
                 description: description.clone(),
                 items: items.clone(),
+                rate: rate.clone(),
             };
-            req.checked()?;
+            let policy = store_settings(&cli)?
+                .tax
+                .policy()
+                .map_err(|e| PosError::invalid(e.field, e.to_string()))?;
+            req.checked(&policy).map_err(item_flag)?;
             let r = register(&cli, &books).await?;
             let rx = r.engine().subscribe();
-            let result = r.charge(&req).await.map_err(|e| shift_hint(e, reg));
+            let result = r
+                .charge(&req, &policy)
+                .await
+                .map_err(|e| shift_hint(e, reg));
             follow(&r, rx, result, *no_wait).await
         }
         Command::Retry { sale } => {
@@ -140,15 +156,23 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             order_no,
             attempt,
             amount,
+            items,
             reason,
             no_wait,
         } => {
             let which = attempt_ref(order_no.as_deref(), *attempt)?;
-            elepay::Amount::new(*amount).map_err(|e| PosError::invalid("amount", e.to_string()))?;
-            books.attempt_in(&which, AttemptState::Captured)?;
+            let req = RefundRequest {
+                amount: *amount,
+                items: items.clone(),
+                reason: reason.clone(),
+            };
+            // Checked against the sale as recorded before elepay is asked.
+            let paid = books.attempt_in(&which, AttemptState::Captured)?;
+            req.plan(&books.ledger().sale_record(paid.sale_id)?)
+                .map_err(item_flag)?;
             let r = register(&cli, &books).await?;
             let mut refund = r
-                .refund_of(&which, *amount, reason.as_deref())
+                .refund_of(&which, &req)
                 .await
                 .map_err(|e| shift_hint(e, reg))?;
             print(json!({ "refund": refund }));
@@ -209,6 +233,34 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
         }
         Command::Report {
             shift,
+            utc_offset_minutes,
+            print: true,
+            printer,
+            ..
+        } => {
+            let id = books
+                .shift_or_current(reg, *shift)
+                .map_err(|e| flag(e, "--shift"))?;
+            let settings = store_settings(&cli)?;
+            let report = books.shift_report(id)?;
+            let width = settings
+                .printer
+                .paper()
+                .map_err(|e| PosError::invalid(e.field, e.to_string()))?;
+            let doc = report_doc(&report, settings.issuer_name(), width, *utc_offset_minutes);
+            match Destination::choose(printer.as_deref(), &settings, Destination::Text)? {
+                Destination::Printer(url) => {
+                    receipt::send(&url, &doc).await?;
+                    print(
+                        json!({ "printed": report.kind(), "shiftId": id, "printer": url.to_string() }),
+                    );
+                }
+                _ => print_text(&doc.plain_text()),
+            }
+            Ok(0)
+        }
+        Command::Report {
+            shift,
             csv,
             utc_offset_minutes,
             ..
@@ -236,7 +288,39 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
             }
             Ok(0)
         }
-        Command::Hq { .. } => unreachable!("handled above"),
+        Command::Receipt {
+            order_no,
+            kind,
+            to,
+            purpose,
+            refund,
+            printer,
+        } => {
+            let settings = store_settings(&cli)?;
+            let order = ReceiptOrder {
+                kind: kind.clone(),
+                to: to.clone(),
+                purpose: purpose.clone(),
+                refund: *refund,
+            };
+            let dest = Destination::choose(printer.as_deref(), &settings, Destination::Text)?;
+            let to_text = dest == Destination::Text;
+            let which = easyqr_pos_core::AttemptRef::OrderNo(order_no.clone());
+            let issued = // Receipts print the store's time: Japan's.
+            receipt::issue(&books, &settings, 540, &which, &order, dest)
+                .await
+                .map_err(|e| flag(e, "--printer"))?;
+            if to_text {
+                print_text(&issued.text);
+            } else {
+                print(
+                    json!({ "receipt": { "orderNo": issued.order_no, "kind": issued.kind,
+                    "copy": issued.copy, "reprint": issued.reprint, "printer": issued.printer } }),
+                );
+            }
+            Ok(0)
+        }
+        Command::Hq { .. } | Command::Settings { .. } => unreachable!("handled above"),
         Command::ExportLog { filter, out } => {
             let export = Export::Log {
                 filter: filter.to_filter()?,
@@ -264,6 +348,33 @@ fn shift_hint(mut e: PosError, register: &str) -> PosError {
         );
     }
     e
+}
+
+/// The data folder's settings (the app's `settings.json`): the store's tax
+/// policy, invoice identity and printer.
+fn store_settings(cli: &Cli) -> Result<easyqr_app_core::settings::Settings, PosError> {
+    let dir = config::data_dir(cli.data_dir.as_deref())?;
+    let loaded = easyqr_app_core::settings::SettingsStore::new(&dir)
+        .load()
+        .map_err(|e| PosError::new(easyqr_pos_core::ErrorCode::SettingsIo, e.to_string()))?;
+    Ok(loaded.settings)
+}
+
+/// A receipt or report as text, as it would print.
+fn print_text(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// An item's field as the flag that carried it (`items[1]` → `--item`).
+fn item_flag(e: PosError) -> PosError {
+    match e.field.as_deref() {
+        Some(f) if f.starts_with("items") => flag(e, "--item"),
+        Some("amount") => flag(e, "--amount"),
+        Some("rate") => flag(e, "--rate"),
+        _ => e,
+    }
 }
 
 fn flag(mut e: PosError, flag: &str) -> PosError {

@@ -150,7 +150,7 @@ async fn run() {
             raw = raw_once(&client, &raw_req(i)).await;
         }
         let t0 = Instant::now();
-        let checkout = engine.charge(amount, None).await.unwrap();
+        let checkout = engine.charge(amount, None, None).await.unwrap();
         let charge = t0.elapsed();
         assert!(!checkout.code_url.is_empty());
         let shown = tokio::time::timeout(Duration::from_secs(5), stamps.recv())

@@ -1,7 +1,7 @@
 //! Charge and retry: reserve an attempt, send its create, and commit what
 //! elepay answered before anything is shown (invariants 2 and 3).
 
-use easyqr_ledger::{business_date, Attempt, AttemptState, Change, LedgerError, SaleId};
+use easyqr_ledger::{business_date, Attempt, AttemptState, Change, LedgerError, SaleId, SaleTaxed};
 use elepay::{Amount, CodeReq, OrderNo};
 
 use crate::config::EngineConfig;
@@ -22,10 +22,12 @@ pub struct Checkout {
 impl Engine {
     /// Rings up `amount` in the register's open shift and creates its first
     /// EasyQR code. No open shift: `NoOpenShift`, before anything is sent.
+    /// `taxed`: the sale's lines and tax by rate, recorded with it.
     pub async fn charge(
         &self,
         amount: Amount,
         description: Option<&str>,
+        taxed: Option<&SaleTaxed>,
     ) -> Result<Checkout, EngineError> {
         let cfg = self.config();
         let now = self.now_ms();
@@ -33,6 +35,7 @@ impl Engine {
         let reserved = self.ledger().start_sale(
             amount,
             description,
+            taxed,
             &cfg.register_id,
             &cfg.order_prefix,
             &date,

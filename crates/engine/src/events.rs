@@ -4,7 +4,7 @@
 //! internal ids). The engine never draws the QR: that is done once per code,
 //! where it is shown.
 
-use easyqr_ledger::{Attempt, AttemptState, Refund};
+use easyqr_ledger::{Attempt, AttemptState, Refund, SaleId};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,10 +45,14 @@ pub enum CustomerEvent {
         amount: i64,
         code_url: String,
         remaining_ms: i64,
+        /// The sale, whose item lines the display may list.
+        sale_id: SaleId,
     },
     Paid {
         code_id: String,
         amount: i64,
+        /// elepay's paymentMethod, when known (the display names it).
+        wallet: Option<String>,
     },
     /// The sale at the counter is paid through another of its codes (a late
     /// payment of an earlier one): show "paid", whatever is on screen.
@@ -77,8 +81,13 @@ impl CustomerEvent {
                 amount,
                 code_url: a.code_url.clone().unwrap_or_default(),
                 remaining_ms: remaining_ms.unwrap_or(0),
+                sale_id: a.sale_id,
             },
-            AttemptState::Captured => CustomerEvent::Paid { code_id, amount },
+            AttemptState::Captured => CustomerEvent::Paid {
+                code_id,
+                amount,
+                wallet: a.payment_method.clone(),
+            },
             AttemptState::Expired => CustomerEvent::Expired { code_id, amount },
             AttemptState::Closed => CustomerEvent::Cancelled { code_id, amount },
             _ => return None,

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use easyqr_ledger::{AttemptId, LedgerError, Refund, RefundState};
+use easyqr_ledger::{AttemptId, LedgerError, Refund, RefundState, RefundTax};
 use elepay::{Amount, RefundDto, RefundReq, RefundStatus};
 
 use crate::decision;
@@ -21,11 +21,14 @@ impl Engine {
     /// shift (refused when there is none: it would count in no report). The
     /// ledger refuses more than the refundable remainder (refunds still in
     /// progress count against it).
+    /// `taxed`: the returned lines and the refund's tax by rate, recorded
+    /// with the request.
     pub async fn refund(
         &self,
         attempt_id: AttemptId,
         amount: Amount,
         reason: Option<&str>,
+        taxed: Option<&RefundTax>,
     ) -> Result<Refund, EngineError> {
         let _turn = self.refund_turn().await;
         let ledger = self.ledger();
@@ -56,8 +59,14 @@ impl Engine {
         }
         // The ledger reads the open shift as it records the request (it may
         // have been closed while an earlier refund was being checked).
-        let r =
-            ledger.request_refund(attempt_id, amount, reason, &cfg.register_id, self.now_ms())?;
+        let r = ledger.request_refund(
+            attempt_id,
+            amount,
+            reason,
+            taxed,
+            &cfg.register_id,
+            self.now_ms(),
+        )?;
         self.emit_refund(&r);
         let req = RefundReq {
             amount,

@@ -178,6 +178,7 @@ impl Engine {
                     self.send_event(EngineEvent::Customer(CustomerEvent::Paid {
                         code_id: s.code_id.clone().unwrap_or_default(),
                         amount: s.amount,
+                        wallet: paid.payment_method.clone(),
                     }));
                     self.close_in_background(s.id);
                 }

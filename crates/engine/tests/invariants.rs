@@ -15,7 +15,7 @@ async fn charge_shows_qr_only_after_commit_and_records_the_payment() {
     let mut rx = w.engine.subscribe();
     let co = w
         .engine
-        .charge(amount(1280), Some("コーヒー"))
+        .charge(amount(1280), Some("コーヒー"), None)
         .await
         .unwrap();
     assert_eq!(co.attempt.state, AttemptState::Pending);
@@ -68,7 +68,7 @@ async fn dropped_create_response_burns_the_attempt_and_never_shows_it() {
     let w = world().await;
     let mut rx = w.engine.subscribe();
     w.fault("createCode", FaultKind::DropAfterCommit, 1);
-    let err = w.engine.charge(amount(500), None).await.unwrap_err();
+    let err = w.engine.charge(amount(500), None, None).await.unwrap_err();
     let EngineError::OutcomeUnknown { attempt, .. } = &err else {
         panic!("expected OutcomeUnknown, got {err}")
     };
@@ -93,7 +93,7 @@ async fn create_timeout_burns_too() {
     let mut f = elepay_sim::FaultSpec::new("createCode", FaultKind::Latency);
     f.latency_ms = 2_000; // client timeout is 800 ms
     w.control.add_fault(f).unwrap();
-    let err = w.engine.charge(amount(700), None).await.unwrap_err();
+    let err = w.engine.charge(amount(700), None, None).await.unwrap_err();
     assert!(matches!(err, EngineError::OutcomeUnknown { .. }), "{err:?}");
     let sale = match &err {
         EngineError::OutcomeUnknown { attempt, .. } => attempt.sale_id,
@@ -109,7 +109,7 @@ async fn create_timeout_burns_too() {
 async fn a_definite_refusal_is_rejected_and_the_sale_can_retry_with_the_same_order_no() {
     let w = world().await;
     w.fault("createCode", FaultKind::Throttle, 5); // more than the client retries
-    let err = w.engine.charge(amount(300), None).await.unwrap_err();
+    let err = w.engine.charge(amount(300), None, None).await.unwrap_err();
     let EngineError::Rejected { attempt, code, .. } = &err else {
         panic!("expected Rejected, got {err}")
     };
@@ -127,7 +127,7 @@ async fn a_definite_refusal_is_rejected_and_the_sale_can_retry_with_the_same_ord
 async fn expiry_is_confirmed_by_the_server_and_the_order_no_reused() {
     let w = world().await;
     let mut rx = w.engine.subscribe();
-    let co = w.engine.charge(amount(900), None).await.unwrap();
+    let co = w.engine.charge(amount(900), None, None).await.unwrap();
     // A failed wallet attempt is not final: the code stays up.
     w.control
         .fail(co.attempt.code_id.as_deref().unwrap())
@@ -159,7 +159,7 @@ async fn expiry_is_confirmed_by_the_server_and_the_order_no_reused() {
 #[tokio::test]
 async fn a_payment_in_the_last_second_is_recorded_as_paid() {
     let w = world().await;
-    let co = w.engine.charge(amount(1500), None).await.unwrap();
+    let co = w.engine.charge(amount(1500), None, None).await.unwrap();
     w.control.advance_clock(3 * 60_000 - 1_000).unwrap();
     w.control
         .pay(co.attempt.code_id.as_deref().unwrap(), "linepay")
@@ -182,7 +182,7 @@ async fn a_local_clock_far_ahead_does_not_expire_anything() {
         config(),
     )
     .unwrap();
-    let co = engine.charge(amount(100), None).await.unwrap();
+    let co = engine.charge(amount(100), None, None).await.unwrap();
     clock.advance(86_400_000);
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(
@@ -194,7 +194,7 @@ async fn a_local_clock_far_ahead_does_not_expire_anything() {
 #[tokio::test]
 async fn cancel_is_confirmed() {
     let w = world().await;
-    let co = w.engine.charge(amount(400), None).await.unwrap();
+    let co = w.engine.charge(amount(400), None, None).await.unwrap();
     match w.engine.cancel(co.attempt.id).await.unwrap() {
         CancelOutcome::Cancelled(a) => assert_eq!(a.state, AttemptState::Closed),
         other => panic!("{other:?}"),
@@ -210,7 +210,7 @@ async fn a_payment_that_wins_the_cancel_race_is_recorded_and_reported() {
     let mut cfg = config();
     cfg.poll_interval = Duration::from_secs(30); // the poller must not see it first
     let w = world_with(cfg).await;
-    let co = w.engine.charge(amount(2200), None).await.unwrap();
+    let co = w.engine.charge(amount(2200), None, None).await.unwrap();
     w.control
         .pay(co.attempt.code_id.as_deref().unwrap(), "aupay")
         .unwrap();
@@ -227,7 +227,7 @@ async fn a_payment_that_wins_the_cancel_race_is_recorded_and_reported() {
 #[tokio::test]
 async fn polling_survives_5xx_and_throttling() {
     let w = world().await;
-    let co = w.engine.charge(amount(800), None).await.unwrap();
+    let co = w.engine.charge(amount(800), None, None).await.unwrap();
     w.fault("retrieveCode", FaultKind::Http5xx, 6);
     w.fault("retrieveCode", FaultKind::Throttle, 6);
     w.control
@@ -243,9 +243,9 @@ async fn polling_survives_5xx_and_throttling() {
 #[tokio::test]
 async fn several_pending_payments_do_not_interfere() {
     let w = world().await;
-    let a = w.engine.charge(amount(100), None).await.unwrap();
-    let b = w.engine.charge(amount(200), None).await.unwrap();
-    let c = w.engine.charge(amount(300), None).await.unwrap();
+    let a = w.engine.charge(amount(100), None, None).await.unwrap();
+    let b = w.engine.charge(amount(200), None, None).await.unwrap();
+    let c = w.engine.charge(amount(300), None, None).await.unwrap();
     assert_eq!(w.engine.watching(), 3);
     w.control
         .pay(b.attempt.code_id.as_deref().unwrap(), "paypay")
@@ -281,8 +281,8 @@ async fn recovery_burns_interrupted_creates_and_records_payments_made_while_down
         l.apply(a.id, &Change::Creating, now).unwrap();
         a
     };
-    let paid = w.engine.charge(amount(30), None).await.unwrap();
-    let unpaid = w.engine.charge(amount(40), None).await.unwrap();
+    let paid = w.engine.charge(amount(30), None, None).await.unwrap();
+    let unpaid = w.engine.charge(amount(40), None, None).await.unwrap();
     // A second engine over the same ledger plays "after the restart"; the
     // first one's pollers are slow to matter since we pay right now.
     w.control
@@ -315,7 +315,7 @@ async fn lost_codes_are_retired_through_the_engine_with_their_events() {
     let w = world().await;
     let l = &w.ledger;
     let now = w.engine.now_ms();
-    let shown = w.engine.charge(amount(30), None).await.unwrap();
+    let shown = w.engine.charge(amount(30), None, None).await.unwrap();
     let interrupted = {
         let s = l.create_sale(amount(10), None, None, now).unwrap();
         l.reserve_attempt(s, &elepay::OrderNo::new("CRASH-1").unwrap(), now)
@@ -359,7 +359,7 @@ async fn lost_codes_are_retired_through_the_engine_with_their_events() {
 #[tokio::test]
 async fn a_broken_journal_is_reported_at_recovery() {
     let w = world().await;
-    w.engine.charge(amount(50), None).await.unwrap();
+    w.engine.charge(amount(50), None, None).await.unwrap();
     w.ledger.with_connection(|c| {
         c.execute_batch(
             "DROP TRIGGER journal_no_update; UPDATE journal SET at = at + 1 WHERE seq = 2;",
@@ -387,9 +387,9 @@ async fn a_server_m002007_gets_a_clear_message_and_no_qr() {
         config(),
     )
     .unwrap();
-    let first = w.engine.charge(amount(100), None).await.unwrap();
+    let first = w.engine.charge(amount(100), None, None).await.unwrap();
     let mut rx = other.subscribe();
-    let err = other.charge(amount(100), None).await.unwrap_err();
+    let err = other.charge(amount(100), None, None).await.unwrap_err();
     let EngineError::OrderNoInUse { attempt, order_no } = &err else {
         panic!("expected OrderNoInUse, got {err}")
     };
@@ -412,7 +412,7 @@ async fn a_server_m002007_gets_a_clear_message_and_no_qr() {
 async fn no_event_can_carry_the_secret_key() {
     let w = world().await;
     let mut rx = w.engine.subscribe();
-    let co = w.engine.charge(amount(1280), None).await.unwrap();
+    let co = w.engine.charge(amount(1280), None, None).await.unwrap();
     w.control
         .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
         .unwrap();
@@ -434,7 +434,7 @@ async fn no_event_can_carry_the_secret_key() {
 async fn racing_retries_put_up_one_code_per_sale() {
     let w = world().await;
     w.fault("createCode", FaultKind::DropAfterCommit, 1);
-    let err = w.engine.charge(amount(640), None).await.unwrap_err();
+    let err = w.engine.charge(amount(640), None, None).await.unwrap_err();
     let EngineError::OutcomeUnknown { attempt, .. } = err else {
         panic!("expected OutcomeUnknown")
     };
@@ -466,7 +466,7 @@ async fn racing_retries_put_up_one_code_per_sale() {
 #[tokio::test]
 async fn a_paid_sale_cannot_be_charged_again() {
     let w = world().await;
-    let co = w.engine.charge(amount(410), None).await.unwrap();
+    let co = w.engine.charge(amount(410), None, None).await.unwrap();
     w.control
         .pay(co.attempt.code_id.as_deref().unwrap(), "linepay")
         .unwrap();
@@ -482,14 +482,14 @@ async fn new_settings_apply_to_the_next_charge_and_running_watchers_carry_on() {
     cfg.poll_interval = Duration::from_secs(30);
     let w = world_with(cfg).await;
     let mut events = w.engine.subscribe();
-    let first = w.engine.charge(amount(500), None).await.unwrap();
+    let first = w.engine.charge(amount(500), None, None).await.unwrap();
     assert_eq!(first.remaining_ms, 3 * 60_000);
 
     let mut next = config();
     next.expiry_minutes = 7;
     next.poll_interval = Duration::from_millis(20);
     w.engine.set_config(next).unwrap();
-    let second = w.engine.charge(amount(600), None).await.unwrap();
+    let second = w.engine.charge(amount(600), None, None).await.unwrap();
     assert_eq!(second.remaining_ms, 7 * 60_000);
 
     // Same engine: the first code is still watched, by one poller, and its
@@ -531,7 +531,7 @@ async fn a_code_the_ledger_could_not_record_is_never_shown_and_the_sale_can_retr
         .unwrap()
     });
     let mut events = w.engine.subscribe();
-    let err = w.engine.charge(amount(640), None).await.unwrap_err();
+    let err = w.engine.charge(amount(640), None, None).await.unwrap_err();
     assert!(matches!(err, EngineError::Ledger(_)), "{err:?}");
     let first = w.ledger.recent_attempts(1, None).unwrap().remove(0);
     assert_eq!(first.state, AttemptState::Burned, "not left creating");
@@ -561,7 +561,7 @@ async fn a_code_the_ledger_could_not_record_is_never_shown_and_the_sale_can_retr
 #[tokio::test]
 async fn no_charge_without_an_open_shift() {
     let w = world_without_shift(config()).await;
-    let err = w.engine.charge(amount(500), None).await.unwrap_err();
+    let err = w.engine.charge(amount(500), None, None).await.unwrap_err();
     assert!(
         matches!(
             &err,
@@ -577,7 +577,7 @@ async fn no_charge_without_an_open_shift() {
         .ledger
         .open_shift("R1", "佐藤", w.engine.now_ms())
         .unwrap();
-    let c = w.engine.charge(amount(500), None).await.unwrap();
+    let c = w.engine.charge(amount(500), None, None).await.unwrap();
     assert_eq!(c.attempt.shift_id, Some(shift));
 }
 
@@ -600,7 +600,7 @@ async fn a_charge_racing_a_close_never_lands_in_a_closed_shift() {
         n
     });
     for i in 0..60 {
-        match w.engine.charge(amount(100 + i), None).await {
+        match w.engine.charge(amount(100 + i), None, None).await {
             Ok(_) | Err(EngineError::Ledger(easyqr_ledger::LedgerError::NoOpenShift { .. })) => {}
             Err(e) => panic!("{e:?}"),
         }
@@ -643,8 +643,18 @@ async fn a_throttled_poll_holds_every_watcher_and_payments_still_land() {
     let mut cfg = config();
     cfg.max_backoff = Duration::from_millis(400);
     let w = world_with(cfg).await;
-    let a = w.engine.charge(amount(100), None).await.unwrap().attempt;
-    let b = w.engine.charge(amount(200), None).await.unwrap().attempt;
+    let a = w
+        .engine
+        .charge(amount(100), None, None)
+        .await
+        .unwrap()
+        .attempt;
+    let b = w
+        .engine
+        .charge(amount(200), None, None)
+        .await
+        .unwrap()
+        .attempt;
     assert_eq!(w.engine.throttled_for(), Duration::ZERO);
     // More throttling answers than the client's own retries absorb.
     w.fault("retrieveCode", FaultKind::Throttle, 6);
@@ -673,7 +683,7 @@ async fn a_throttled_poll_holds_every_watcher_and_payments_still_land() {
 async fn the_customer_display_hears_of_a_new_code_and_its_payment_first() {
     let w = world().await;
     let mut rx = w.engine.subscribe();
-    let c = w.engine.charge(amount(1280), None).await.unwrap();
+    let c = w.engine.charge(amount(1280), None, None).await.unwrap();
     w.control
         .pay(c.attempt.code_id.as_deref().unwrap(), "paypay")
         .unwrap();

@@ -7,7 +7,7 @@ use easyqr_test_harness::world::*;
 use elepay_sim::FaultKind;
 
 async fn pay_one(w: &World, yen: i64) -> easyqr_ledger::Attempt {
-    let c = w.engine.charge(amount(yen), None).await.unwrap();
+    let c = w.engine.charge(amount(yen), None, None).await.unwrap();
     w.control
         .pay(c.attempt.code_id.as_deref().unwrap(), "paypay")
         .unwrap();
@@ -36,7 +36,7 @@ async fn a_paid_code_the_register_never_saw_is_recorded_once_confirmed() {
     // and never shown, but the code exists and gets paid anyway (a phone
     // that somehow had the URL).
     w.fault("createCode", FaultKind::DropAfterCommit, 1);
-    let burned = match w.engine.charge(amount(1280), None).await {
+    let burned = match w.engine.charge(amount(1280), None, None).await {
         Err(EngineError::OutcomeUnknown { attempt, .. }) => attempt,
         other => panic!("{other:?}"),
     };
@@ -86,7 +86,7 @@ async fn dashboard_refunds_local_ghosts_and_other_registers() {
         .unwrap();
     // Paid in the ledger with a charge elepay does not have.
     let ghost = {
-        let c = w.engine.charge(amount(700), None).await.unwrap();
+        let c = w.engine.charge(amount(700), None, None).await.unwrap();
         w.ledger
             .apply(
                 c.attempt.id,
@@ -191,7 +191,12 @@ async fn back_to_back_shifts_do_not_claim_each_others_payments() {
 async fn closed_then_paid_with_a_refused_retry(
     w: &World,
 ) -> (easyqr_ledger::Attempt, easyqr_ledger::Attempt) {
-    let a1 = w.engine.charge(amount(900), None).await.unwrap().attempt;
+    let a1 = w
+        .engine
+        .charge(amount(900), None, None)
+        .await
+        .unwrap()
+        .attempt;
     w.ledger
         .apply(a1.id, &Change::Closed, w.engine.now_ms())
         .unwrap();

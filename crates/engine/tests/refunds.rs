@@ -11,7 +11,7 @@ use easyqr_test_harness::world::*;
 use elepay_sim::FaultKind;
 
 async fn paid(w: &World, yen: i64) -> Attempt {
-    let c = w.engine.charge(amount(yen), None).await.unwrap();
+    let c = w.engine.charge(amount(yen), None, None).await.unwrap();
     w.control
         .pay(c.attempt.code_id.as_deref().unwrap(), "paypay")
         .unwrap();
@@ -53,7 +53,7 @@ async fn a_refund_is_followed_until_refunded_and_counts_in_the_shift_it_was_made
 
     let r = w
         .engine
-        .refund(a.id, amount(1280), Some("返品"))
+        .refund(a.id, amount(1280), Some("返品"), None)
         .await
         .unwrap();
     assert_eq!(
@@ -92,23 +92,30 @@ async fn partial_refunds_stop_at_the_remainder_before_anything_is_sent() {
     let w = world().await;
     open_shift(&w);
     let a = paid(&w, 1280).await;
-    w.engine.refund(a.id, amount(1000), None).await.unwrap();
-    match w.engine.refund(a.id, amount(300), None).await {
+    w.engine
+        .refund(a.id, amount(1000), None, None)
+        .await
+        .unwrap();
+    match w.engine.refund(a.id, amount(300), None, None).await {
         Err(EngineError::Ledger(LedgerError::Invalid { field, allowed })) => {
             assert_eq!(field, "amount");
             assert!(allowed.contains("¥280"), "{allowed}");
         }
         other => panic!("{other:?}"),
     }
-    let r = w.engine.refund(a.id, amount(280), None).await.unwrap();
+    let r = w
+        .engine
+        .refund(a.id, amount(280), None, None)
+        .await
+        .unwrap();
     assert_eq!(r.amount, 280);
     assert_eq!(
         sim_refunds(&w, a.charge_id.as_deref().unwrap()).await.len(),
         2
     );
     // An unpaid code cannot be refunded.
-    let c = w.engine.charge(amount(500), None).await.unwrap();
-    match w.engine.refund(c.attempt.id, amount(500), None).await {
+    let c = w.engine.charge(amount(500), None, None).await.unwrap();
+    match w.engine.refund(c.attempt.id, amount(500), None, None).await {
         Err(EngineError::Ledger(LedgerError::Invalid { field, .. })) => {
             assert_eq!(field, "attempt")
         }
@@ -124,7 +131,7 @@ async fn a_lost_answer_is_looked_up_never_sent_twice() {
     let charge = a.charge_id.clone().unwrap();
     // elepay makes the refund, the answer never arrives.
     w.fault("createRefund", FaultKind::DropAfterCommit, 1);
-    let refund = match w.engine.refund(a.id, amount(1280), None).await {
+    let refund = match w.engine.refund(a.id, amount(1280), None, None).await {
         Err(EngineError::RefundUnknown { refund, .. }) => refund,
         other => panic!("{other:?}"),
     };
@@ -135,7 +142,7 @@ async fn a_lost_answer_is_looked_up_never_sent_twice() {
     wait_refund(&w, refund.id, RefundState::Refunded).await;
     assert_eq!(sim_refunds(&w, &charge).await.len(), 1, "sent once");
     // Nothing left to refund: refused locally.
-    assert!(w.engine.refund(a.id, amount(1), None).await.is_err());
+    assert!(w.engine.refund(a.id, amount(1), None, None).await.is_err());
     assert_eq!(sim_refunds(&w, &charge).await.len(), 1);
 }
 
@@ -147,7 +154,7 @@ async fn a_refund_elepay_refuses_is_recorded_as_failed_and_frees_the_amount() {
     let charge = a.charge_id.clone().unwrap();
     // Refunded in the elepay dashboard, behind the register's back.
     w.control.admin_refund(&charge, 1280).unwrap();
-    match w.engine.refund(a.id, amount(1280), None).await {
+    match w.engine.refund(a.id, amount(1280), None, None).await {
         Err(EngineError::RefundRefused { code, .. }) => assert_eq!(code, "M006000"),
         other => panic!("{other:?}"),
     }
@@ -168,7 +175,7 @@ async fn a_restart_follows_refunds_left_unfinished() {
     // recorded as requested whose request never reached elepay.
     let sent = w
         .ledger
-        .request_refund(a.id, amount(500), None, "R1", now)
+        .request_refund(a.id, amount(500), None, None, "R1", now)
         .unwrap();
     let dto = client_for(&w.sim)
         .create_refund(
@@ -189,13 +196,13 @@ async fn a_restart_follows_refunds_left_unfinished() {
     // still commit it, so it is never given up on a timer.
     let lost = w
         .ledger
-        .request_refund(a.id, amount(100), None, "R1", now - 6 * 60_000)
+        .request_refund(a.id, amount(100), None, None, "R1", now - 6 * 60_000)
         .unwrap();
     // Asked for just now: elepay may still be working on it, so it stays
     // "being checked" (and its amount stays reserved).
     let recent = w
         .ledger
-        .request_refund(a.id, amount(50), None, "R1", now)
+        .request_refund(a.id, amount(50), None, None, "R1", now)
         .unwrap();
 
     assert_eq!(w.engine.resume_refunds().unwrap(), 3);
@@ -207,7 +214,7 @@ async fn a_restart_follows_refunds_left_unfinished() {
         );
     }
     // And a new refund of that payment waits for it.
-    match w.engine.refund(a.id, amount(10), None).await {
+    match w.engine.refund(a.id, amount(10), None, None).await {
         Err(EngineError::RefundUnknown { reason, .. }) => {
             assert!(reason.contains("still being checked"), "{reason}")
         }
@@ -223,7 +230,7 @@ async fn no_refund_without_an_open_shift() {
     let w = world().await;
     let a = paid(&w, 1280).await;
     w.ledger.close_shift("R1", w.engine.now_ms()).unwrap();
-    match w.engine.refund(a.id, amount(1280), None).await {
+    match w.engine.refund(a.id, amount(1280), None, None).await {
         Err(e @ EngineError::Ledger(LedgerError::NoOpenShift { .. })) => {
             assert_eq!(e.field(), Some("shift"));
             assert!(e.to_string().contains("open one first"), "{e}");
@@ -239,7 +246,11 @@ async fn no_refund_without_an_open_shift() {
         .ledger
         .open_shift("R1", "鈴木", w.engine.now_ms())
         .unwrap();
-    let r = w.engine.refund(a.id, amount(1280), None).await.unwrap();
+    let r = w
+        .engine
+        .refund(a.id, amount(1280), None, None)
+        .await
+        .unwrap();
     assert_eq!(r.shift_id, Some(shift));
     assert_eq!(sim_refunds(&w, &charge).await.len(), 1);
 }
@@ -257,7 +268,7 @@ async fn a_refund_elepay_commits_late_is_never_freed_for_a_second_refund() {
     let mut f = elepay_sim::FaultSpec::new("createRefund", FaultKind::CommitLater);
     f.delay_ms = 10 * 60_000;
     w.control.add_fault(f).unwrap();
-    let lost = match w.engine.refund(a.id, amount(500), None).await {
+    let lost = match w.engine.refund(a.id, amount(500), None, None).await {
         Err(EngineError::RefundUnknown { refund, .. }) => refund,
         other => panic!("{other:?}"),
     };
@@ -265,7 +276,7 @@ async fn a_refund_elepay_commits_late_is_never_freed_for_a_second_refund() {
     let clock = Arc::new(ManualClock::new(w.engine.now_ms() + 6 * 60_000));
     let later = w.restarted_with_clock(clock.clone());
     w.control.advance_clock(6 * 60_000).unwrap();
-    match later.refund(a.id, amount(500), None).await {
+    match later.refund(a.id, amount(500), None, None).await {
         Err(EngineError::RefundUnknown { reason, .. }) => {
             assert!(reason.contains("still being checked"), "{reason}")
         }
@@ -299,7 +310,7 @@ async fn an_unlisted_refund_that_cannot_fit_the_charge_is_recorded_not_made() {
     // refunded in the elepay dashboard.
     let lost = w
         .ledger
-        .request_refund(a.id, amount(300), None, "R1", now)
+        .request_refund(a.id, amount(300), None, None, "R1", now)
         .unwrap();
     w.control.admin_refund(&charge, 1280).unwrap();
     w.engine.resume_refunds().unwrap();
@@ -321,7 +332,11 @@ async fn a_payment_recorded_without_its_charge_id_can_be_refunded() {
     );
     w.control.clear_faults();
 
-    let r = w.engine.refund(first.id, amount(1280), None).await.unwrap();
+    let r = w
+        .engine
+        .refund(first.id, amount(1280), None, None)
+        .await
+        .unwrap();
     assert_eq!(r.status, RefundState::Pending);
     let stored = w.ledger.attempt(first.id).unwrap().charge_id.unwrap();
     assert_eq!(sim_refunds(&w, &stored).await.len(), 1);
@@ -355,7 +370,7 @@ async fn a_lost_refund_is_found_on_a_later_page_of_the_charges_refunds() {
         w.control.admin_refund(&charge, 10).unwrap();
     }
     w.fault("createRefund", FaultKind::DropAfterCommit, 1);
-    let lost = match w.engine.refund(a.id, amount(500), None).await {
+    let lost = match w.engine.refund(a.id, amount(500), None, None).await {
         Err(EngineError::RefundUnknown { refund, .. }) => refund,
         other => panic!("{other:?}"),
     };

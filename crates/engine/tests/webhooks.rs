@@ -61,7 +61,7 @@ async fn a_webhook_delivered_seven_times_is_applied_once() {
             duplicates: 6,
             hold: false,
         });
-    let co = w.engine.charge(amount(1800), None).await.unwrap();
+    let co = w.engine.charge(amount(1800), None, None).await.unwrap();
     w.control
         .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
         .unwrap();
@@ -100,8 +100,8 @@ async fn reordered_deliveries_still_resolve_every_payment() {
             duplicates: 1,
             hold: true,
         });
-    let a = w.engine.charge(amount(100), None).await.unwrap();
-    let b = w.engine.charge(amount(200), None).await.unwrap();
+    let a = w.engine.charge(amount(100), None, None).await.unwrap();
+    let b = w.engine.charge(amount(200), None, None).await.unwrap();
     w.control
         .pay(a.attempt.code_id.as_deref().unwrap(), "paypay")
         .unwrap();
@@ -116,7 +116,7 @@ async fn reordered_deliveries_still_resolve_every_payment() {
 #[tokio::test]
 async fn forged_and_stale_webhooks_are_refused() {
     let (w, _rx, url) = setup().await;
-    let co = w.engine.charge(amount(600), None).await.unwrap();
+    let co = w.engine.charge(amount(600), None, None).await.unwrap();
     let body = json_body(event_json(
         "evt_forged1",
         &co.attempt.order_no,
@@ -140,7 +140,7 @@ async fn forged_and_stale_webhooks_are_refused() {
 async fn a_correctly_signed_but_false_claim_is_checked_against_elepay() {
     // A leaked secret or a buggy sender: the body says paid, elepay says not.
     let (w, _rx, url) = setup().await;
-    let co = w.engine.charge(amount(9999), None).await.unwrap();
+    let co = w.engine.charge(amount(9999), None, None).await.unwrap();
     let body = json_body(event_json(
         "evt_claim",
         &co.attempt.order_no,
@@ -165,7 +165,7 @@ async fn a_correctly_signed_but_false_claim_is_checked_against_elepay() {
 #[tokio::test]
 async fn another_stores_event_is_acknowledged_and_ignored() {
     let (w, _rx, url) = setup().await;
-    let co = w.engine.charge(amount(300), None).await.unwrap();
+    let co = w.engine.charge(amount(300), None, None).await.unwrap();
     // Same brand, other store: the customer really paid there, but it is not ours.
     w.control
         .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
@@ -198,7 +198,7 @@ async fn another_stores_event_is_acknowledged_and_ignored() {
 #[tokio::test]
 async fn an_event_that_could_not_be_checked_is_not_marked_seen() {
     let (w, _rx, _url) = setup().await;
-    let co = w.engine.charge(amount(720), None).await.unwrap();
+    let co = w.engine.charge(amount(720), None, None).await.unwrap();
     w.control
         .pay(co.attempt.code_id.as_deref().unwrap(), "paypay")
         .unwrap();
@@ -231,7 +231,7 @@ async fn an_event_that_could_not_be_checked_is_not_marked_seen() {
 #[tokio::test]
 async fn a_webhook_finds_the_paid_code_among_retries_of_one_order_no() {
     let (w, _rx, _url) = setup().await;
-    let first = w.engine.charge(amount(880), None).await.unwrap();
+    let first = w.engine.charge(amount(880), None, None).await.unwrap();
     w.engine.cancel(first.attempt.id).await.unwrap();
     let second = w.engine.retry(first.attempt.sale_id).await.unwrap();
     assert_eq!(second.attempt.order_no, first.attempt.order_no);
@@ -264,7 +264,7 @@ async fn a_webhook_finds_the_paid_code_among_retries_of_one_order_no() {
 async fn late_capture_with_a_retry_on_screen(
     w: &World,
 ) -> (easyqr_ledger::Attempt, easyqr_ledger::Attempt) {
-    let first = w.engine.charge(amount(1500), None).await.unwrap();
+    let first = w.engine.charge(amount(1500), None, None).await.unwrap();
     w.ledger
         .apply(
             first.attempt.id,
@@ -386,7 +386,12 @@ async fn after_a_restart_the_retry_of_a_sale_paid_meanwhile_is_closed() {
 #[tokio::test]
 async fn a_retry_created_while_its_sale_got_paid_never_shows_its_qr() {
     let (w, _rx, _url) = setup().await;
-    let first = w.engine.charge(amount(1500), None).await.unwrap().attempt;
+    let first = w
+        .engine
+        .charge(amount(1500), None, None)
+        .await
+        .unwrap()
+        .attempt;
     let sale = first.sale_id;
     w.ledger
         .apply(first.id, &easyqr_ledger::Change::Closed, w.engine.now_ms())
@@ -438,7 +443,12 @@ async fn a_retry_created_while_its_sale_got_paid_never_shows_its_qr() {
 /// A code closed in the ledger (nothing polls it) that the customer paid
 /// anyway: only the webhook can tell.
 async fn closed_code_paid_late(w: &World) -> easyqr_ledger::Attempt {
-    let a = w.engine.charge(amount(1700), None).await.unwrap().attempt;
+    let a = w
+        .engine
+        .charge(amount(1700), None, None)
+        .await
+        .unwrap()
+        .attempt;
     w.ledger
         .apply(a.id, &easyqr_ledger::Change::Closed, w.engine.now_ms())
         .unwrap();

@@ -1,8 +1,9 @@
 //! The head office's speed against its bars (not a test; figures only):
 //! 1. a webhook in → the event at every register of its store (p50/p95/p99,
 //!    goal p95 ≤ 50 ms), over loopback with four registers streaming;
-//! 2. journal ingest: a register's journal pushed through the register's
-//!    own client in its 500-row batches, rows per second;
+//! 2. journal ingest: a register's journal (its sales taxed, by amount or
+//!    items at two rates) pushed through the register's own client in its
+//!    500-row batches, rows per second;
 //! 3. with 10 million payments (100 registers × 365 daily shifts) in the
 //!    tables: the brand's day total and one store's Z list (goal ≤ 100 ms).
 //!
@@ -19,6 +20,8 @@ use std::time::{Duration, Instant};
 use easyqr_app_core::secrets::HqToken;
 use easyqr_ledger::{Change, Ledger, OrderPrefix};
 use easyqr_pos_core::hq::HqClient;
+use easyqr_tax::TaxRate;
+use support::tax::{included, item, lines, of_amount};
 use support::*;
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -63,7 +66,8 @@ async fn relay(hq: &Hq) {
     );
 }
 
-/// A register's journal of `sales` paid sales, written through the ledger.
+/// A register's journal of `sales` paid sales, written through the ledger:
+/// every other one an amount at 10 %, the rest items at 10 % and 8 %.
 fn journal(sales: i64) -> Ledger {
     let l = Ledger::open_in_memory().unwrap();
     let prefix = OrderPrefix::new("B02R1").unwrap();
@@ -71,9 +75,21 @@ fn journal(sales: i64) -> Ledger {
     l.open_shift("R1", "ベンチ", t).unwrap();
     for i in 0..sales {
         let now = t + i * 1000;
-        let amount = elepay::Amount::new(100 + i % 900).unwrap();
+        let yen = 100 + i % 900;
+        let taxed = if i % 2 == 0 {
+            of_amount(TaxRate::Standard, yen)
+        } else {
+            lines(
+                &included(),
+                vec![
+                    item("コーヒー", 1, yen - 40, TaxRate::Standard),
+                    item("クッキー", 1, 40, TaxRate::Reduced),
+                ],
+            )
+        };
+        let amount = elepay::Amount::new(yen).unwrap();
         let a = l
-            .start_sale(amount, None, "R1", &prefix, "20261202", now)
+            .start_sale(amount, None, Some(&taxed), "R1", &prefix, "20261202", now)
             .unwrap();
         l.apply(a.id, &Change::Creating, now).unwrap();
         let pending = Change::Pending {
@@ -116,7 +132,9 @@ async fn ingest(hq: &Hq) {
 
 /// Fills the tables as a year of a 100-register brand would: 10 stores ×
 /// 10 registers, one shift a day each, `payments` attempts spread evenly,
-/// one in fifty refunded in part, the odd one late.
+/// one in fifty refunded in part, the odd one late; each shift's sums by
+/// tax rate as the triggers keep them (paid: 60 % at 10 %, the rest at 8 %;
+/// refunds: rate not recorded).
 async fn fill(hq: &Hq, payments: i64) -> i64 {
     let c = hq.db.get().await.unwrap();
     let t0 = Instant::now();
@@ -154,6 +172,18 @@ async fn fill(hq: &Hq, payments: i64) -> i64 {
            SELECT register, attempt_id, attempt_id, shift_id, 50, '返品', 'refunded', updated_at
            FROM attempts a JOIN registers r ON r.id = a.register AND r.register_id LIKE 'Y%'
            WHERE attempt_id % 50 = 3;
+         INSERT INTO shift_rate_totals (register, shift_id, side, rate, gross, tax)
+           SELECT p.register, p.shift_id, 'sale', r.rate, r.gross, r.gross * r.pct / (100 + r.pct)
+           FROM (SELECT a.register, a.shift_id, sum(a.amount) AS paid
+                 FROM attempts a JOIN registers g ON g.id = a.register AND g.register_id LIKE 'Y%'
+                 WHERE a.state = 'captured' GROUP BY 1, 2) p
+           CROSS JOIN LATERAL (VALUES ('standard', p.paid * 6 / 10, 10),
+                                      ('reduced', p.paid - p.paid * 6 / 10, 8),
+                                      ('free', 0, 0), ('unrecorded', 0, 0)) r (rate, gross, pct);
+         INSERT INTO shift_rate_totals (register, shift_id, side, rate, gross, tax)
+           SELECT f.register, f.shift_id, 'refund', 'unrecorded', sum(f.amount), 0
+           FROM refunds f JOIN registers g ON g.id = f.register AND g.register_id LIKE 'Y%'
+           GROUP BY 1, 2;
          SET session_replication_role = DEFAULT;"
     ))
     .await
@@ -210,6 +240,8 @@ async fn books(hq: &Hq) {
         async || {
             let o = easyqr_hq::books::overview(&c, &day).await.unwrap();
             assert!(o.brand.net_sales > 0);
+            assert_eq!(o.brand.by_rate.gross_sales, o.brand.paid.amount);
+            assert!(o.brand.by_rate.sales.reduced.tax > 0);
             o
         },
     )

@@ -2,7 +2,11 @@
 //! sales per store and for the brand, Z reports, a shift's payments,
 //! refunds, late payments and reconciliation finds, events for no known
 //! store. A shift's figures are assembled by the ledger's own rule
-//! (`Figures::assemble`) from HQ's copy, so HQ and the register count alike.
+//! (`Figures::assemble`) from HQ's copy, so HQ and the register count alike;
+//! by tax rate too, from the per-shift rate sums (`crate::tax`).
+
+mod day;
+mod detail;
 
 use std::collections::BTreeMap;
 
@@ -11,13 +15,15 @@ use serde::Serialize;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Client;
 
+pub use day::{rates_of, DayTotals};
+pub use detail::{shift_detail, unknown_events, PaymentRow, RefundRow, UnknownEvent};
+
 use crate::error::HqError;
+use crate::tax::{rate_sums, ShiftKey};
 
 /// A register counts as online when seen (a stream keep-alive, a batch)
 /// this recently: a little over two keep-alives.
 pub const ONLINE_SECS: f64 = 40.0;
-
-type ShiftKey = (i64, i64);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,28 +41,6 @@ pub struct RegisterSummary {
     pub unreadable: Option<String>,
     /// (shift id, cashier, opened at) of the open shift.
     pub open_shift: Option<(i64, String, i64)>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DayTotals {
-    pub paid: StateTotal,
-    pub refunded: i64,
-    pub net_sales: i64,
-    pub late: StateTotal,
-    pub shifts: i64,
-}
-
-impl DayTotals {
-    fn add(&mut self, f: &Figures) {
-        self.paid.count += f.paid.count;
-        self.paid.amount += f.paid.amount;
-        self.refunded += f.refunds.deducted();
-        self.net_sales += f.net_sales;
-        self.late.count += f.late.count;
-        self.late.amount += f.late.amount;
-        self.shifts += 1;
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -144,6 +128,7 @@ async fn shift_figures(
             .or_default()
             .add(status, t);
     }
+    let mut rates = rate_sums(c, keys).await?;
     Ok(totals
         .into_iter()
         .map(|(k, t)| {
@@ -151,6 +136,7 @@ async fn shift_figures(
                 &t,
                 refunds.remove(&k).unwrap_or_default(),
                 late.remove(&k).unwrap_or_default(),
+                rates.remove(&k).unwrap_or_default(),
             );
             (k, f)
         })
@@ -255,7 +241,9 @@ pub struct ZRow {
     pub cashier: String,
     pub opened_at: i64,
     pub closed_at: i64,
-    /// As the register journaled them at the close (`None`: before schema v5).
+    /// As the register journaled them at the close (`None`: before schema
+    /// v5); closed before rates were recorded (v6), every yen of it counts
+    /// as "rate not recorded" (`Figures::fill_unrecorded`, as the register).
     pub at_close: Option<Figures>,
     /// Figures now, from HQ's copy.
     pub now: Figures,
@@ -290,9 +278,13 @@ pub async fn z_reports(
             let key: ShiftKey = (r.get(0), r.get(1));
             let at_close: Option<Figures> = r
                 .get::<_, Option<serde_json::Value>>(8)
-                .map(serde_json::from_value)
+                .map(serde_json::from_value::<Figures>)
                 .transpose()
-                .map_err(|e| HqError::Invalid(format!("stored Z figures: {e}")))?;
+                .map_err(|e| HqError::Invalid(format!("stored Z figures: {e}")))?
+                .map(|mut f| {
+                    f.fill_unrecorded();
+                    f
+                });
             let now = figures.remove(&key).unwrap_or_default();
             Ok(ZRow {
                 register: key.0,
@@ -309,112 +301,4 @@ pub async fn z_reports(
             })
         })
         .collect()
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentRow {
-    pub order_no: String,
-    pub amount: i64,
-    pub state: String,
-    pub payment_method: Option<String>,
-    pub paid_time: Option<i64>,
-    pub paid_source: Option<String>,
-    pub late: bool,
-    pub refunded: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefundRow {
-    pub order_no: Option<String>,
-    pub amount: i64,
-    pub status: String,
-    pub reason: Option<String>,
-    pub created_at: i64,
-}
-
-/// One shift's payments (attempts) and refunds.
-pub async fn shift_detail(
-    c: &Client,
-    register: i64,
-    shift_id: i64,
-) -> Result<(Vec<PaymentRow>, Vec<RefundRow>), HqError> {
-    let payments = c
-        .query(
-            "SELECT a.order_no, a.amount, a.state, a.payment_method, a.paid_time, a.paid_source,
-                    a.late, coalesce((SELECT sum(f.amount) FROM refunds f WHERE f.register = a.register
-                        AND f.attempt_id = a.attempt_id AND f.status <> 'failed'), 0)::bigint
-             FROM attempts a WHERE a.register = $1 AND a.shift_id = $2 ORDER BY a.attempt_id",
-            &[&register, &shift_id],
-        )
-        .await?
-        .iter()
-        .map(|r| PaymentRow {
-            order_no: r.get(0),
-            amount: r.get(1),
-            state: r.get(2),
-            payment_method: r.get(3),
-            paid_time: r.get(4),
-            paid_source: r.get(5),
-            late: r.get(6),
-            refunded: r.get(7),
-        })
-        .collect();
-    let refunds = c
-        .query(
-            "SELECT a.order_no, f.amount, f.status, f.reason, f.created_at
-             FROM refunds f LEFT JOIN attempts a
-               ON a.register = f.register AND a.attempt_id = f.attempt_id
-             WHERE f.register = $1 AND f.shift_id = $2 ORDER BY f.refund",
-            &[&register, &shift_id],
-        )
-        .await?
-        .iter()
-        .map(|r| RefundRow {
-            order_no: r.get(0),
-            amount: r.get(1),
-            status: r.get(2),
-            reason: r.get(3),
-            created_at: r.get(4),
-        })
-        .collect();
-    Ok((payments, refunds))
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UnknownEvent {
-    pub seq: i64,
-    pub event_id: String,
-    pub event_type: String,
-    pub location_id: Option<String>,
-    pub code_id: Option<String>,
-    pub received_at: i64,
-    pub deliveries: i32,
-}
-
-/// Events for no known store, newest first (a store not added yet, or a
-/// code created without a `locationId`).
-pub async fn unknown_events(c: &Client, limit: i64) -> Result<Vec<UnknownEvent>, HqError> {
-    Ok(c.query(
-        "SELECT seq, event_id, event_type, location_id, code_id,
-                    (extract(epoch FROM received_at) * 1000)::bigint, deliveries
-             FROM inbox i WHERE NOT EXISTS
-                 (SELECT 1 FROM stores s WHERE s.location_id = i.location_id)
-             ORDER BY seq DESC LIMIT $1",
-        &[&limit],
-    )
-    .await?
-    .iter()
-    .map(|r| UnknownEvent {
-        seq: r.get(0),
-        event_id: r.get(1),
-        event_type: r.get(2),
-        location_id: r.get(3),
-        code_id: r.get(4),
-        received_at: r.get(5),
-        deliveries: r.get(6),
-    })
-    .collect())
 }

@@ -18,6 +18,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_projection_error",
         include_str!("../migrations/0003_projection_error.sql"),
     ),
+    (
+        "0004_tax_by_rate",
+        include_str!("../migrations/0004_tax_by_rate.sql"),
+    ),
 ];
 
 /// Arbitrary constant key of the migration lock.

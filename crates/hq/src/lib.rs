@@ -8,8 +8,9 @@
 //!
 //! Modules: `db` (pool, migrations), `auth` (register tokens), `enrol`
 //! (stores and registers), `inbox` (the webhook), `stream` (the event
-//! streams), `ship` (journal ingest) with `projection`, `me`, `books`
-//! (what the view reads), `view` (the web pages), `config`.
+//! streams), `ship` (journal ingest) with `projection` and `tax` (tax by
+//! rate), `me`, `books` (what the view reads), `view` (the web pages),
+//! `config`.
 
 pub mod auth;
 pub mod books;
@@ -22,6 +23,7 @@ pub mod me;
 pub mod projection;
 pub mod ship;
 pub mod stream;
+pub mod tax;
 pub mod view;
 
 use std::net::SocketAddr;

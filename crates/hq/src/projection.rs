@@ -1,7 +1,10 @@
 //! HQ's copy of what a register's journal says: each acknowledged row, in
 //! `seq` order, applied to `shifts`, `sales`, `attempts` and `refunds`
-//! inside the transaction that stored it. The typed entries are the
-//! ledger's (`easyqr_ledger::JournalEntry`), so the format has one home.
+//! (and the tax by rate: `crate::tax`) inside the transaction that stored
+//! it. The typed entries are the ledger's (`easyqr_ledger::JournalEntry`),
+//! so the format has one home. The per-shift sums by tax rate follow the
+//! attempts' and refunds' states by the triggers of migration 0004 (the
+//! ledger's rule, see `crate::tax`).
 
 use deadpool_postgres::Transaction;
 use easyqr_ledger::{business_date, JournalEntry, JournalRow, Transition};
@@ -169,13 +172,17 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
             )
             .await?;
         }
+        JournalEntry::SaleTaxed(t) => crate::tax::record_sale(tx, register, row, &t).await?,
+        JournalEntry::RefundTaxed(t) => crate::tax::record_refund(tx, register, &t).await?,
+        // A receipt printed changes no money: the journal copy keeps it.
+        JournalEntry::ReceiptIssued(_) => {}
     }
     Ok(())
 }
 
 /// One statement, prepared once per connection: a batch runs the same few
 /// statements hundreds of times.
-async fn exec(
+pub(crate) async fn exec(
     tx: &Transaction<'_>,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],

@@ -1,7 +1,7 @@
 //! The head-office view in a real browser (Debian's chromium driven by
 //! chromedriver, headless): sign-in, the stores with the day's totals, a
-//! store's Z reports, a shift's payments, events for unknown stores, both
-//! languages, the CSV. Screenshots go to `target/e2e-artifacts/hq-*.png`.
+//! store's Z reports, a shift's payments, the figures by tax rate (a day's
+//! and a Z's), events for unknown stores, both languages, the CSV. Screenshots go to `target/e2e-artifacts/hq-*.png`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -190,6 +190,42 @@ async fn the_head_office_view_in_a_real_browser() {
         .contains("不明な店舗宛てのイベント 1"));
     shot(&c, "02-stores").await;
 
+    // By tax rate: each store's day and the brand's, as HQ's books count.
+    assert_eq!(text(&c, "#by-rate").await, "税率別 売上・消費税額（本日）");
+    let rates = store1.day.by_rate;
+    let row = "table.by-rate tr[data-location=loc_store1]";
+    for (k, v) in [
+        ("standard-sales", rates.sales.standard.gross),
+        ("standard-tax", rates.sales.standard.tax),
+        ("reduced-sales", rates.sales.reduced.gross),
+        ("free-sales", rates.sales.free.gross),
+        ("unrecorded-sales", rates.sales.unrecorded.gross),
+        ("customers", rates.customers),
+        ("net-sales", net),
+    ] {
+        assert_eq!(
+            attr(&c, &format!("{row} td[data-k={k}]"), "data-v").await,
+            v.to_string(),
+            "{k}"
+        );
+    }
+    assert!(rates.sales.standard.tax > 0 && rates.sales.reduced.tax > 0);
+    assert!(rates.sales.free.gross > 0 && rates.sales.unrecorded.gross > 0);
+    assert_eq!(
+        text(&c, &format!("{row} td[data-k=unrecorded-tax]")).await,
+        "—"
+    );
+    let brand = text(&c, "table.by-rate tr.brand").await;
+    assert!(brand.starts_with("ブランド合計"), "{brand}");
+    c.execute(
+        "document.getElementById('by-rate').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "02b-by-rate-today").await;
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+
     // A store's Z reports, then one shift's payments.
     click(&c, Locator::Css(".store[data-location=loc_store1] a")).await;
     let report = w.ledger.shift_report(shift, w.engine.now_ms()).unwrap();
@@ -207,6 +243,33 @@ async fn the_head_office_view_in_a_real_browser() {
     );
     assert!(text(&c, "table.refunds").await.contains("returned"));
     shot(&c, "04-shift-payments").await;
+    // The Z by rate: at the close as the register printed it; the late
+    // payment (¥777 at 8 %) since.
+    let z = report.figures.by_rate.unwrap();
+    let cell = |k: &str, col: &str| format!("table.by-rate-z tr[data-k={k}] td[data-col={col}]");
+    assert_eq!(
+        attr(&c, &cell("standard-sales", "at-close"), "data-v").await,
+        z.sales.standard.gross.to_string()
+    );
+    assert_eq!(
+        attr(&c, &cell("standard-tax", "at-close"), "data-v").await,
+        z.sales.standard.tax.to_string()
+    );
+    assert_eq!(
+        attr(&c, &cell("reduced-sales", "since-close"), "data-v").await,
+        "777"
+    );
+    assert_eq!(
+        attr(&c, &cell("customers", "since-close"), "data-v").await,
+        "1"
+    );
+    c.execute(
+        "document.querySelector('table.by-rate-z').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "04b-z-by-rate").await;
 
     // English, and the events no store claims.
     c.goto(&format!("{}/lang/en", hq.base)).await.unwrap();
@@ -250,6 +313,17 @@ async fn the_head_office_view_in_a_real_browser() {
     assert!(
         lines[1].contains(&format!(",{},", report.net_sales)),
         "{csv}"
+    );
+    // By rate, at the close.
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(header.len(), row.len(), "{csv}");
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("sales_tax_standard"), z.sales.standard.tax.to_string());
+    assert_eq!(col("sales_free"), z.sales.free.gross.to_string());
+    assert_eq!(
+        col("refunds_standard"),
+        z.refunds.standard.gross.to_string()
     );
     // Without a session there is no view.
     let r = reqwest::Client::builder()

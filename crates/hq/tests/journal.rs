@@ -184,8 +184,11 @@ async fn a_rewritten_register_history_is_flagged_and_not_stored() {
         .unwrap();
     assert_eq!(d.seq, 6);
     assert!(d.reason.contains("does not link"), "{}", d.reason);
-    let mut edited = rows[5].clone();
+    // The first sale's amount edited (¥100 → ¥10).
+    let mut edited = rows[1].clone();
+    assert_eq!(edited.kind, "sale.created");
     edited.payload = edited.payload.replace("100", "10");
+    assert_ne!(edited.payload, rows[1].payload);
     let third = Hq::start().await.unwrap();
     third.store("loc_store1", "Shibuya").await;
     third.enrol("loc_store1", "S01R1").await;

@@ -3,7 +3,8 @@
 //! webhook endpoint: HQ's). "Paid" must reach the register through HQ's
 //! stream (the registers' polls are an hour apart), the journal must ship,
 //! and the head-office view's per-store totals must equal the registers'
-//! Z reports. Then a register whose ledger was replaced is told it
+//! Z reports, by tax rate too (each sale taxed as the register records it).
+//! Then a register whose ledger was replaced is told it
 //! diverged, and a revoked register is told so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,10 +15,15 @@ use std::time::Duration;
 
 use easyqr_app_core::secrets::HqToken;
 use easyqr_engine::{Engine, EngineConfig, SystemClock};
-use easyqr_ledger::{AttemptId, AttemptState, Ledger, OrderPrefix};
+use easyqr_ledger::{
+    AttemptId, AttemptState, ByRate, Ledger, OrderPrefix, RateAmount, SaleTaxed, StateTotal,
+    TaxFigures,
+};
 use easyqr_pos_core::hq::{HqLink, LinkState};
 use easyqr_pos_core::HqStatus;
+use easyqr_tax::TaxRate;
 use easyqr_test_harness::world::{client_for, KEY};
+use support::tax::{excluded, included, item, lines, of_amount, returned};
 use support::*;
 use tokio::sync::watch;
 
@@ -71,17 +77,19 @@ async fn wait_captured(ledger: &Ledger, id: AttemptId) {
     panic!("attempt {id} never captured: the stream did not bring the payment");
 }
 
-/// Rings up `yen`, has the customer pay with `method`, and waits until the
-/// register knows (through HQ's stream: it polls hourly).
+/// Rings up `yen` (taxed as `taxed` says), has the customer pay with
+/// `method`, and waits until the register knows (through HQ's stream: it
+/// polls hourly).
 async fn sell(
     control: &elepay_sim::SimControl,
     engine: &Engine,
     ledger: &Ledger,
     yen: i64,
     method: &str,
+    taxed: Option<&SaleTaxed>,
 ) -> AttemptId {
     let co = engine
-        .charge(elepay::Amount::new(yen).unwrap(), None)
+        .charge(elepay::Amount::new(yen).unwrap(), None, taxed)
         .await
         .unwrap();
     control
@@ -118,6 +126,102 @@ fn inbox_orders(ledger: &Ledger) -> Vec<String> {
             })
             .collect()
     })
+}
+
+/// What register `i` sells: coffee beans (10 %) and a sandwich (8 %) at
+/// tax-included prices; an amount at 10 %; a notebook (10 %) and stamps
+/// (tax-free) at tax-excluded prices; and a sale whose rate is not recorded.
+fn sales(i: i64) -> [Option<SaleTaxed>; 4] {
+    [
+        Some(lines(
+            &included(),
+            vec![
+                item("コーヒー豆", 2, 480 + 10 * i, TaxRate::Standard),
+                item("サンドイッチ", 1, 398, TaxRate::Reduced),
+            ],
+        )),
+        Some(of_amount(TaxRate::Standard, 1000 * (i + 1))),
+        Some(lines(
+            &excluded(),
+            vec![
+                item("ノート", 1, 215 + i, TaxRate::Standard),
+                item("切手", 2, 84, TaxRate::Free),
+            ],
+        )),
+        None,
+    ]
+}
+
+/// Figures by rate summed as a report sums them: per rate, then the
+/// ledger's rule for the rest.
+fn sum(figures: &[&TaxFigures]) -> TaxFigures {
+    let (mut sales, mut refunds) = (ByRate::default(), ByRate::default());
+    let (mut paid, mut refunded) = (StateTotal::default(), 0);
+    for f in figures {
+        for (_, rate, a) in f.sales.buckets() {
+            sales.add(rate, a);
+        }
+        for (_, rate, a) in f.refunds.buckets() {
+            refunds.add(rate, a);
+        }
+        paid.count += f.customers;
+        paid.amount += f.gross_sales;
+        refunded += f.refunded;
+    }
+    TaxFigures::assemble(sales, refunds, paid, refunded)
+}
+
+/// Each store's figures by rate at HQ (books and page) are the sum of its
+/// registers' Z figures by rate; the brand's, the sum over the stores.
+async fn by_rate_is_the_registers_z(hq: &Hq, html: &str, regs: &[Register], z: &[TaxFigures]) {
+    let c = hq.db.get().await.unwrap();
+    let day = easyqr_ledger::business_date(regs[0].engine.now_ms(), 540);
+    let o = easyqr_hq::books::overview(&c, &day).await.unwrap();
+    let mut stores = Vec::new();
+    for location in ["loc_store1", "loc_store2"] {
+        let registers: Vec<&TaxFigures> = regs
+            .iter()
+            .zip(z)
+            .filter(|(r, _)| r.location == location)
+            .map(|(_, f)| f)
+            .collect();
+        let store = &o.stores.iter().find(|s| s.location_id == location).unwrap();
+        let want = sum(&registers);
+        assert_eq!(store.day.by_rate, want, "{location}");
+        // Every rate occurs, the unrecorded sale too; refunds by item.
+        for (key, _, a) in want.sales.buckets() {
+            assert!(a.gross > 0, "{location}: no {key} sales");
+        }
+        assert!(want.sales.standard.tax > 0 && want.sales.reduced.tax > 0);
+        assert_eq!(want.refunds.unrecorded, RateAmount::default());
+        assert!(want.refunds.standard.gross > 0, "{location}");
+        let row = &html[html
+            .find(&format!("<tr data-location=\"{location}\">"))
+            .unwrap_or_else(|| panic!("no by-rate row for {location}"))..];
+        assert_eq!(
+            cell(row, "standard-tax"),
+            want.sales.standard.tax,
+            "{location}"
+        );
+        assert_eq!(cell(row, "reduced-sales"), want.sales.reduced.gross);
+        assert_eq!(cell(row, "customers"), want.customers);
+        stores.push(want);
+    }
+    let brand = sum(&stores.iter().collect::<Vec<_>>());
+    assert_eq!(o.brand.by_rate, brand);
+    let row = &html[html.find("<tr class=\"brand\"").unwrap()..];
+    assert_eq!(cell(row, "free-sales"), brand.sales.free.gross);
+    assert_eq!(cell(row, "net-sales"), brand.net_sales);
+    assert_eq!(cell(row, "average-sale"), brand.average_sale);
+}
+
+/// The `data-v` of the first cell `data-k="{key}"` in `html`.
+fn cell(html: &str, key: &str) -> i64 {
+    let pat = format!("data-k=\"{key}\" data-v=\"");
+    let at = html.find(&pat).unwrap() + pat.len();
+    html[at..at + html[at..].find('"').unwrap()]
+        .parse()
+        .unwrap()
 }
 
 /// The view's per-store figure for today: `data-net` of the store's card.
@@ -192,15 +296,21 @@ async fn two_stores_two_registers_through_the_head_office() {
     // reaches its register through HQ's stream.
     for (i, r) in regs.iter().enumerate() {
         let mut paid = Vec::new();
-        for k in 0..3i64 {
-            let yen = 1000 * (i as i64 + 1) + 10 * k;
+        for (k, taxed) in sales(i as i64).iter().enumerate() {
+            let yen = taxed.as_ref().map_or(500 + i as i64, |t| t.breakdown.total);
             let method = if k % 2 == 0 { "paypay" } else { "linepay" };
-            let id = sell(&control, &r.engine, &r.ledger, yen, method).await;
+            let id = sell(&control, &r.engine, &r.ledger, yen, method, taxed.as_ref()).await;
             assert_eq!(capture_source(&r.ledger, id), "webhook", "{}", r.prefix);
-            paid.push(id);
+            paid.push((id, taxed.clone()));
         }
+        // One bag of coffee beans of the mixed sale comes back.
+        let (id, Some(mixed)) = &paid[0] else {
+            unreachable!()
+        };
+        let back = returned(mixed, 0, 1);
+        let amount = elepay::Amount::new(back.breakdown.total).unwrap();
         r.engine
-            .refund(paid[0], elepay::Amount::new(300).unwrap(), Some("返品"))
+            .refund(*id, amount, Some("返品"), Some(&back))
             .await
             .unwrap();
     }
@@ -222,11 +332,13 @@ async fn two_stores_two_registers_through_the_head_office() {
 
     // Shifts close; every journal ships (no backlog).
     let mut z_net = Vec::new();
+    let mut z_rates = Vec::new();
     for r in &regs {
         let shift = r.ledger.current_shift("R1").unwrap().unwrap();
         r.ledger.close_shift("R1", r.engine.now_ms()).unwrap();
         let report = r.ledger.shift_report(shift, r.engine.now_ms()).unwrap();
         z_net.push(report.figures.net_sales);
+        z_rates.push(report.figures.by_rate.expect("figures by rate"));
         r.link.ship_now();
         let head = r.ledger.journal_head_seq().unwrap();
         let s = wait_status(&r.link, "the journal shipped", |s| s.acked == head).await;
@@ -243,6 +355,7 @@ async fn two_stores_two_registers_through_the_head_office() {
         assert!(registers > 0);
         assert_eq!(store_net(&html, location), registers, "{location}");
     }
+    by_rate_is_the_registers_z(&hq, &html, &regs, &z_rates).await;
     let c = hq.db.get().await.unwrap();
     for location in ["loc_store1", "loc_store2"] {
         let z = easyqr_hq::books::z_reports(&c, Some(location), None, 10)
@@ -265,6 +378,15 @@ async fn two_stores_two_registers_through_the_head_office() {
             assert_eq!(mine[0].now.net_sales, *net, "{}", r.prefix);
         }
     }
+    for (r, rates) in regs.iter().zip(&z_rates) {
+        let z = easyqr_hq::books::z_reports(&c, Some(r.location), None, 10)
+            .await
+            .unwrap();
+        let mine = z.iter().find(|z| z.register_id == r.prefix).unwrap();
+        let at_close = mine.at_close.as_ref().unwrap().by_rate;
+        assert_eq!(at_close.as_ref(), Some(rates), "{}", r.prefix);
+        assert_eq!(mine.now.by_rate.as_ref(), Some(rates), "{}", r.prefix);
+    }
 
     // A fifth register's ledger file is replaced by another one (the
     // wrong copy restored) and linked with the same token: a different
@@ -272,14 +394,14 @@ async fn two_stores_two_registers_through_the_head_office() {
     let token = hq.enrol("loc_store1", "S01R3").await;
     let (engine_a, ledger_a, _a) = engine(&sim, "loc_store1", "S01R3");
     let first = link(&hq, &engine_a, &token);
-    sell(&control, &engine_a, &ledger_a, 500, "paypay").await;
+    sell(&control, &engine_a, &ledger_a, 500, "paypay", None).await;
     let head = ledger_a.journal_head_seq().unwrap();
     first.ship_now();
     wait_status(&first, "the journal shipped", |s| s.acked == head).await;
     first.stop().await;
     let (engine_b, ledger_b, _b) = engine(&sim, "loc_store1", "S01R4");
     let co = engine_b
-        .charge(elepay::Amount::new(900).unwrap(), None)
+        .charge(elepay::Amount::new(900).unwrap(), None, None)
         .await
         .unwrap();
     control
@@ -299,7 +421,7 @@ async fn two_stores_two_registers_through_the_head_office() {
     // rows at every sale (it asks again every few minutes, or when told).
     let told = "SELECT head_seq FROM registers WHERE register_id = 'S01R3'";
     let before = hq.query_i64(told).await;
-    sell(&control, &engine_b, &ledger_b, 700, "paypay").await;
+    sell(&control, &engine_b, &ledger_b, 700, "paypay", None).await;
     // Past the shipper's debounce: a shipment would have gone by now.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(hq.query_i64(told).await, before, "rows sent again");

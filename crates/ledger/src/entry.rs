@@ -16,6 +16,9 @@ use crate::{AttemptState, Figures, RefundState, ShiftId};
 
 /// One journal row's content. Serialised (e.g. in a [`crate::TimelineEntry`])
 /// as `{"kind": "attempt.changed", "payload": {…}}`.
+// A Z's figures make `shift.closed` large; entries are built one per row
+// written or read, so boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "payload")]
 pub enum JournalEntry {
@@ -35,6 +38,12 @@ pub enum JournalEntry {
     RefundRequested(RefundRequested),
     #[serde(rename = "refund.changed")]
     RefundChanged(RefundChanged),
+    #[serde(rename = "sale.taxed")]
+    SaleTaxed(SaleTaxed),
+    #[serde(rename = "refund.taxed")]
+    RefundTaxed(RefundTaxed),
+    #[serde(rename = "receipt.issued")]
+    ReceiptIssued(ReceiptIssued),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +179,55 @@ pub struct RefundChanged {
     pub status: RefundState,
 }
 
+/// A sale's item lines and its tax by rate, journaled with its
+/// `sale.created` in the same transaction (schema v6; older sales have
+/// none: their rate was not recorded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SaleTaxed {
+    /// Empty for an amount-only sale.
+    pub lines: Vec<easyqr_tax::Line>,
+    pub breakdown: easyqr_tax::Breakdown,
+}
+
+/// A refund's returned lines (by the sale's line number, from 0) and its
+/// tax by rate, journaled with its `refund.requested`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundTaxed {
+    pub refund: i64,
+    /// Empty for a refund by amount.
+    pub lines: Vec<ReturnedLine>,
+    pub breakdown: easyqr_tax::Breakdown,
+}
+
+/// So many of a sale's line `line` came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnedLine {
+    pub line: i64,
+    pub qty: i64,
+}
+
+/// A receipt issued for a sale (or a refund slip for one of its refunds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptIssued {
+    pub receipt: i64,
+    /// "invoice" (レシート), "ryoshusho" (領収書) or "refund" (返金明細).
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<i64>,
+    /// 1 for the first; a higher copy is a reprint (再発行).
+    pub copy: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addressee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// Where it went: "printer", "stdout", "os" (the print dialog).
+    pub target: String,
+}
+
 /// A stored row that does not read as a [`JournalEntry`].
 #[derive(Debug, thiserror::Error)]
 pub enum BadEntry {
@@ -194,6 +252,9 @@ impl JournalEntry {
             JournalEntry::ChargeFound(_) => "attempt.chargeFound",
             JournalEntry::RefundRequested(_) => "refund.requested",
             JournalEntry::RefundChanged(_) => "refund.changed",
+            JournalEntry::SaleTaxed(_) => "sale.taxed",
+            JournalEntry::RefundTaxed(_) => "refund.taxed",
+            JournalEntry::ReceiptIssued(_) => "receipt.issued",
         }
     }
 
@@ -213,6 +274,9 @@ impl JournalEntry {
             }
             "refund.requested" => JournalEntry::RefundRequested(read("refund.requested", payload)?),
             "refund.changed" => JournalEntry::RefundChanged(read("refund.changed", payload)?),
+            "sale.taxed" => JournalEntry::SaleTaxed(read("sale.taxed", payload)?),
+            "refund.taxed" => JournalEntry::RefundTaxed(read("refund.taxed", payload)?),
+            "receipt.issued" => JournalEntry::ReceiptIssued(read("receipt.issued", payload)?),
             other => return Err(BadEntry::UnknownKind(other.to_owned())),
         })
     }
@@ -306,6 +370,18 @@ mod tests {
         (
             "refund.changed",
             r#"{"refund":1,"refundId":null,"status":"refunded"}"#,
+        ),
+        (
+            "sale.taxed",
+            r#"{"breakdown":{"pricing":"included","rates":[{"gross":960,"net":873,"rate":"standard","tax":87},{"gross":398,"net":369,"rate":"reduced","tax":29}],"rounding":"floor","total":1358},"lines":[{"name":"コーヒー豆","qty":2,"rate":"standard","unitPrice":480},{"name":"サンドイッチ","qty":1,"rate":"reduced","unitPrice":398}]}"#,
+        ),
+        (
+            "refund.taxed",
+            r#"{"breakdown":{"pricing":"included","rates":[{"gross":480,"net":437,"rate":"standard","tax":43}],"rounding":"floor","total":480},"lines":[{"line":0,"qty":1}],"refund":1}"#,
+        ),
+        (
+            "receipt.issued",
+            r#"{"copy":2,"kind":"ryoshusho","purpose":"お品代として","receipt":3,"target":"printer"}"#,
         ),
     ];
 

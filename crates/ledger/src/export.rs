@@ -30,6 +30,12 @@ pub const LOG_COLUMNS: &[&str] = &[
     "code_id",
     "error_code",
     "description",
+    "sales_10_jpy",
+    "tax_10_jpy",
+    "sales_8_jpy",
+    "tax_8_jpy",
+    "sales_0_jpy",
+    "rate_not_recorded_jpy",
 ];
 
 /// Local wall-clock time at a fixed UTC offset.
@@ -209,8 +215,70 @@ fn log_line(buf: &mut Vec<u8>, row: &LogRow, utc_offset_minutes: i32) {
             opt(a.code_id.as_deref()),
             opt(a.error_code.as_deref()),
             opt(row.description.as_deref()),
-        ],
+        ]
+        .into_iter()
+        .chain(rate_cells(row))
+        .collect::<Vec<_>>(),
     );
+}
+
+/// The sale's amount and tax by rate as recorded; an older sale's whole
+/// amount under "rate not recorded".
+fn rate_cells(row: &LogRow) -> [String; 6] {
+    let Some(r) = &row.rates else {
+        let none = String::new;
+        return [
+            none(),
+            none(),
+            none(),
+            none(),
+            none(),
+            row.attempt.amount.to_string(),
+        ];
+    };
+    let recorded = r.standard.gross + r.reduced.gross + r.free.gross;
+    [
+        r.standard.gross.to_string(),
+        r.standard.tax.to_string(),
+        r.reduced.gross.to_string(),
+        r.reduced.tax.to_string(),
+        r.free.gross.to_string(),
+        (row.attempt.amount - recorded).to_string(),
+    ]
+}
+
+/// 税率別: per rate, sales and their tax, refunds and theirs, net; then
+/// 総売上 / 返金 / 純売上, 客数 and 客単価 (value: count; amount_jpy: yen).
+fn by_rate_rows(rows: &mut Vec<[String; 3]>, prefix: &str, t: &crate::TaxFigures) {
+    let mut yen =
+        |name: String, v: i64| rows.push([format!("{prefix}{name}"), String::new(), v.to_string()]);
+    for (side, by) in [
+        ("sales", &t.sales),
+        ("refunds", &t.refunds),
+        ("net", &t.net),
+    ] {
+        for (key, _, a) in by.buckets() {
+            let key = match key {
+                "standard" => "10",
+                "reduced" => "8",
+                "free" => "0",
+                _ => "rate_not_recorded",
+            };
+            yen(format!("{side}_{key}_jpy"), a.gross);
+            if !matches!(key, "0" | "rate_not_recorded") {
+                yen(format!("{side}_tax_{key}_jpy"), a.tax);
+            }
+        }
+    }
+    yen("gross_sales_jpy".into(), t.gross_sales);
+    yen("refunds_jpy".into(), t.refunded);
+    yen("net_sales_total_jpy".into(), t.net_sales);
+    yen("average_sale_jpy".into(), t.average_sale);
+    rows.push([
+        format!("{prefix}customers"),
+        t.customers.to_string(),
+        String::new(),
+    ]);
 }
 
 /// A shift report as a two-column CSV (item, value), amounts in yen.
@@ -271,6 +339,9 @@ pub fn report_csv(
         String::new(),
         report.net_sales.to_string(),
     ]);
+    if let Some(t) = &report.by_rate {
+        by_rate_rows(&mut rows, "", t);
+    }
     // A Z's figures are as closed; what changed since comes after them.
     if let Some(d) = &report.since_close {
         let mut since = |name: &str, t: StateTotal| {
@@ -295,6 +366,9 @@ pub fn report_csv(
             String::new(),
             d.net_sales.to_string(),
         ]);
+        if let Some(t) = &d.by_rate {
+            by_rate_rows(&mut rows, "since_close:", t);
+        }
     }
     csv_line(
         &mut buf,

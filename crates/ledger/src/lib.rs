@@ -18,6 +18,7 @@
 //! `state`, the schema in `schema`, the one-writer lock in `lock`.
 
 mod attempts;
+mod by_rate;
 mod chain_key;
 mod entry;
 mod error;
@@ -28,6 +29,7 @@ mod lock;
 mod log;
 mod meta;
 mod order_no;
+mod receipts;
 mod refunds;
 mod replay;
 mod reports;
@@ -36,6 +38,7 @@ mod schema;
 mod shifts;
 mod shipping;
 mod state;
+mod taxes;
 mod verify;
 mod webhook_events;
 
@@ -45,10 +48,12 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 pub use attempts::{Applied, Attempt, Change};
+pub use by_rate::{ByRate, RateAmount, TaxFigures};
 pub use chain_key::ChainKey;
 pub use entry::{
-    AttemptChanged, AttemptReserved, BadEntry, JournalEntry, RefundChanged, RefundRequested,
-    SaleCreated, ShiftClosed, ShiftOpened, Transition,
+    AttemptChanged, AttemptReserved, BadEntry, JournalEntry, ReceiptIssued, RefundChanged,
+    RefundRequested, RefundTaxed, ReturnedLine, SaleCreated, SaleTaxed, ShiftClosed, ShiftOpened,
+    Transition,
 };
 pub use error::LedgerError;
 pub use export::{csv_line, local_time, parse_local_time, report_csv, LOG_COLUMNS};
@@ -57,12 +62,14 @@ pub use journal::{chain_hash, BadRow, JournalReport, TimelineEntry};
 pub use lock::WriterLock;
 pub use log::{LogFilter, LogRow};
 pub use order_no::{business_date, OrderPrefix};
+pub use receipts::{IssuedReceipt, ReceiptKind, ReceiptRequest};
 pub use refunds::{Refund, RefundTotals};
 pub use reports::{Figures, OutsideShifts, ShiftReport, ShiftTotals, StateTotal};
 pub use schema::SCHEMA_VERSION;
 pub use shifts::Shift;
 pub use shipping::JournalRow;
 pub use state::{AttemptState, RefundState};
+pub use taxes::{RefundTax, SaleRecord};
 pub use webhook_events::InboxEvent;
 
 pub type SaleId = i64;

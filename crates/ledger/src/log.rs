@@ -45,6 +45,9 @@ pub struct LogRow {
     pub refund_unknown: bool,
     /// Paid after its shift had closed.
     pub late: bool,
+    /// The sale's amount by tax rate as recorded with it; `None`: an older
+    /// sale whose rate was not recorded.
+    pub rates: Option<crate::ByRate>,
     /// What can still be refunded now (see [`LogRow::refundable`]).
     #[serde(rename = "refundable")]
     refundable_now: i64,
@@ -162,7 +165,8 @@ impl LogFilter {
 const LOG_EXTRA: &str = "s.description,
     (SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.attempt_id = a.id AND r.status != 'failed'),
     EXISTS (SELECT 1 FROM late_captures l WHERE l.attempt_id = a.id),
-    EXISTS (SELECT 1 FROM refunds r WHERE r.attempt_id = a.id AND r.status = 'requested')";
+    EXISTS (SELECT 1 FROM refunds r WHERE r.attempt_id = a.id AND r.status = 'requested'),
+    (SELECT group_concat(t.rate || ':' || t.gross || ':' || t.tax, ',') FROM sale_taxes t WHERE t.sale_id = a.sale_id)";
 
 /// The log's query for a condition from [`LogFilter::to_sql`].
 pub(crate) fn log_select(cond: &str) -> String {
@@ -174,7 +178,15 @@ pub(crate) fn log_select(cond: &str) -> String {
 pub(crate) fn log_row(r: &Row<'_>) -> rusqlite::Result<LogRow> {
     let attempt = attempt_from_row(r)?;
     let (refunded, refund_unknown) = (r.get(17)?, r.get(19)?);
+    let rates = r
+        .get::<_, Option<String>>(20)?
+        .map(|t| crate::by_rate::parse_rates(&t))
+        .transpose()
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(20, rusqlite::types::Type::Text, e.into())
+        })?;
     Ok(LogRow {
+        rates,
         refundable_now: LogRow::refundable_of(&attempt, refunded, refund_unknown),
         attempt,
         description: r.get(16)?,

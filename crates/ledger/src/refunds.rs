@@ -7,8 +7,9 @@ use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
 use crate::attempts::load_attempt;
-use crate::entry::{RefundChanged, RefundRequested};
+use crate::entry::{RefundChanged, RefundRequested, RefundTaxed};
 use crate::shifts::open_shift_id;
+use crate::taxes::{insert_refund_tax, RefundTax};
 use crate::{
     journal, load_one, write_tx, AttemptId, AttemptState, JournalEntry, Ledger, LedgerError,
     RefundState, ShiftId, StateTotal,
@@ -113,11 +114,16 @@ impl Ledger {
     /// a crash mid-request leaves a trace. It counts in the register's open
     /// shift (read in the same transaction; none: `NoOpenShift`). The
     /// cumulative amount of refunds not failed may not exceed what was paid.
+    /// `taxed`: the returned lines and the refund's tax by rate, recorded
+    /// with it (their quantities limited to what was sold and not yet
+    /// returned); `None` for a sale whose rate was not recorded.
+    #[allow(clippy::too_many_arguments)]
     pub fn request_refund(
         &self,
         attempt_id: AttemptId,
         amount: elepay::Amount,
         reason: Option<&str>,
+        taxed: Option<&RefundTax>,
         register_id: &str,
         now: i64,
     ) -> Result<Refund, LedgerError> {
@@ -163,6 +169,22 @@ impl Ledger {
             Some(attempt_id),
             &entry,
         )?;
+        if let Some(t) = taxed {
+            insert_refund_tax(&tx, a.sale_id, id, amount.yen(), t)?;
+            let entry = JournalEntry::RefundTaxed(RefundTaxed {
+                refund: id,
+                lines: t.lines.clone(),
+                breakdown: t.breakdown.clone(),
+            });
+            journal::append(
+                &tx,
+                self.key().as_ref(),
+                now,
+                Some(a.sale_id),
+                Some(attempt_id),
+                &entry,
+            )?;
+        }
         let r = load_refund(&tx, id)?;
         tx.commit()?;
         Ok(r)

@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::attempts::shift_edge_order_no;
+use crate::by_rate::{rate_sums, ByRate, TaxFigures};
 use crate::refunds::refund_totals;
 use crate::shifts::load_shift;
 use crate::{AttemptState, Ledger, LedgerError, RefundTotals, Shift, ShiftId};
@@ -56,6 +57,11 @@ pub struct Figures {
     /// Paid after the shift closed (included in `paid`; a Z kept at its
     /// close shows these in its `since_close`).
     pub late: StateTotal,
+    /// By tax rate, with 総売上 / 返金 / 純売上, 客数, 客単価. Absent from the
+    /// figures of a Z closed before rates were recorded (schema v6); a
+    /// report fills it in as "rate not recorded".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_rate: Option<TaxFigures>,
 }
 
 impl Figures {
@@ -92,6 +98,12 @@ impl Figures {
             },
             net_sales: self.net_sales - before.net_sales,
             late: r(self.late, before.late),
+            by_rate: match (&self.by_rate, &before.by_rate) {
+                (Some(now), Some(then)) => {
+                    Some(now.since(then)).filter(|d| *d != TaxFigures::default())
+                }
+                _ => None,
+            },
         };
         (d != Figures::default()).then_some(d)
     }
@@ -231,7 +243,8 @@ impl Ledger {
             .transpose()
             .map_err(|e| LedgerError::Corrupt(format!("shift {id}'s closing figures: {e}")))?;
         let (shown, since_close) = match kept {
-            Some(closed) => {
+            Some(mut closed) => {
+                closed.fill_unrecorded();
                 let since = live.since(&closed);
                 (closed, since)
             }
@@ -262,13 +275,20 @@ pub(crate) fn figures(conn: &Connection, id: ShiftId) -> Result<Figures, LedgerE
             })
         },
     )?;
-    Ok(Figures::assemble(&totals, refunds, late))
+    let rates = rate_sums(conn, id)?;
+    Ok(Figures::assemble(&totals, refunds, late, rates))
 }
 
 impl Figures {
     /// What a report counts, from a shift's raw totals: the one rule, used
-    /// by the ledger's X/Z reports and by the head office's copy.
-    pub fn assemble(totals: &ShiftTotals, refunds: RefundTotals, late: StateTotal) -> Figures {
+    /// by the ledger's X/Z reports and by the head office's copy. `rates`:
+    /// the shift's paid sales and its refunds per tax rate.
+    pub fn assemble(
+        totals: &ShiftTotals,
+        refunds: RefundTotals,
+        late: StateTotal,
+        rates: (ByRate, ByRate),
+    ) -> Figures {
         let sum = |states: &[AttemptState]| {
             states.iter().fold(StateTotal::default(), |acc, s| {
                 let t = totals.get(*s);
@@ -292,8 +312,22 @@ impl Figures {
             ]),
             paid_by_wallet: totals.paid_by_wallet.clone(),
             net_sales: paid.amount - refunds.deducted(),
+            by_rate: Some(TaxFigures::assemble(
+                rates.0,
+                rates.1,
+                paid,
+                refunds.deducted(),
+            )),
             refunds,
             late,
+        }
+    }
+
+    /// Figures kept before rates were recorded count everything as "rate
+    /// not recorded" (never guessed).
+    pub fn fill_unrecorded(&mut self) {
+        if self.by_rate.is_none() {
+            self.by_rate = Some(TaxFigures::unrecorded(self.paid, self.refunds.deducted()));
         }
     }
 }

@@ -4,7 +4,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::attempts::insert_attempt;
-use crate::entry::SaleCreated;
+use crate::entry::{SaleCreated, SaleTaxed};
 use crate::order_no::alloc_order_no;
 use crate::shifts::open_shift_id;
 use crate::ChainKey;
@@ -32,6 +32,58 @@ fn insert_sale(
     });
     journal::append(tx, key, now, Some(id), None, &entry)?;
     Ok(id)
+}
+
+/// Records a sale's lines and tax by rate, and journals them, in the
+/// sale's own transaction. The breakdown must be the amount charged.
+fn insert_sale_tax(
+    tx: &Transaction<'_>,
+    key: Option<&ChainKey>,
+    sale: SaleId,
+    amount: elepay::Amount,
+    taxed: &SaleTaxed,
+    now: i64,
+) -> Result<(), LedgerError> {
+    let b = &taxed.breakdown;
+    if b.total != amount.yen() {
+        return Err(LedgerError::Invalid {
+            field: "amount",
+            allowed: format!("the items' total ¥{}, not ¥{}", b.total, amount.yen()),
+        });
+    }
+    tx.execute(
+        "UPDATE sales SET tax_pricing = ?1, tax_rounding = ?2 WHERE id = ?3",
+        params![b.pricing.as_str(), b.rounding.as_str(), sale],
+    )?;
+    let mut line = tx.prepare_cached(
+        "INSERT INTO sale_lines (sale_id, line_no, name, qty, unit_price, rate)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (i, l) in taxed.lines.iter().enumerate() {
+        line.execute(params![
+            sale,
+            i as i64,
+            l.name,
+            l.qty,
+            l.unit_price,
+            l.rate.as_str()
+        ])?;
+    }
+    let mut rate = tx.prepare_cached(
+        "INSERT INTO sale_taxes (sale_id, rate, gross, tax) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for r in &b.rates {
+        rate.execute(params![sale, r.rate.as_str(), r.gross, r.tax])?;
+    }
+    journal::append(
+        tx,
+        key,
+        now,
+        Some(sale),
+        None,
+        &JournalEntry::SaleTaxed(taxed.clone()),
+    )?;
+    Ok(())
 }
 
 /// The amount of a sale, or `NotFound`.
@@ -70,10 +122,14 @@ impl Ledger {
     /// (and that can be tried again). No open shift: `NoOpenShift` (a sale
     /// outside a shift would be in no report). The shift is read inside the
     /// transaction, so a charge racing a close lands before it or is refused.
+    /// `taxed`: the sale's lines and tax by rate, recorded with it (`None`
+    /// only for callers that predate tax: imports and tests).
+    #[allow(clippy::too_many_arguments)]
     pub fn start_sale(
         &self,
         amount: elepay::Amount,
         description: Option<&str>,
+        taxed: Option<&SaleTaxed>,
         register_id: &str,
         prefix: &OrderPrefix,
         business_date: &str,
@@ -84,6 +140,9 @@ impl Ledger {
         let shift_id = open_shift_id(&tx, register_id)?;
         let key = self.key();
         let sale = insert_sale(&tx, key.as_ref(), amount, description, Some(shift_id), now)?;
+        if let Some(taxed) = taxed {
+            insert_sale_tax(&tx, key.as_ref(), sale, amount, taxed, now)?;
+        }
         let order_no = alloc_order_no(&tx, prefix, business_date)?;
         let attempt = insert_attempt(&tx, key.as_ref(), sale, &order_no, now)?;
         tx.commit()?;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_shift_close_and_reports.sql"),
     include_str!("../migrations/0004_webhook_inbox.sql"),
     include_str!("../migrations/0005_ledger_meta.sql"),
+    include_str!("../migrations/0006_tax_by_rate.sql"),
 ];
 
 pub(crate) fn prepare(conn: &Connection, path: &str) -> Result<(), LedgerError> {

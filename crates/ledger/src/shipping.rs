@@ -103,7 +103,7 @@ mod tests {
         l.open_shift("R1", "Aiko", 1_000).unwrap();
         let prefix = crate::OrderPrefix::new("R1").unwrap();
         let amount = elepay::Amount::new(1280).unwrap();
-        l.start_sale(amount, None, "R1", &prefix, "20261202", 2_000)
+        l.start_sale(amount, None, None, "R1", &prefix, "20261202", 2_000)
             .unwrap();
         let head = l.journal_head_seq().unwrap();
         assert!(head >= 2);

@@ -68,7 +68,7 @@ fn scenario(l: &Ledger) {
     let shift = l.open_shift("R1", "Aiko", T0).unwrap();
     let mut t = T0 + MIN;
     let sale = |amount: i64, desc: Option<&str>, at: i64| {
-        l.start_sale(yen(amount), desc, "R1", &prefix, &day, at)
+        l.start_sale(yen(amount), desc, None, "R1", &prefix, &day, at)
             .unwrap()
     };
 
@@ -139,14 +139,14 @@ fn scenario(l: &Ledger) {
 
     // Refunds: one all the way to refunded, one that failed unanswered.
     let r1 = l
-        .request_refund(a1.id, yen(280), Some("one coffee returned"), "R1", t)
+        .request_refund(a1.id, yen(280), Some("one coffee returned"), None, "R1", t)
         .unwrap();
     l.update_refund(r1.id, Some("rfd_0001"), RefundState::Pending, t + 2_000)
         .unwrap();
     l.update_refund(r1.id, None, RefundState::Refunded, t + 60_000)
         .unwrap();
     let r2 = l
-        .request_refund(a2.id, yen(100), None, "R1", t + 90_000)
+        .request_refund(a2.id, yen(100), None, None, "R1", t + 90_000)
         .unwrap();
     l.update_refund(r2.id, None, RefundState::Failed, t + 6 * MIN)
         .unwrap();
@@ -218,14 +218,14 @@ fn scenario_v1(l: &Ledger) {
     t += MIN;
     // A refund refunded, one failed.
     let r1 = l
-        .request_refund(a1.id, yen(280), Some("one coffee returned"), "R1", t)
+        .request_refund(a1.id, yen(280), Some("one coffee returned"), None, "R1", t)
         .unwrap();
     l.update_refund(r1.id, Some("rfd_0001"), RefundState::Pending, t + 2_000)
         .unwrap();
     l.update_refund(r1.id, None, RefundState::Refunded, t + 60_000)
         .unwrap();
     let r2 = l
-        .request_refund(a2b.id, yen(100), None, "R1", t + 90_000)
+        .request_refund(a2b.id, yen(100), None, None, "R1", t + 90_000)
         .unwrap();
     l.update_refund(r2.id, None, RefundState::Failed, t + 6 * MIN)
         .unwrap();
@@ -333,6 +333,22 @@ fn a_ledger_written_before_the_typed_journal_opens_and_verifies() {
         }
     );
     assert_eq!(z.net_sales, 9440 - 280);
+    // Recorded before rates were: all "rate not recorded", never guessed.
+    let by_rate = z.by_rate.unwrap();
+    assert_eq!(
+        by_rate.sales.unrecorded,
+        RateAmount {
+            gross: 9440,
+            tax: 0
+        }
+    );
+    assert_eq!(
+        by_rate.refunds.unrecorded,
+        RateAmount { gross: 280, tax: 0 }
+    );
+    assert_eq!(by_rate.sales.standard, RateAmount::default());
+    assert_eq!((by_rate.net_sales, by_rate.customers), (9440 - 280, 4));
+    assert_eq!(l.sale_record(1).unwrap().breakdown, None);
     assert_eq!(z.first_order_no.as_deref(), Some("S01R1-20261128-0001"));
     assert_eq!(z.last_order_no.as_deref(), Some("S01R1-20261128-0008"));
     assert!(l.webhook_seen("evt_0001").unwrap());
@@ -343,7 +359,15 @@ fn a_ledger_written_before_the_typed_journal_opens_and_verifies() {
     l.open_shift("R1", "Ben", T0 + 70 * MIN).unwrap();
     let prefix = OrderPrefix::new("S01R1").unwrap();
     let a = l
-        .start_sale(yen(500), None, "R1", &prefix, "20261128", T0 + 71 * MIN)
+        .start_sale(
+            yen(500),
+            None,
+            None,
+            "R1",
+            &prefix,
+            "20261128",
+            T0 + 71 * MIN,
+        )
         .unwrap();
     assert_eq!(a.order_no, "S01R1-20261128-0009");
     pending(&l, &a, "cod_9", T0 + 71 * MIN);
@@ -410,6 +434,20 @@ fn a_version_1_ledger_and_its_journal_migrate_and_verify() {
     );
     assert_eq!(x.refunds.refunded, total(1, 280));
     assert_eq!(x.refunds.failed, total(1, 100));
+    // The migration counted the old payments and refunds as rate not recorded.
+    let by_rate = x.by_rate.unwrap();
+    assert_eq!(
+        by_rate.sales.unrecorded,
+        RateAmount {
+            gross: 3280,
+            tax: 0
+        }
+    );
+    assert_eq!(
+        by_rate.refunds.unrecorded,
+        RateAmount { gross: 280, tax: 0 }
+    );
+    assert_eq!(by_rate.sales.tax(), 0);
     assert_eq!(x.net_sales, 3000);
     assert_eq!(x.first_order_no.as_deref(), Some("S01R1-20261128-0001"));
     assert_eq!(x.last_order_no.as_deref(), Some("S01R1-20261128-0005"));

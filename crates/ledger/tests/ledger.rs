@@ -431,15 +431,16 @@ fn refunds_are_limited_to_the_paid_amount_and_journaled() {
     let yen = |y| Amount::new(y).unwrap();
     l.open_shift("R1", "佐藤", T0).unwrap();
     assert!(
-        l.request_refund(a.id, yen(1), None, "R1", T0).is_err(),
+        l.request_refund(a.id, yen(1), None, None, "R1", T0)
+            .is_err(),
         "not paid yet"
     );
     l.apply(a.id, &captured("cha_rf1", "poll"), T0).unwrap();
     let r1 = l
-        .request_refund(a.id, yen(1000), Some("返品"), "R1", T0)
+        .request_refund(a.id, yen(1000), Some("返品"), None, "R1", T0)
         .unwrap();
     assert_eq!(r1.status, RefundState::Requested);
-    match l.request_refund(a.id, yen(281), None, "R1", T0) {
+    match l.request_refund(a.id, yen(281), None, None, "R1", T0) {
         Err(LedgerError::Invalid { field, allowed }) => {
             assert_eq!(field, "amount");
             assert!(allowed.contains("¥280"), "{allowed}");
@@ -449,7 +450,9 @@ fn refunds_are_limited_to_the_paid_amount_and_journaled() {
     // A refused refund gives the amount back.
     l.update_refund(r1.id, None, RefundState::Failed, T0)
         .unwrap();
-    let r2 = l.request_refund(a.id, yen(1280), None, "R1", T0).unwrap();
+    let r2 = l
+        .request_refund(a.id, yen(1280), None, None, "R1", T0)
+        .unwrap();
     let r2 = l
         .update_refund(r2.id, Some("ref_1"), RefundState::Pending, T0)
         .unwrap();
@@ -519,7 +522,7 @@ fn start_sale_rings_up_and_reserves_in_one_step() {
     let prefix = OrderPrefix::new("R1").unwrap();
     // No sale outside a shift.
     assert!(matches!(
-        l.start_sale(Amount::new(980).unwrap(), None, "R1", &prefix, "20261128", T0),
+        l.start_sale(Amount::new(980).unwrap(), None, None, "R1", &prefix, "20261128", T0),
         Err(LedgerError::NoOpenShift { register }) if register == "R1"
     ));
     let shift = l.open_shift("R1", "佐藤", T0).unwrap();
@@ -527,6 +530,7 @@ fn start_sale_rings_up_and_reserves_in_one_step() {
         .start_sale(
             Amount::new(980).unwrap(),
             Some("coffee"),
+            None,
             "R1",
             &prefix,
             "20261128",
@@ -537,6 +541,7 @@ fn start_sale_rings_up_and_reserves_in_one_step() {
     let b = l
         .start_sale(
             Amount::new(120).unwrap(),
+            None,
             None,
             "R1",
             &prefix,
@@ -628,7 +633,14 @@ fn verify_finds_edited_and_deleted_refunds() {
         let paid = l.attempts_by_order_no("J-0").unwrap().remove(0);
         l.open_shift("RF", "佐藤", T0).unwrap();
         let r = l
-            .request_refund(paid.id, Amount::new(100).unwrap(), Some("x"), "RF", T0)
+            .request_refund(
+                paid.id,
+                Amount::new(100).unwrap(),
+                Some("x"),
+                None,
+                "RF",
+                T0,
+            )
             .unwrap();
         l.update_refund(r.id, Some("ref_1"), RefundState::Pending, T0)
             .unwrap();

@@ -65,7 +65,14 @@ fn paid(l: &Ledger, shift: i64, order: &str, yen: i64, wallet: &str) -> Attempt 
 fn refund(l: &Ledger, a: &Attempt, yen: i64, shift: i64, to: RefundState) {
     let register = l.shift(shift).unwrap().register_id;
     let r = l
-        .request_refund(a.id, Amount::new(yen).unwrap(), Some("返品"), &register, T0)
+        .request_refund(
+            a.id,
+            Amount::new(yen).unwrap(),
+            Some("返品"),
+            None,
+            &register,
+            T0,
+        )
         .unwrap();
     assert_eq!(r.shift_id, Some(shift));
     if to != RefundState::Requested {
@@ -169,6 +176,7 @@ fn reports_count_outcomes_wallets_refunds_and_late_payments() {
     let b = l
         .start_sale(
             Amount::new(100).unwrap(),
+            None,
             None,
             "R1",
             &OrderPrefix::new("R1").unwrap(),
@@ -488,13 +496,15 @@ fn csv_exports_open_in_japanese_excel() {
     assert_eq!(lines.len(), 4, "header, two rows, final CRLF: {text:?}");
     assert_eq!(lines[0], LOG_COLUMNS.join(","));
     assert!(lines[1].starts_with(&format!("{},{},{s},R1-0001,captured,1280,paypay,0,,2026-11-28 09:00:00,2026-11-28 09:01:05,ch_R1-0001,", a.id, a.sale_id)), "{}", lines[1]);
+    // A sale recorded without its rate: its whole amount under "rate not
+    // recorded", the per-rate cells empty.
     assert!(
-        lines[1].ends_with(r#","ランチ, 大盛り ""特製""""#),
+        lines[1].ends_with(r#","ランチ, 大盛り ""特製""",,,,,,1280"#),
         "{}",
         lines[1]
     );
     assert!(
-        lines[2].ends_with(r#","'=HYPERLINK(""http://x"")""#),
+        lines[2].contains(r#","'=HYPERLINK(""http://x"")","#),
         "formula defused: {}",
         lines[2]
     );
@@ -514,6 +524,12 @@ fn csv_exports_open_in_japanese_excel() {
         "unresolved,1,500\r\n",
         "paid_by_wallet:paypay,1,1280\r\n",
         "net_sales_jpy,,1280\r\n",
+        "sales_rate_not_recorded_jpy,,1280\r\n",
+        "sales_10_jpy,,0\r\n",
+        "sales_tax_10_jpy,,0\r\n",
+        "gross_sales_jpy,,1280\r\n",
+        "customers,1,\r\n",
+        "average_sale_jpy,,1280\r\n",
     ] {
         assert!(z.contains(want), "{want:?} missing from {z}");
     }
@@ -565,7 +581,7 @@ fn a_refund_elepay_has_can_never_be_marked_failed() {
     let s = l.open_shift("R1", "a", T0).unwrap();
     let a = paid(&l, s, "R1-0001", 1280, "paypay");
     let r = l
-        .request_refund(a.id, Amount::new(500).unwrap(), None, "R1", T0)
+        .request_refund(a.id, Amount::new(500).unwrap(), None, None, "R1", T0)
         .unwrap();
     l.update_refund(r.id, Some("rf_1"), RefundState::Pending, T0)
         .unwrap();
@@ -584,7 +600,7 @@ fn a_refund_elepay_has_can_never_be_marked_failed() {
     );
     // A request nobody answered may fail, and elepay's later word still wins.
     let q = l
-        .request_refund(a.id, Amount::new(100).unwrap(), None, "R1", T0)
+        .request_refund(a.id, Amount::new(100).unwrap(), None, None, "R1", T0)
         .unwrap();
     l.update_refund(q.id, None, RefundState::Failed, T0)
         .unwrap();

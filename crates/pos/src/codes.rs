@@ -88,6 +88,8 @@ codes! {
     ExportFailed = "export_failed", 1, "the export file could not be written";
     DemoFailed = "demo_failed", 1, "the DEMO simulator could not start";
     WindowError = "window_error", 1, "a window could not be opened";
+    /// Offline, cover open, out of paper, unreachable: the message says which.
+    PrinterUnavailable = "printer_unavailable", 12, "the receipt printer cannot print now (offline, cover open, out of paper or unreachable: the message says which)";
 }
 
 /// How a CLI command ended when it did not fail: what a script waiting on

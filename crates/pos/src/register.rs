@@ -6,62 +6,126 @@
 use std::time::Duration;
 
 use easyqr_engine::{CancelOutcome, Checkout, Engine, Reconciliation, RecoveryReport};
-use easyqr_ledger::{Attempt, AttemptState, Refund, RefundState, ShiftId};
+use easyqr_ledger::{Attempt, AttemptState, Refund, RefundState, SaleTaxed, ShiftId};
+use easyqr_tax::{Breakdown, Line, TaxPolicy, TaxRate};
 use serde::{Deserialize, Serialize};
 
 use crate::books::{AttemptRef, Books};
 use crate::config::RegisterConfig;
 use crate::error::{PosError, Result};
+use crate::refund::RefundRequest;
 
-/// One item line of a sale.
+/// One item line of a sale, as a shell sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Item {
     pub name: String,
     pub qty: i64,
     pub unit_price: i64,
+    /// `standard`, `reduced` or `free`; none: the store's default rate.
+    #[serde(default)]
+    pub rate: Option<String>,
 }
 
-/// What the cashier rang up.
+/// What the cashier rang up: item lines, or an amount at one rate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeRequest {
-    pub amount: i64,
+    /// Tax included. With items: optional, and refused when it is not
+    /// their computed total.
+    #[serde(default)]
+    pub amount: Option<i64>,
     pub description: Option<String>,
     #[serde(default)]
     pub items: Vec<Item>,
+    /// The rate of an amount-only sale; none: the store's default rate.
+    #[serde(default)]
+    pub rate: Option<String>,
+}
+
+/// A charge as it will be recorded: the amount, the description the log
+/// shows, and the lines with their tax by rate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedCharge {
+    pub amount: elepay::Amount,
+    pub description: Option<String>,
+    pub taxed: SaleTaxed,
 }
 
 impl ChargeRequest {
-    /// The amount, and the sale's description: item lines, when given,
-    /// must add up to the amount and become the description (what the
-    /// receipt and the log show).
-    pub fn checked(&self) -> Result<(elepay::Amount, Option<String>)> {
-        let amount = elepay::Amount::new(self.amount)?;
+    /// Checks the request and computes its tax under `policy` (the store's
+    /// `tax.*` now): the amount charged is the items' computed total.
+    pub fn checked(&self, policy: &TaxPolicy) -> Result<CheckedCharge> {
         if self.items.is_empty() {
+            let yen = self.amount.ok_or_else(|| {
+                PosError::invalid("amount", "amount: the amount to charge, or item lines")
+            })?;
+            let amount = elepay::Amount::new(yen)?;
+            let rate = rate_or(policy, self.rate.as_deref(), "rate")?;
             let d = self.description.clone().filter(|d| !d.trim().is_empty());
-            return Ok((amount, d));
+            return Ok(CheckedCharge {
+                amount,
+                description: d,
+                taxed: SaleTaxed {
+                    lines: Vec::new(),
+                    breakdown: Breakdown::of_amount(policy, rate, yen),
+                },
+            });
         }
-        let mut total: i64 = 0;
-        let mut lines = Vec::new();
-        for (i, it) in self.items.iter().enumerate() {
-            if it.name.trim().is_empty() || it.qty < 1 || it.unit_price < 1 {
-                return Err(PosError::invalid(
-                    format!("items[{i}]"),
-                    format!("items[{i}]: a name, a quantity of at least 1 and a unit price of at least ¥1"),
-                ));
-            }
-            total = total.saturating_add(it.qty.saturating_mul(it.unit_price));
-            lines.push(format!("{} ×{}", it.name.trim(), it.qty));
-        }
-        if total != self.amount {
+        if self.rate.is_some() {
             return Err(PosError::invalid(
-                "amount",
-                format!("amount: the items add up to ¥{total}, not ¥{}", self.amount),
+                "rate",
+                "rate: only for an amount without items; give each item its rate instead",
             ));
         }
-        Ok((amount, Some(lines.join(", "))))
+        let lines = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| {
+                Ok(Line {
+                    name: it.name.trim().to_owned(),
+                    qty: it.qty,
+                    unit_price: it.unit_price,
+                    rate: rate_or(policy, it.rate.as_deref(), &format!("items[{i}].rate"))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let breakdown = Breakdown::compute(policy, &lines).map_err(input)?;
+        if let Some(asked) = self.amount.filter(|a| *a != breakdown.total) {
+            return Err(PosError::invalid(
+                "amount",
+                format!(
+                    "amount: the items come to ¥{} (tax included), not ¥{asked}",
+                    breakdown.total
+                ),
+            ));
+        }
+        let amount = elepay::Amount::new(breakdown.total)?;
+        let description = lines
+            .iter()
+            .map(|l| format!("{} ×{}", l.name, l.qty))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(CheckedCharge {
+            amount,
+            description: Some(description),
+            taxed: SaleTaxed { lines, breakdown },
+        })
     }
+}
+
+/// A rate by name, or the policy's default.
+fn rate_or(policy: &TaxPolicy, name: Option<&str>, field: &str) -> Result<TaxRate> {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => TaxRate::parse(field, n).map_err(input),
+        None => Ok(policy.default_rate),
+    }
+}
+
+/// A tax rule's refusal as the use cases' error.
+pub(crate) fn input(e: easyqr_tax::InputError) -> PosError {
+    PosError::invalid(e.field.clone(), e.to_string())
 }
 
 /// How a cancel ended, as confirmed by reading the code back.
@@ -146,9 +210,13 @@ impl Register {
         self.engine.config().register_id.clone()
     }
 
-    pub async fn charge(&self, req: &ChargeRequest) -> Result<Checkout> {
-        let (amount, description) = req.checked()?;
-        Ok(self.engine.charge(amount, description.as_deref()).await?)
+    /// Rings up `req` under the store's tax `policy` and creates its code.
+    pub async fn charge(&self, req: &ChargeRequest, policy: &TaxPolicy) -> Result<Checkout> {
+        let c = req.checked(policy)?;
+        Ok(self
+            .engine
+            .charge(c.amount, c.description.as_deref(), Some(&c.taxed))
+            .await?)
     }
 
     pub async fn retry(&self, sale_id: i64) -> Result<Checkout> {
@@ -165,28 +233,27 @@ impl Register {
         self.cancel(pending.id).await
     }
 
-    /// Refunds `amount` yen of a paid attempt (at most what is left).
-    pub async fn refund(
-        &self,
-        attempt_id: i64,
-        amount: i64,
-        reason: Option<&str>,
-    ) -> Result<Refund> {
-        let amount =
-            elepay::Amount::new(amount).map_err(|e| PosError::invalid("amount", e.to_string()))?;
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        Ok(self.engine.refund(attempt_id, amount, reason).await?)
+    /// Refunds a paid attempt: the items returned (taxed by the sale's own
+    /// rule) or an amount (a single-rate or older sale), at most what is left.
+    pub async fn refund(&self, attempt_id: i64, req: &RefundRequest) -> Result<Refund> {
+        let paid = self.books.ledger().attempt(attempt_id)?;
+        let sale = self.books.ledger().sale_record(paid.sale_id)?;
+        let plan = req.plan(&sale)?;
+        let reason = req
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        Ok(self
+            .engine
+            .refund(attempt_id, plan.amount, reason, plan.tax.as_ref())
+            .await?)
     }
 
     /// Refunds the paid payment of an order (or attempt).
-    pub async fn refund_of(
-        &self,
-        which: &AttemptRef,
-        amount: i64,
-        reason: Option<&str>,
-    ) -> Result<Refund> {
+    pub async fn refund_of(&self, which: &AttemptRef, req: &RefundRequest) -> Result<Refund> {
         let paid = self.books.attempt_in(which, AttemptState::Captured)?;
-        self.refund(paid.id, amount, reason).await
+        self.refund(paid.id, req).await
     }
 
     /// Waits until elepay confirms the refund (or refuses it), at most
@@ -251,53 +318,4 @@ impl Register {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn item(name: &str, qty: i64, unit_price: i64) -> Item {
-        Item {
-            name: name.into(),
-            qty,
-            unit_price,
-        }
-    }
-
-    #[test]
-    fn item_lines_must_add_up_and_become_the_description() {
-        let req = ChargeRequest {
-            amount: 1280,
-            description: Some("ignored".into()),
-            items: vec![item("Coffee", 2, 480), item(" Cake ", 1, 320)],
-        };
-        let (amount, d) = req.checked().unwrap();
-        assert_eq!(amount.yen(), 1280);
-        assert_eq!(d.as_deref(), Some("Coffee ×2, Cake ×1"));
-        let wrong = ChargeRequest {
-            amount: 1000,
-            ..req.clone()
-        };
-        let e = wrong.checked().unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("amount"));
-        assert!(e.message.contains("¥1280"), "{}", e.message);
-        let empty_name = ChargeRequest {
-            items: vec![item(" ", 1, 1280)],
-            ..req
-        };
-        assert_eq!(
-            empty_name.checked().unwrap_err().field.as_deref(),
-            Some("items[0]")
-        );
-    }
-
-    #[test]
-    fn a_blank_description_is_none_and_the_amount_is_checked() {
-        let req = ChargeRequest {
-            amount: 500,
-            description: Some("  ".into()),
-            items: vec![],
-        };
-        assert_eq!(req.checked().unwrap().1, None);
-        let zero = ChargeRequest { amount: 0, ..req };
-        assert_eq!(zero.checked().unwrap_err().field.as_deref(), Some("amount"));
-    }
-}
+mod tests;

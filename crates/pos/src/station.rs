@@ -95,6 +95,17 @@ impl Station {
         self.settings().register_id
     }
 
+    /// Rings up a sale under the store's tax settings now (a change applies
+    /// from the next sale; each sale keeps what it was rung up with).
+    pub async fn charge(&self, req: &crate::ChargeRequest) -> Result<easyqr_engine::Checkout> {
+        let policy = self
+            .settings()
+            .tax
+            .policy()
+            .map_err(|e| PosError::invalid(e.field, e.to_string()))?;
+        self.register().charge(req, &policy).await
+    }
+
     pub fn settings(&self) -> Settings {
         self.settings
             .read()

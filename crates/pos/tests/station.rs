@@ -37,30 +37,33 @@ async fn a_demo_station_sells_restarts_and_retires_the_codes_its_simulator_forgo
     let register = station.register_id();
     station.books().open_shift(&register, "佐藤").unwrap();
     let req = ChargeRequest {
-        amount: 1280,
+        amount: Some(1280),
         description: None,
         items: vec![
             Item {
                 name: "Coffee".into(),
                 qty: 2,
                 unit_price: 480,
+                rate: None,
             },
             Item {
                 name: "Cake".into(),
                 qty: 1,
                 unit_price: 320,
+                rate: Some("reduced".into()),
             },
         ],
+        rate: None,
     };
-    let shown = station.register().charge(&req).await.unwrap();
+    let shown = station.charge(&req).await.unwrap();
     assert_eq!(shown.attempt.state, AttemptState::Pending);
     let rows = station.books().log(&Default::default(), 10, None).unwrap();
     assert_eq!(rows[0].description.as_deref(), Some("Coffee ×2, Cake ×1"));
     let wrong = ChargeRequest {
-        amount: 1000,
+        amount: Some(1000),
         ..req
     };
-    let e = station.register().charge(&wrong).await.unwrap_err();
+    let e = station.charge(&wrong).await.unwrap_err();
     assert_eq!(
         (e.code, e.field.as_deref()),
         (ErrorCode::InvalidInput, Some("amount"))
@@ -108,11 +111,10 @@ async fn a_register_sells_only_in_a_shift_and_keeps_its_id_while_one_is_open() {
     let dir = tempfile::tempdir().unwrap();
     let station = Station::start(opts(dir.path())).await.unwrap();
     let req = ChargeRequest {
-        amount: 500,
-        description: None,
-        items: vec![],
+        amount: Some(500),
+        ..ChargeRequest::default()
     };
-    let e = station.register().charge(&req).await.unwrap_err();
+    let e = station.charge(&req).await.unwrap_err();
     assert_eq!(
         (e.code, e.field.as_deref(), e.exit_code()),
         (ErrorCode::NoOpenShift, Some("shift"), 2)
@@ -125,7 +127,7 @@ async fn a_register_sells_only_in_a_shift_and_keeps_its_id_while_one_is_open() {
 
     let register = station.register_id();
     station.books().open_shift(&register, "佐藤").unwrap();
-    station.register().charge(&req).await.unwrap();
+    station.charge(&req).await.unwrap();
     let mut moved = station.settings();
     moved.register_id = "R9".into();
     let e = station
@@ -175,11 +177,10 @@ async fn a_key_of_another_elepay_app_is_refused_in_place() {
     let register = station.register_id();
     station.books().open_shift(&register, "佐藤").unwrap();
     let req = ChargeRequest {
-        amount: 500,
-        description: None,
-        items: vec![],
+        amount: Some(500),
+        ..ChargeRequest::default()
     };
-    station.register().charge(&req).await.unwrap();
+    station.charge(&req).await.unwrap();
 
     let other = "sk_test_otherapp00000001";
     sim.control().add_app(other).unwrap();

@@ -7,7 +7,8 @@
 //! - [`client`]: typed `elepay::Client`s with fast retries and the admin
 //!   controls over HTTP (the client's tests);
 //! - [`world`]: a ledger file and an engine over both (the engine's tests);
-//! - [`pg`]: a throw-away PostgreSQL database (the head office's tests).
+//! - [`pg`]: a throw-away PostgreSQL database (the head office's tests);
+//! - [`printer`]: a virtual ESC/POS receipt printer on TCP (the printing tests).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,6 +18,7 @@
 pub mod api;
 pub mod client;
 pub mod pg;
+pub mod printer;
 pub mod sim;
 pub mod world;
 

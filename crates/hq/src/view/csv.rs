@@ -1,15 +1,19 @@
 //! `GET /export/z.csv[?store=LOC]`: every Z report, UTF-8 with a BOM so a
-//! spreadsheet in Japan opens it without mojibake.
+//! spreadsheet in Japan opens it without mojibake. After the headline
+//! columns, the figures at the close by tax rate: per rate (`standard` 10 %,
+//! `reduced` 8 %, `free` 0 %) its sales and their tax, then sales whose rate
+//! was not recorded (`sales_unrecorded`: no tax known), the same for
+//! refunds, and the average sale (客単価).
 
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use easyqr_ledger::csv_line;
+use easyqr_ledger::{csv_line, ByRate, TaxFigures};
 use serde::Deserialize;
 
 use super::html::time;
 use super::Viewer;
-use crate::books;
+use crate::books::{self, rates_of};
 use crate::AppState;
 
 const COLUMNS: [&str; 12] = [
@@ -27,6 +31,45 @@ const COLUMNS: [&str; 12] = [
     "net_sales_since_close",
 ];
 
+/// Per-rate column names of one side (`sales`, `refunds`), in report order.
+fn rate_columns(side: &str) -> Vec<String> {
+    let mut o = Vec::new();
+    for (key, rate, _) in ByRate::default().buckets() {
+        o.push(format!("{side}_{key}"));
+        if rate.is_some() {
+            o.push(format!("{side}_tax_{key}"));
+        }
+    }
+    o
+}
+
+/// The cells of [`rate_columns`]: yen, and tax where the rate is known.
+fn rate_cells(side: &ByRate) -> Vec<String> {
+    let mut o = Vec::new();
+    for (_, rate, a) in side.buckets() {
+        o.push(a.gross.to_string());
+        if rate.is_some() {
+            o.push(a.tax.to_string());
+        }
+    }
+    o
+}
+
+fn header() -> Vec<String> {
+    let mut h: Vec<String> = COLUMNS.map(str::to_owned).to_vec();
+    h.extend(rate_columns("sales"));
+    h.extend(rate_columns("refunds"));
+    h.push("average_sale".into());
+    h
+}
+
+fn by_rate_cells(r: &TaxFigures) -> Vec<String> {
+    let mut o = rate_cells(&r.sales);
+    o.extend(rate_cells(&r.refunds));
+    o.push(r.average_sale.to_string());
+    o
+}
+
 #[derive(Deserialize)]
 pub struct Filter {
     store: Option<String>,
@@ -42,10 +85,10 @@ pub async fn z_reports(State(s): State<AppState>, _v: Viewer, Query(f): Query<Fi
         Err(e) => return e.into_response(),
     };
     let mut o = "\u{feff}".as_bytes().to_vec();
-    csv_line(&mut o, &COLUMNS.map(str::to_owned));
+    csv_line(&mut o, &header());
     for z in &rows {
         let f = z.at_close.as_ref().unwrap_or(&z.now);
-        let line = [
+        let mut line = vec![
             z.store.clone(),
             z.register_id.clone(),
             z.z_number.to_string(),
@@ -62,6 +105,7 @@ pub async fn z_reports(State(s): State<AppState>, _v: Viewer, Query(f): Query<Fi
                 .map_or(0, |d| d.net_sales)
                 .to_string(),
         ];
+        line.extend(by_rate_cells(&rates_of(f)));
         csv_line(&mut o, &line);
     }
     (
@@ -75,4 +119,44 @@ pub async fn z_reports(State(s): State<AppState>, _v: Viewer, Query(f): Query<Fi
         o,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use easyqr_ledger::{RateAmount, StateTotal};
+
+    #[test]
+    fn every_row_has_a_cell_per_column_and_the_rates_in_report_order() {
+        let h = header();
+        assert_eq!(
+            h[COLUMNS.len()..COLUMNS.len() + 7],
+            [
+                "sales_standard",
+                "sales_tax_standard",
+                "sales_reduced",
+                "sales_tax_reduced",
+                "sales_free",
+                "sales_tax_free",
+                "sales_unrecorded"
+            ]
+        );
+        assert_eq!(h.last().map(String::as_str), Some("average_sale"));
+        let sales = ByRate {
+            reduced: RateAmount {
+                gross: 1080,
+                tax: 80,
+            },
+            unrecorded: RateAmount { gross: 500, tax: 0 },
+            ..ByRate::default()
+        };
+        let paid = StateTotal {
+            count: 2,
+            amount: 1580,
+        };
+        let cells = by_rate_cells(&TaxFigures::assemble(sales, ByRate::default(), paid, 0));
+        assert_eq!(cells.len() + COLUMNS.len(), h.len());
+        assert_eq!(cells[..7], ["0", "0", "1080", "80", "0", "0", "500"]);
+        assert_eq!(cells.last().map(String::as_str), Some("790"));
+    }
 }

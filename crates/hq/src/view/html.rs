@@ -25,6 +25,7 @@ a.button,button{display:inline-block;background:#18324a;color:#fff;border:0;bord
 form.login{max-width:360px;margin:4rem auto;background:#fff;border:1px solid var(--line);border-radius:10px;padding:1.5rem}
 form.login input{width:100%;padding:.5rem;font:inherit;margin:.25rem 0 1rem;border:1px solid var(--line);border-radius:6px}
 .error{color:var(--bad)}
+table.by-rate{font-size:.85rem}table.by-rate th.rate{text-align:center}table.by-rate tr.brand th,table.by-rate tr.brand td{font-weight:700;background:#f7f9fb}
 "#;
 
 /// Text for HTML content and attribute values.

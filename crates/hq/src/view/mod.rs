@@ -2,10 +2,12 @@
 //! Japanese or English, behind a password login. Pages read `crate::books`
 //! and render; they decide nothing about money.
 
+mod by_rate;
 mod csv;
 mod html;
 mod i18n;
 mod pages;
+mod shift;
 
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -195,7 +197,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(pages::overview))
         .route("/stores/{location}", get(pages::store))
         .route("/registers/{register}", get(pages::register))
-        .route("/registers/{register}/shifts/{shift}", get(pages::shift))
+        .route("/registers/{register}/shifts/{shift}", get(shift::shift))
         .route("/events/unknown", get(pages::unknown_events))
         .route("/export/z.csv", get(csv::z_reports))
         .route(

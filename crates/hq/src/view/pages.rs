@@ -2,20 +2,19 @@
 
 use std::fmt::Write as _;
 
+use super::by_rate::{day_table, DayRow};
+use super::html::{esc, page, seg, time, yen};
+use super::{Lang, Viewer};
+use crate::books::{self, RegisterSummary, ZRow};
+use crate::error::HqError;
+use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use easyqr_ledger::Figures;
 
-use super::html::{esc, page, seg, time, yen};
-use super::{Lang, Viewer};
-use crate::books::{self, PaymentRow, RegisterSummary, ZRow};
-use crate::error::HqError;
-use crate::AppState;
+pub(super) type Page = Result<Html<String>, Response>;
 
-type Page = Result<Html<String>, Response>;
-
-fn fail(e: HqError) -> Response {
+pub(super) fn fail(e: HqError) -> Response {
     e.into_response()
 }
 
@@ -142,6 +141,27 @@ pub async fn overview(State(s): State<AppState>, v: Viewer) -> Page {
     b.push_str("</div>");
     if o.stores.is_empty() {
         let _ = write!(b, "<p class=\"muted\">{}</p>", l.t("no_stores"));
+    } else {
+        let mut rows: Vec<DayRow<'_>> = o
+            .stores
+            .iter()
+            .map(|st| DayRow {
+                name: esc(&st.name),
+                location: Some(&st.location_id),
+                figures: &st.day.by_rate,
+            })
+            .collect();
+        rows.push(DayRow {
+            name: l.t("brand").to_owned(),
+            location: None,
+            figures: &o.brand.by_rate,
+        });
+        let _ = write!(
+            b,
+            "<h2 id=\"by-rate\">{}</h2>{}",
+            l.t("by_rate_today"),
+            day_table(l, &rows)
+        );
     }
     for st in &o.stores {
         let _ = write!(
@@ -225,7 +245,8 @@ pub async fn store(State(s): State<AppState>, v: Viewer, Path(loc): Path<String>
         .map_err(fail)?;
     let b = format!(
         "<h1>{name} <span class=\"muted\">{loc}</span></h1><p>{today}: <b data-net=\"{net}\">{nety}</b> \
-         <a class=\"button\" href=\"/export/z.csv?store={href}\">{csv}</a></p>{regs}<h2>{zt}</h2>{ztable}",
+         <a class=\"button\" href=\"/export/z.csv?store={href}\">{csv}</a></p>\
+         <h2 id=\"by-rate\">{by_rate}</h2>{rates}<h2>{rt}</h2>{regs}<h2>{zt}</h2>{ztable}",
         name = esc(&st.name),
         loc = esc(&loc),
         today = l.t("today"),
@@ -233,6 +254,16 @@ pub async fn store(State(s): State<AppState>, v: Viewer, Path(loc): Path<String>
         nety = yen(st.day.net_sales),
         href = seg(&loc),
         csv = l.t("csv"),
+        by_rate = l.t("by_rate_today"),
+        rates = day_table(
+            l,
+            &[DayRow {
+                name: esc(&st.name),
+                location: Some(&st.location_id),
+                figures: &st.day.by_rate,
+            }]
+        ),
+        rt = l.t("registers"),
         regs = registers_table(l, &st.registers),
         zt = l.t("z_reports"),
         ztable = z_table(l, &z),
@@ -240,7 +271,10 @@ pub async fn store(State(s): State<AppState>, v: Viewer, Path(loc): Path<String>
     Ok(page(l, &st.name, &b))
 }
 
-async fn register_row(c: &tokio_postgres::Client, register_id: &str) -> Result<i64, Response> {
+pub(super) async fn register_row(
+    c: &tokio_postgres::Client,
+    register_id: &str,
+) -> Result<i64, Response> {
     c.query_opt(
         "SELECT id FROM registers WHERE register_id = $1",
         &[&register_id],
@@ -265,144 +299,6 @@ pub async fn register(State(s): State<AppState>, v: Viewer, Path(rid): Path<Stri
         l.t("z_reports"),
         z_table(l, &z)
     );
-    Ok(page(l, &rid, &b))
-}
-
-fn figures_table(l: Lang, at_close: Option<&Figures>, now: &Figures) -> String {
-    let mut o = format!(
-        "<table class=\"figures\"><tr><th></th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr>",
-        l.t("at_close"),
-        l.t("now")
-    );
-    type Row = (&'static str, fn(&Figures) -> i64);
-    let rows: [Row; 4] = [
-        ("paid", |f| f.paid.amount),
-        ("refunds", |f| f.refunds.deducted()),
-        ("late", |f| f.late.amount),
-        ("net_sales", |f| f.net_sales),
-    ];
-    for (k, get) in rows {
-        let _ = write!(
-            o,
-            "<tr><th>{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            l.t(k),
-            at_close.map_or_else(|| "—".to_owned(), |f| yen(get(f))),
-            yen(get(now))
-        );
-    }
-    o.push_str("</table>");
-    o
-}
-
-fn payments_table(l: Lang, rows: &[&PaymentRow]) -> String {
-    if rows.is_empty() {
-        return format!("<p class=\"muted\">{}</p>", l.t("none"));
-    }
-    let mut o = format!(
-        "<table class=\"payments\"><tr><th>{}</th><th class=\"num\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th></tr>",
-        l.t("order_no"), l.t("amount"), l.t("state"), l.t("method"), l.t("paid_at"), l.t("source"), l.t("refunded")
-    );
-    for p in rows {
-        let _ = write!(
-            o,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-            esc(&p.order_no),
-            yen(p.amount),
-            esc(l.state(&p.state)),
-            if p.late { format!(" <span class=\"pill warn\">{}</span>", l.t("late")) } else { String::new() },
-            esc(&p.payment_method.as_deref().map(|m| elepay::PaymentMethod::new(m).display_name().to_owned()).unwrap_or_default()),
-            p.paid_time.map(time).unwrap_or_default(),
-            esc(p.paid_source.as_deref().map_or("", |s| l.source(s))),
-            if p.refunded > 0 { yen(p.refunded) } else { String::new() },
-        );
-    }
-    o.push_str("</table>");
-    o
-}
-
-pub async fn shift(
-    State(s): State<AppState>,
-    v: Viewer,
-    Path((rid, shift)): Path<(String, i64)>,
-) -> Page {
-    let l = v.lang;
-    let c = s.db.get().await.map_err(|e| fail(e.into()))?;
-    let id = register_row(&c, &rid).await?;
-    let z = books::z_reports(&c, None, Some(id), 10_000)
-        .await
-        .map_err(fail)?
-        .into_iter()
-        .find(|z| z.shift_id == shift);
-    let (payments, refunds) = books::shift_detail(&c, id, shift).await.map_err(fail)?;
-    let mut b = format!(
-        "<p><a href=\"/registers/{}\">← {}</a></p>",
-        seg(&rid),
-        l.t("back")
-    );
-    match &z {
-        Some(z) => {
-            let _ = write!(
-                b,
-                "<h1>{} {} · Z{} <span class=\"muted\">{} · {} – {}</span></h1>{}",
-                l.t("register"),
-                esc(&rid),
-                z.z_number,
-                esc(&z.cashier),
-                time(z.opened_at),
-                time(z.closed_at),
-                figures_table(l, z.at_close.as_ref(), &z.now)
-            );
-        }
-        None => {
-            let _ = write!(
-                b,
-                "<h1>{} {} · {} #{shift}</h1>",
-                l.t("register"),
-                esc(&rid),
-                l.t("open_shift")
-            );
-        }
-    }
-    let all: Vec<&PaymentRow> = payments.iter().collect();
-    let late: Vec<&PaymentRow> = payments.iter().filter(|p| p.late).collect();
-    let found: Vec<&PaymentRow> = payments
-        .iter()
-        .filter(|p| {
-            p.paid_source
-                .as_deref()
-                .is_some_and(|s| s.starts_with("reconcil"))
-        })
-        .collect();
-    let _ = write!(b, "<h2>{}</h2>{}", l.t("payments"), payments_table(l, &all));
-    let _ = write!(b, "<h2>{}</h2>{}", l.t("late"), payments_table(l, &late));
-    let _ = write!(
-        b,
-        "<h2>{}</h2>{}",
-        l.t("reconciliation"),
-        payments_table(l, &found)
-    );
-    let _ = write!(b, "<h2>{}</h2>", l.t("refunds"));
-    if refunds.is_empty() {
-        let _ = write!(b, "<p class=\"muted\">{}</p>", l.t("none"));
-    } else {
-        let _ = write!(
-            b,
-            "<table class=\"refunds\"><tr><th>{}</th><th class=\"num\">{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            l.t("order_no"), l.t("amount"), l.t("status"), l.t("reason"), l.t("received")
-        );
-        for r in &refunds {
-            let _ = write!(
-                b,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(r.order_no.as_deref().unwrap_or("")),
-                yen(r.amount),
-                esc(l.state(&r.status)),
-                esc(r.reason.as_deref().unwrap_or("")),
-                time(r.created_at)
-            );
-        }
-        b.push_str("</table>");
-    }
     Ok(page(l, &rid, &b))
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use easyqr_hq::{Config, Db};
 pub mod register;
+pub mod tax;
 
 use elepay::webhook::{signature_header, SigningSecret};
 use futures_util::StreamExt as _;

@@ -30,6 +30,7 @@ impl Station {
         // The head office is changed by enrolment only (hq_enrol/unenrol).
         let old = self.settings();
         new.hq = old.hq.clone();
+        new.normalize();
         new.webhook.secret_count = match &secrets {
             Some(list) => u32::try_from(list.len()).unwrap_or(u32::MAX),
             None => self.webhook_secrets.count().unwrap_or(0),

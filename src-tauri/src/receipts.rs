@@ -1,0 +1,130 @@
+//! Receipts and printed reports: commands of the Transactions and Shift
+//! tabs, and printing after a payment (`receipt.autoPrint`). Each maps its
+//! IPC arguments to the use cases in `easyqr_pos_core::receipt`; when no
+//! printer is set, the lines come back for the OS print dialog.
+
+use std::sync::Arc;
+
+use easyqr_ledger::{AttemptState, SaleRecord};
+use easyqr_pos_core::receipt::{self, AfterPayment, Destination, Issued, ReceiptOrder};
+use easyqr_pos_core::report_doc::report_doc;
+use easyqr_pos_core::AttemptRef;
+use easyqr_receipt::DocLine;
+use serde::Serialize;
+use tauri::State;
+
+use crate::bridge::CashierMsg;
+use crate::context::AppContext;
+use crate::error::CommandError;
+
+type Ctx<'a> = State<'a, Arc<AppContext>>;
+
+/// Prints a paid payment's receipt (or 領収書, or a refund's slip) on the
+/// store's printer, or answers its lines for the print dialog.
+#[tauri::command]
+pub async fn print_receipt(
+    ctx: Ctx<'_>,
+    attempt_id: i64,
+    order: ReceiptOrder,
+) -> Result<Issued, CommandError> {
+    let settings = ctx.station.settings();
+    let dest = Destination::choose(None, &settings, Destination::Dialog)?;
+    issue(&ctx, attempt_id, &order, dest).await
+}
+
+async fn issue(
+    ctx: &AppContext,
+    attempt_id: i64,
+    order: &ReceiptOrder,
+    dest: Destination,
+) -> Result<Issued, CommandError> {
+    let offset = ctx.station.engine().config().utc_offset_minutes;
+    receipt::issue(
+        ctx.station.books(),
+        &ctx.station.settings(),
+        offset,
+        &AttemptRef::Id(attempt_id),
+        order,
+        dest,
+    )
+    .await
+}
+
+/// A report printed: on the printer, or its lines for the print dialog.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrintedReport {
+    printer: Option<String>,
+    width_mm: u16,
+    lines: Vec<DocLine>,
+}
+
+#[tauri::command]
+pub async fn print_report(ctx: Ctx<'_>, shift_id: i64) -> Result<PrintedReport, CommandError> {
+    let settings = ctx.station.settings();
+    let report = ctx.station.books().shift_report(shift_id)?;
+    let width = settings
+        .printer
+        .paper()
+        .map_err(|e| easyqr_pos_core::PosError::invalid(e.field, e.to_string()))?;
+    let offset = ctx.station.engine().config().utc_offset_minutes;
+    let doc = report_doc(&report, settings.issuer_name(), width, offset);
+    let printer = match Destination::choose(None, &settings, Destination::Dialog)? {
+        Destination::Printer(url) => {
+            receipt::send(&url, &doc).await?;
+            Some(url.to_string())
+        }
+        _ => None,
+    };
+    Ok(PrintedReport {
+        printer,
+        width_mm: width.mm(),
+        lines: doc.lines,
+    })
+}
+
+/// A sale as recorded: its lines, tax by rate, and what came back (the
+/// refund-by-item dialog).
+#[tauri::command]
+pub async fn sale_record(ctx: Ctx<'_>, sale_id: i64) -> Result<SaleRecord, CommandError> {
+    Ok(ctx.station.books().ledger().sale_record(sale_id)?)
+}
+
+/// After a payment: print, ask, or nothing, by `receipt.autoPrint`. Runs off
+/// the event loop; a printer problem reaches the cashier with a retry and
+/// never holds up a sale.
+pub fn after_payment(ctx: Arc<AppContext>, attempt: &easyqr_ledger::Attempt) {
+    if attempt.state != AttemptState::Captured {
+        return;
+    }
+    let (attempt_id, sale_id) = (attempt.id, attempt.sale_id);
+    tauri::async_runtime::spawn(async move {
+        let issued = ctx
+            .station
+            .books()
+            .ledger()
+            .receipts_issued(sale_id)
+            .unwrap_or(1);
+        match receipt::after_payment(&ctx.station.settings(), issued) {
+            AfterPayment::Nothing => {}
+            AfterPayment::Ask => ctx.feed.send(&CashierMsg::ReceiptOffer {
+                attempt_id,
+                dialog: false,
+            }),
+            AfterPayment::Print(Destination::Printer(url)) => {
+                let order = ReceiptOrder::default();
+                match issue(&ctx, attempt_id, &order, Destination::Printer(url)).await {
+                    Ok(r) => ctx.feed.send(&CashierMsg::Receipt(&r)),
+                    Err(e) => ctx.feed.send(&CashierMsg::ReceiptFailed {
+                        attempt_id,
+                        error: &e,
+                    }),
+                }
+            }
+            AfterPayment::Print(_) => ctx.feed.send(&CashierMsg::ReceiptOffer {
+                attempt_id,
+                dialog: true,
+            }),
+        }
+    });
+}
