@@ -160,7 +160,12 @@ pub async fn issue(
         _ => None,
     };
     if let Destination::Printer(url) = &dest {
-        easyqr_receipt::status(url).await.map_err(printer_error)?;
+        // A printer that says it cannot print refuses before anything is
+        // recorded (one that does not answer is printed to anyway).
+        let status = easyqr_receipt::status(url).await.map_err(printer_error)?;
+        if let Some(e) = status.and_then(|s| s.error(url)) {
+            return Err(printer_error(e));
+        }
     }
     let issued = ledger.record_receipt(
         &ReceiptRequest {
