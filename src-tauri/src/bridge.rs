@@ -48,8 +48,11 @@ pub enum CashierMsg<'a> {
         attempt_id: i64,
         dialog: bool,
     },
-    /// A receipt printed by itself after a payment.
-    Receipt(&'a easyqr_pos_core::receipt::Issued),
+    /// A receipt printed by itself after a payment (nested: the receipt
+    /// has a `kind` of its own).
+    Receipt {
+        receipt: &'a easyqr_pos_core::receipt::Issued,
+    },
     /// Printing after a payment failed (printer offline, out of paper, …):
     /// shown with a retry; the sale is recorded all the same.
     #[serde(rename_all = "camelCase")]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use easyqr_ledger::{AttemptState, SaleRecord};
-use easyqr_pos_core::receipt::{self, AfterPayment, Destination, Issued, ReceiptOrder};
+use easyqr_pos_core::receipt::{self, AutoPrinted, Destination, Issued, ReceiptOrder};
 use easyqr_pos_core::report_doc::report_doc;
 use easyqr_pos_core::AttemptRef;
 use easyqr_receipt::DocLine;
@@ -97,33 +97,21 @@ pub fn after_payment(ctx: Arc<AppContext>, attempt: &easyqr_ledger::Attempt) {
     if attempt.state != AttemptState::Captured {
         return;
     }
-    let (attempt_id, sale_id) = (attempt.id, attempt.sale_id);
+    let attempt = attempt.clone();
     tauri::async_runtime::spawn(async move {
-        let issued = ctx
-            .station
-            .books()
-            .ledger()
-            .receipts_issued(sale_id)
-            .unwrap_or(1);
-        match receipt::after_payment(&ctx.station.settings(), issued) {
-            AfterPayment::Nothing => {}
-            AfterPayment::Ask => ctx.feed.send(&CashierMsg::ReceiptOffer {
+        let offset = ctx.station.engine().config().utc_offset_minutes;
+        let settings = ctx.station.settings();
+        let books = ctx.station.books();
+        let attempt_id = attempt.id;
+        match receipt::print_after_payment(books, &settings, offset, &attempt).await {
+            AutoPrinted::Nothing => {}
+            AutoPrinted::Ask { dialog } => ctx
+                .feed
+                .send(&CashierMsg::ReceiptOffer { attempt_id, dialog }),
+            AutoPrinted::Printed(r) => ctx.feed.send(&CashierMsg::Receipt { receipt: &r }),
+            AutoPrinted::Failed(e) => ctx.feed.send(&CashierMsg::ReceiptFailed {
                 attempt_id,
-                dialog: false,
-            }),
-            AfterPayment::Print(Destination::Printer(url)) => {
-                let order = ReceiptOrder::default();
-                match issue(&ctx, attempt_id, &order, Destination::Printer(url)).await {
-                    Ok(r) => ctx.feed.send(&CashierMsg::Receipt(&r)),
-                    Err(e) => ctx.feed.send(&CashierMsg::ReceiptFailed {
-                        attempt_id,
-                        error: &e,
-                    }),
-                }
-            }
-            AfterPayment::Print(_) => ctx.feed.send(&CashierMsg::ReceiptOffer {
-                attempt_id,
-                dialog: true,
+                error: &e,
             }),
         }
     });

@@ -193,22 +193,34 @@ impl App {
     /// window that has not repainted.
     pub async fn shot(&mut self, label: &str) -> Vec<u8> {
         self.shot += 1;
-        let out = tokio::task::spawn_blocking(|| {
-            Command::new("import")
-                .args(["-window", "root", "png:-"])
-                .output()
-                .expect("imagemagick's import")
-        })
-        .await
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "import: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let png = screen_png().await;
         let file = artifacts_dir().join(format!("{}-{:02}-{label}.png", self.name, self.shot));
-        std::fs::write(file, &out.stdout).unwrap();
-        out.stdout
+        std::fs::write(file, &png).unwrap();
+        png
+    }
+
+    /// Like [`App::shot`], saved as exactly `{file}.png` (no running
+    /// number), for screenshots a test names one by one.
+    pub async fn shot_named(&mut self, file: &str) -> Vec<u8> {
+        let png = screen_png().await;
+        std::fs::write(artifacts_dir().join(format!("{file}.png")), &png).unwrap();
+        png
+    }
+
+    /// The text of the element a CSS selector finds now.
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Runs `script` in the current window and answers its result.
+    pub async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap()
     }
 
     /// The current window's rectangle on screen (x, y, width, height).
@@ -265,6 +277,24 @@ impl App {
         drop(driver);
         data_dir
     }
+}
+
+/// The whole (virtual) screen as a PNG, taken from the X server.
+async fn screen_png() -> Vec<u8> {
+    let out = tokio::task::spawn_blocking(|| {
+        Command::new("import")
+            .args(["-window", "root", "png:-"])
+            .output()
+            .expect("imagemagick's import")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 /// tauri-driver and everything it started; ended on drop, so a failing

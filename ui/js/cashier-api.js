@@ -76,21 +76,14 @@ const handlers = {
 };
 let feed;
 
-/** The tag of a feed message. A printed receipt carries its own `kind`
- * (invoice, …) which can shadow the tag in the JSON: it is known by its
- * shape (lines and a copy number). */
-function kindOf(msg) {
-  if (Array.isArray(msg.lines) && 'copy' in msg && 'orderNo' in msg) return 'receipt';
-  return msg.kind;
-}
-
 async function feedHandler(kind, handler) {
   handlers[kind].add(handler);
   feed ??= subscribe('subscribe_cashier', (msg) => {
     if (!msg) return;
-    const k = kindOf(msg);
+    const k = msg.kind;
     if (k === 'receipt') {
-      handlers.receipt.forEach((h) => h(msg.receipt ?? msg));
+      // The receipt is nested: it has a `kind` (invoice, …) of its own.
+      handlers.receipt.forEach((h) => h(msg.receipt));
       return;
     }
     const { kind: _tag, ...payload } = msg;

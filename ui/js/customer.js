@@ -90,6 +90,7 @@ function render(speak = true) {
       markPainted(view.codeId);
     }
     box.setAttribute('aria-label', both('cust.qrAlt'));
+    renderItems();
     const wallets = (view.wallets ?? []).map(walletName).filter(Boolean);
     $('#wallets-box').hidden = wallets.length === 0;
     $('#wallets').replaceChildren(...wallets.map((w) => el('li', {}, w)));
@@ -100,10 +101,28 @@ function render(speak = true) {
     $('#outcome-icon').textContent = paid ? '' : '!'; // the check mark is drawn in CSS
     const key = { paid: 'cust.paid', expired: 'cust.expired', cancelled: 'cust.cancelled' }[view.screen];
     $('#outcome-title').replaceChildren(...bilingual(key));
-    $('#outcome-sub').replaceChildren(...bilingual(`${key}Sub`));
+    // Paid: name the wallet the customer used, when the app knows it.
+    const wallet = paid && view.wallet ? walletName(view.wallet) : '';
+    $('#outcome-sub').replaceChildren(...(wallet ? bilingual('cust.paidWith', { wallet }) : bilingual(`${key}Sub`)));
     $('#outcome-amount').textContent = view.amount != null && paid ? yen(view.amount) : '';
     if (speak) announce(`${both(key)} ${both(`${key}Sub`)}`, paid);
   }
+}
+
+/** The sale's item lines (the first few, as rung up; ※ = reduced rate) and
+ * how many more. An amount-only sale has none. */
+function renderItems() {
+  const items = view.items ?? [];
+  const more = Number(view.moreItems ?? 0);
+  $('#items-box').hidden = items.length === 0;
+  document.body.dataset.items = String(items.length > 0); // the column tightens to make room
+  $('#items').replaceChildren(
+    ...items.map((it) => el('li', { class: it.reduced ? 'reduced' : null },
+      el('span', { class: 'item-name' }, it.name, it.reduced ? el('span', { class: 'mark' }, '※') : null),
+      el('span', { class: 'item-qty' }, `×${it.qty}`),
+      el('span', { class: 'item-amount' }, yen(it.amount)))),
+    ...(more > 0 ? [el('li', { class: 'more' }, ...bilingual('cust.moreItems', { n: more }))] : []));
+  $('#items-legend').hidden = !items.some((it) => it.reduced);
 }
 
 /** Marks when the QR is really on screen, for the latency bench and the

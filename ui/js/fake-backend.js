@@ -32,7 +32,12 @@ export function createFakeBackend() {
     frontUrl: 'https://example.jp/thanks', expiryMinutes: 5, pollIntervalMs: 1000, customerMonitor: 1,
     language: params.get('lang') || 'auto',
     webhook: { enabled: false, address: '0.0.0.0:8787', secrets: [''] }, demoLan: false,
+    invoice: { issuerName: '', registrationNumber: '', address: '', phone: '', header: '', footer: '' },
+    tax: { pricing: 'included', rounding: 'floor', defaultRate: 'standard' },
+    printer: { url: '', width: 80 },
+    receipt: { autoPrint: 'off' },
   };
+  const sales = new Map(); // saleId → { lines, rate } (preview only; the real tax is Rust's)
   const attempts = [];
   let seq = 100;
   let saleSeq = 40;
@@ -127,6 +132,7 @@ export function createFakeBackend() {
   // Shift preview state (browser preview only).
   let shift = null;
   const zero = { count: 0, amount: 0 };
+  const zt = { gross: 0, tax: 0 };
   function previewReport(s) {
     const paid = attempts.filter((a) => a.state === 'captured');
     const total = { count: paid.length, amount: paid.reduce((n, a) => n + a.amount, 0) };
@@ -135,6 +141,14 @@ export function createFakeBackend() {
       unresolved: zero, paidByWallet: paid.length ? [['paypay', total]] : [],
       refunds: { refunded: zero, inProgress: zero, failed: zero }, netSales: total.amount, late: zero,
       firstOrderNo: null, lastOrderNo: null,
+      // Preview only: everything as "rate not recorded".
+      byRate: {
+        sales: { standard: zt, reduced: zt, free: zt, unrecorded: { gross: total.amount, tax: 0 } },
+        refunds: { standard: zt, reduced: zt, free: zt, unrecorded: zt },
+        net: { standard: zt, reduced: zt, free: zt, unrecorded: { gross: total.amount, tax: 0 } },
+        grossSales: total.amount, refunded: 0, netSales: total.amount, customers: total.count,
+        averageSale: total.count ? Math.floor(total.amount / total.count) : 0,
+      },
     };
   }
 
@@ -143,17 +157,26 @@ export function createFakeBackend() {
       utcOffsetMinutes: 540,
       mode, storeName: settings.storeName, registerId: settings.registerId, version: '0.1.0 (preview)',
       language: settings.language, key, simulatorUrl: mode === 'demo' ? 'http://127.0.0.1:8790' : undefined,
+      tax: settings.tax,
     }),
-    charge: ({ amount, items }) => {
-      if (!Number.isInteger(amount) || amount < 1 || amount > 9_999_999) {
-        throw fail('invalid_input', 'amount must be 1 to 9999999 yen', 'amount');
+    // Preview only: a tax-included total of the lines, no tax computed.
+    charge: ({ amount, items, rate }) => {
+      const lines = items ?? [];
+      lines.forEach((it, i) => {
+        if (!String(it.name ?? '').trim()) throw fail('invalid_input', `items[${i}].name: a name of 1 to 40 characters`, `items[${i}].name`);
+        if (!(it.qty >= 1 && it.qty <= 999)) throw fail('invalid_input', `items[${i}].qty: a quantity from 1 to 999, not ${it.qty}`, `items[${i}].qty`);
+        if (!(it.unitPrice >= 1)) throw fail('invalid_input', `items[${i}].unitPrice: a unit price from ¥1, not ${it.unitPrice}`, `items[${i}].unitPrice`);
+      });
+      const total = lines.length ? lines.reduce((n, it) => n + it.qty * it.unitPrice, 0) : amount;
+      if (!Number.isInteger(total) || total < 1 || total > 9_999_999) {
+        throw fail('invalid_input', 'amount: 1 to 9,999,999 yen', 'amount');
       }
       if (nextChargeError?.code === 'offline') {
         nextChargeError = null;
         throw fail('offline', 'elepay unreachable: connection refused');
       }
-      void items;
-      return create(++saleSeq, amount, 1);
+      sales.set(saleSeq + 1, { lines: lines.map((it) => ({ ...it, rate: it.rate ?? 'standard' })), rate: rate ?? 'standard' });
+      return create(++saleSeq, total, 1);
     },
     retry: ({ saleId }) => {
       const tries = attempts.filter((a) => a.saleId === saleId);
@@ -177,7 +200,10 @@ export function createFakeBackend() {
     transaction_log: ({ limit, beforeId }) => attempts
       .filter((a) => beforeId == null || a.id < beforeId)
       .sort((x, y) => y.id - x.id).slice(0, limit)
-      .map((a) => ({ ...publicAttempt(a), refunded: 0, refundUnknown: false, refundable: a.state === 'captured' ? a.amount : 0, late: false, description: null })),
+      .map((a) => ({
+        ...publicAttempt(a), refunded: 0, refundUnknown: false, refundable: a.state === 'captured' ? a.amount : 0, late: false, description: null,
+        rates: sales.has(a.saleId) ? { standard: { gross: a.amount, tax: 0 }, reduced: { gross: 0, tax: 0 }, free: { gross: 0, tax: 0 }, unrecorded: { gross: 0, tax: 0 } } : null,
+      })),
     shift_status: () => ({ open: shift && previewReport(shift), past: [] }),
     open_shift: ({ cashier }) => {
       shift = { id: 1, registerId: 'R1', cashier, openedAt: Date.now(), closedAt: null, zNumber: null };
@@ -189,7 +215,33 @@ export function createFakeBackend() {
       return previewReport(closed);
     },
     shift_report: () => previewReport(shift),
-    refund: ({ attemptId, amount }) => ({ id: 1, attemptId, amount, status: 'pending' }),
+    refund: ({ attemptId, amount, items }) => {
+      const a = attempts.find((x) => x.id === attemptId);
+      const sale = sales.get(a?.saleId);
+      const byItems = (items ?? []).reduce((n, it) => n + it.qty * (sale?.lines[it.line]?.unitPrice ?? 0), 0);
+      return { id: 1, attemptId, amount: items?.length ? byItems : amount, status: 'pending' };
+    },
+    sale_record: ({ saleId }) => {
+      const a = attempts.find((x) => x.saleId === saleId);
+      const sale = sales.get(saleId);
+      return {
+        saleId, amount: a?.amount ?? 0, description: null, shiftId: 7, createdAt: a?.createdAt ?? now(),
+        lines: sale?.lines ?? [], returned: [],
+        breakdown: sale ? { pricing: 'included', rounding: 'floor', total: a?.amount ?? 0, rates: [] } : null,
+      };
+    },
+    print_receipt: ({ attemptId, order }) => {
+      const a = attempts.find((x) => x.id === attemptId);
+      const lines = [
+        { text: settings.storeName, align: 'center', bold: true, size: 'double' },
+        { text: 'レシート（プレビュー）', align: 'center', bold: true, size: 'normal' },
+        { text: `注文番号 ${a?.orderNo ?? ''}`, align: 'left', bold: false, size: 'normal' },
+        { text: `合計 ¥${(a?.amount ?? 0).toLocaleString('ja-JP')}`, align: 'right', bold: true, size: 'normal' },
+      ];
+      return { orderNo: a?.orderNo ?? '', kind: order?.kind ?? 'invoice', copy: 1, reprint: false, printer: null, widthMm: 80, lines, text: lines.map((l) => l.text).join('\n') };
+    },
+    print_report: () => ({ printer: null, widthMm: 80, lines: [{ text: 'Xレポート（プレビュー）', align: 'center', bold: true, size: 'double' }] }),
+    settings_warnings: () => [],
     reconcile: () => ({ shiftId: 1, elepayCharges: 0, ledgerPaid: 0, differences: [] }),
     export_csv: () => '/home/cashier/Downloads/easyqr-log.csv',
     get_settings: () => settings,
@@ -278,8 +330,18 @@ export function createFakeBackend() {
     const base = { storeName: settings.storeName, amount: 1280, codeId: 'cod_preview' };
     switch (scenario) {
       case 'idle': return { screen: 'idle', storeName: settings.storeName };
-      case 'payment': return { ...base, screen: 'payment', qrSvg: fakeQrSvg('cod_preview'), remainingMs: 272_000, wallets: WALLET_IDS };
-      case 'paid': case 'expired': case 'cancelled': return { ...base, screen: scenario };
+      case 'payment': return {
+        ...base, screen: 'payment', qrSvg: fakeQrSvg('cod_preview'), remainingMs: 272_000, wallets: WALLET_IDS,
+        items: [
+          { name: 'ブレンドコーヒー', qty: 2, amount: 900, reduced: false },
+          { name: 'チーズケーキ（持ち帰り）', qty: 1, amount: 520, reduced: true },
+          { name: 'クッキー', qty: 3, amount: 540, reduced: true },
+          { name: 'コーヒー豆 200g', qty: 1, amount: 1480, reduced: true },
+        ],
+        moreItems: 2,
+      };
+      case 'paid': return { ...base, screen: 'paid', wallet: 'PayPay' };
+      case 'expired': case 'cancelled': return { ...base, screen: scenario };
       default: return null;
     }
   }
@@ -322,6 +384,7 @@ export function createFakeBackend() {
         fill('.item-row:nth-child(1) .item-price', '450');
         click('#add-item'); await sleep(50);
         fill('.item-row:nth-child(2) .item-name', 'チーズケーキ'); fill('.item-row:nth-child(2) .item-price', '520');
+        click('.item-row:nth-child(2) .item-rate');
         click('#add-item'); await sleep(50);
         fill('.item-row:nth-child(3) .item-name', 'クッキー');
       },

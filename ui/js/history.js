@@ -1,5 +1,6 @@
-// Transactions and Shift tabs: the filtered log with refunds, and shifts
-// with X/Z reports, reconciliation, CSV export and printing.
+// Transactions and Shift tabs: the filtered log with receipts and refunds
+// (by item for a sale rung up with items), and shifts with X/Z reports by
+// tax rate, reconciliation, CSV export and printing. Every figure is Rust's.
 
 import { $, el, announce } from './dom.js';
 import { t, errorText } from './i18n.js';
@@ -7,6 +8,10 @@ import { yen, hhmmss, dateTime, walletName, asciiDigits, parseStoreTime } from '
 import { confirmDialog } from './dialog.js';
 import { api } from './cashier-api.js';
 import { refreshShiftGate } from './shift-gate.js';
+import { openReceiptDialog, initReceiptDialog } from './receipt-dialog.js';
+import { printLines } from './print.js';
+
+const RATE_KEYS = ['standard', 'reduced', 'free'];
 
 const PAGE = 50;
 const STATUS = {
@@ -15,7 +20,7 @@ const STATUS = {
 };
 let rows = [];
 let report = null;
-let refunding = null;
+let refunding = null; // { row, sale: SaleRecord | null, byItems, sent: [{ line, qty }] }
 let detailFor = null; // attempt id whose history is open
 const timelines = new Map(); // saleId → TimelineEntry[]
 
@@ -54,6 +59,16 @@ function filter() {
   return f;
 }
 
+/** The sale's rates as recorded: 10% / 8%※ / 0% badges, or 税率記録なし
+ * for an older sale (its rate was never recorded, so never guessed). */
+function rateBadges(rates) {
+  const badge = (key, text) => el('span', { class: `rate-badge rate-${key}` }, text);
+  if (!rates) return [badge('unrecorded', t('rate.unrecorded'))];
+  const out = RATE_KEYS.filter((k) => rates[k]?.gross).map((k) => badge(k, t(`rate.short.${k}`)));
+  if (rates.unrecorded?.gross) out.push(badge('unrecorded', t('rate.unrecorded')));
+  return out;
+}
+
 function row(r) {
   const status = STATUS[r.state] ?? 'creating';
   const reason = `tx.reason.${r.errorCode}`;
@@ -67,14 +82,19 @@ function row(r) {
       onclick: () => toggleDetails(r),
     }, r.orderNo)),
     el('td', { class: 'num amount' }, yen(r.amount)),
+    el('td', { class: 'rates' }, rateBadges(r.rates)),
     el('td', {}, el('span', { class: `pill pill-${status}` }, t(`pay.state.${status}`)),
       r.late ? el('span', { class: 'tag-late' }, t('tx.late')) : null),
     el('td', {}, walletName(r.paymentMethod)),
-    el('td', { class: 'num' }, r.refunded ? yen(r.refunded) : ''),
+    el('td', { class: 'num refunded' }, r.refunded ? yen(r.refunded) : ''),
     el('td', { class: 'note' }, note),
-    el('td', {}, left > 0
-      ? el('button', { type: 'button', class: 'btn-small tx-refund', onclick: () => openRefund(r) }, t('tx.refund'))
-      : r.refundUnknown ? el('span', { class: 'note tx-refund-checking' }, t('tx.refundChecking')) : null));
+    el('td', { class: 'tx-actions' },
+      r.state === 'captured'
+        ? el('button', { type: 'button', class: 'btn-small tx-receipt', onclick: () => openReceiptDialog(r) }, t('tx.receipt'))
+        : null,
+      left > 0
+        ? el('button', { type: 'button', class: 'btn-small tx-refund', onclick: () => openRefund(r) }, t('tx.refund'))
+        : r.refundUnknown ? el('span', { class: 'note tx-refund-checking' }, t('tx.refundChecking')) : null));
 }
 
 function timelineText(e) {
@@ -93,19 +113,32 @@ function timelineText(e) {
       return t('tl.refundRequested', { amount: yen(p.amount) }) + (p.reason ? ` · ${p.reason}` : '');
     case 'refund.changed': return t('tl.refundChanged', { status: t(`refund.status.${p.status}`) });
     case 'attempt.chargeFound': return t('tl.chargeFound', { chargeId: p.chargeId });
+    case 'sale.taxed': return t('tl.saleTaxed', { rates: ratesText(p.breakdown) });
+    case 'refund.taxed': return t('tl.refundTaxed', { rates: ratesText(p.breakdown) });
+    case 'receipt.issued': {
+      const what = t(`rcp.kind.short.${p.kind}`) === `rcp.kind.short.${p.kind}` ? p.kind : t(`rcp.kind.short.${p.kind}`);
+      const where = t(`tl.target.${p.target}`) === `tl.target.${p.target}` ? p.target : t(`tl.target.${p.target}`);
+      return t(p.copy > 1 ? 'tl.receiptCopy' : 'tl.receipt', { what, copy: p.copy, where })
+        + (p.addressee ? ` · ${p.addressee} ${t('rcp.sama')}` : '');
+    }
     default: return e.kind;
   }
 }
 
+/** A recorded breakdown's rates as words: "10%対象 ¥960（税 ¥87）・…". */
+function ratesText(b) {
+  return (b?.rates ?? [])
+    .map((r) => t('tl.rate', { rate: t(`rate.short.${r.rate}`), gross: yen(r.gross), tax: yen(r.tax) }))
+    .join(t('tl.rateSep'));
+}
+
 function detailRow(r) {
   const entries = timelines.get(r.saleId) ?? [];
-  return el('tr', { class: 'detail' }, el('td', { colspan: '8' },
+  return el('tr', { class: 'detail' }, el('td', { colspan: '9' },
     el('strong', {}, t('tx.details', { orderNo: r.orderNo })),
+    r.description ? el('p', { class: 'tx-description' }, r.description) : null,
     el('ol', { class: 'timeline-list', id: 'tx-timeline' }, entries.map((e) =>
-      el('li', { dataset: { kind: e.kind } }, el('time', {}, hhmmss(e.at)), timelineText(e)))),
-    r.state === 'captured'
-      ? el('button', { type: 'button', class: 'btn-small', id: 'tx-receipt', onclick: () => printReceipt(r) }, t('tx.receipt'))
-      : null));
+      el('li', { dataset: { kind: e.kind } }, el('time', {}, hhmmss(e.at)), timelineText(e))))));
 }
 
 async function toggleDetails(r) {
@@ -121,22 +154,6 @@ async function toggleDetails(r) {
   } catch (err) {
     showError($('#tx-status'), err);
   }
-}
-
-function printReceipt(r) {
-  $('#rc-store').textContent = $('#store-name').textContent;
-  $('#rc-amount').textContent = yen(r.amount);
-  const line = (k, v) => el('tr', {}, el('td', {}, k), el('td', {}, v));
-  $('#rc-body').replaceChildren(
-    line(t('rc.date'), dateTime(r.paidTime ?? r.updatedAt)),
-    line(t('tx.orderNo'), r.orderNo),
-    line(t('tx.wallet'), walletName(r.paymentMethod)),
-    r.chargeId ? line(t('rc.charge'), r.chargeId) : null,
-    r.refunded ? line(t('rc.refunded'), `−${yen(r.refunded)}`) : null,
-  );
-  document.body.classList.add('print-receipt');
-  window.addEventListener('afterprint', () => document.body.classList.remove('print-receipt'), { once: true });
-  window.print();
 }
 
 function renderTransactions() {
@@ -167,31 +184,128 @@ async function exportLog() {
   }
 }
 
-function openRefund(r) {
-  refunding = r;
-  const left = r.refundable;
-  $('#refund-what').textContent = t('refund.what', { orderNo: r.orderNo, amount: yen(r.amount), left: yen(left) });
-  $('#refund-amount').value = String(left);
+/** The refund dialog. A sale rung up with item lines is refunded by the
+ * items returned (each line's quantity, up to what is left of it), so its
+ * tax comes back by rate; one rung up as an amount (or an older one, whose
+ * rate was not recorded) by amount. Rust computes the amount and its tax. */
+async function openRefund(r) {
+  let sale = null;
+  try {
+    sale = await api.saleRecord(r.saleId);
+  } catch (err) {
+    showError($('#tx-status'), err);
+    return;
+  }
+  const hasLines = (sale?.lines?.length ?? 0) > 0;
+  refunding = { row: r, sale, byItems: hasLines, sent: [] };
+  $('#refund-what').textContent = t('refund.what', { orderNo: r.orderNo, amount: yen(r.amount), left: yen(r.refundable) });
+  $('#refund-amount').value = String(r.refundable);
   $('#refund-reason').value = '';
-  $('#refund-error').textContent = '';
+  renderRefundLines();
+  syncRefundMode();
   $('#refund').showModal();
-  $('#refund-amount').select();
+  if (refunding.byItems) $('#refund-lines input:not([disabled])')?.focus();
+  else $('#refund-amount').select();
+}
+
+/** What is left of each line: sold less returned (the ledger's record). */
+function returnable(sale, i) {
+  const back = (sale.returned ?? []).filter((x) => x.line === i).reduce((n, x) => n + x.qty, 0);
+  return sale.lines[i].qty - back;
+}
+
+function renderRefundLines() {
+  const { sale } = refunding;
+  const lines = sale?.lines ?? [];
+  $('#refund-lines').replaceChildren(...lines.map((l, i) => {
+    const left = returnable(sale, i);
+    const input = el('input', {
+      class: 'refund-qty', inputmode: 'numeric', autocomplete: 'off', value: '', placeholder: '0',
+      'aria-label': t('refund.items.qtyOf', { name: l.name }), dataset: { line: i },
+      disabled: left <= 0,
+      oninput: (e) => {
+        const v = asciiDigits(e.target.value).replace(/\D/g, '');
+        if (v !== e.target.value) e.target.value = v;
+        e.target.removeAttribute('aria-invalid');
+        $('#refund-error').textContent = '';
+      },
+    });
+    return el('tr', { dataset: { line: i }, class: l.rate === 'reduced' ? 'reduced' : null },
+      el('td', {}, l.name + (l.rate === 'reduced' ? '※' : '')),
+      el('td', {}, t(`rate.short.${l.rate}`)),
+      el('td', { class: 'num' }, yen(l.unitPrice)),
+      el('td', { class: 'num' }, left > 0 ? t('refund.items.leftOf', { left, sold: l.qty }) : t('refund.items.none')),
+      el('td', { class: 'num' }, input));
+  }));
+  $('#refund-legend').hidden = !lines.some((l) => l.rate === 'reduced');
+  // Unit prices as rung up: tax included or not, by the sale's own rule.
+  $('#refund-price-head').textContent = t(sale?.breakdown?.pricing === 'excluded' ? 'refund.items.priceExcl' : 'refund.items.priceIncl');
+}
+
+/** Items or amount. A sale with lines at one rate may also be refunded by
+ * an amount (a price adjustment); with several rates only by items. */
+function syncRefundMode() {
+  const { sale, byItems } = refunding;
+  const hasLines = (sale?.lines?.length ?? 0) > 0;
+  const rates = (sale?.breakdown?.rates ?? []).filter((x) => x.gross);
+  $('#refund-items').hidden = !byItems;
+  $('#refund-amount-box').hidden = byItems;
+  const mode = $('#refund-mode');
+  mode.hidden = !hasLines || rates.length > 1;
+  mode.textContent = t(byItems ? 'refund.mode.amount' : 'refund.mode.items');
+  $('#refund-error').textContent = '';
+}
+
+function chosenItems() {
+  return [...document.querySelectorAll('#refund-lines .refund-qty')]
+    .filter((i) => i.value !== '' && Number(i.value) !== 0)
+    .map((i) => ({ line: Number(i.dataset.line), qty: Number(i.value) }));
+}
+
+/** Rust's refusal on its field: a line's quantity, the amount, or the dialog. */
+function showRefundError(err) {
+  const { title, detail } = errorText(err);
+  const m = /^items\[(\d+)\]/.exec(err?.field ?? '');
+  const sent = m && refunding?.sent[Number(m[1])];
+  if (sent) document.querySelector(`#refund-lines input[data-line="${sent.line}"]`)?.setAttribute('aria-invalid', 'true');
+  if (err?.field === 'amount' && !refunding?.byItems) $('#refund-amount').setAttribute('aria-invalid', 'true');
+  $('#refund-error').textContent = `${title} ${detail ?? ''}`.trim();
 }
 
 async function submitRefund(e) {
   e.preventDefault();
-  const r = refunding;
-  if (!r) return;
-  const left = r.refundable;
-  const amount = Number(asciiDigits($('#refund-amount').value).replace(/[,¥\s]/g, ''));
-  if (!Number.isInteger(amount) || amount < 1 || amount > left) {
-    $('#refund-error').textContent = t('refund.badAmount', { left: yen(left) });
-    return;
+  const state = refunding;
+  if (!state) return;
+  const r = state.row;
+  let what;
+  let confirmTitle;
+  let confirmBody = t('refund.confirm.body', { orderNo: r.orderNo, wallet: walletName(r.paymentMethod) || '—' });
+  if (state.byItems) {
+    const chosen = chosenItems();
+    if (!chosen.length) {
+      $('#refund-error').textContent = t('refund.items.noneChosen');
+      return;
+    }
+    what = { items: chosen };
+    const list = chosen.map(({ line, qty }) => {
+      const l = state.sale.lines[line];
+      return t('refund.confirm.line', { name: l.name + (l.rate === 'reduced' ? '※' : ''), qty, rate: t(`rate.short.${l.rate}`) });
+    }).join('、');
+    confirmTitle = t('refund.confirm.itemsTitle');
+    confirmBody = `${list}。${confirmBody} ${t('refund.confirm.itemsNote')}`;
+  } else {
+    // Sent as typed (digits, commas and ¥ aside): Rust checks it.
+    const typed = asciiDigits($('#refund-amount').value).replace(/[,¥\s]/g, '');
+    const amount = /^\d+$/.test(typed) ? Number(typed) : null;
+    what = { amount };
+    confirmTitle = t('refund.confirm.title', { amount: amount == null ? typed : yen(amount) });
   }
+  state.sent = what.items ?? [];
   $('#refund').close();
-  const sure = await confirmDialog({
-    title: t('refund.confirm.title', { amount: yen(amount) }),
-    body: t('refund.confirm.body', { orderNo: r.orderNo, wallet: walletName(r.paymentMethod) || '—' }),
+  // Nothing a refund could be made of (no amount typed) goes straight to
+  // Rust, which says what is missing; anything else is confirmed first.
+  const sure = what.amount === null || await confirmDialog({
+    title: confirmTitle, body: confirmBody,
     yes: t('refund.confirm.yes'), no: t('refund.confirm.no'), danger: true,
   });
   if (!sure) {
@@ -200,12 +314,18 @@ async function submitRefund(e) {
   }
   $('#refund-ok').disabled = true;
   try {
-    const done = await api.refund(r.id, amount, $('#refund-reason').value.trim() || undefined);
+    const done = await api.refund(r.id, what, $('#refund-reason').value.trim() || undefined);
     refunding = null;
-    const text = t('refund.sent', { orderNo: r.orderNo, amount: yen(amount), status: t(`refund.status.${done.status}`) });
-    showInfo($('#tx-status'), text);
-    announce(text);
+    const text = t('refund.sent', { orderNo: r.orderNo, amount: yen(done.amount), status: t(`refund.status.${done.status}`) });
     await load(false);
+    // Offer the refund's slip (返金明細), printed by Rust.
+    const status = $('#tx-status');
+    status.classList.remove('error');
+    status.replaceChildren(text, ' ', el('button', {
+      type: 'button', class: 'btn-small', id: 'tx-refund-slip',
+      onclick: () => openReceiptDialog(rows.find((x) => x.id === r.id) ?? r, { kind: 'refund', refund: done.id, printNow: true }),
+    }, t('refund.printSlip')));
+    announce(text);
   } catch (err) {
     if (err?.code === 'refund_unknown') {
       // elepay may have made it: never offer the same refund again; the
@@ -215,9 +335,8 @@ async function submitRefund(e) {
       await load(false);
       return;
     }
-    const { title, detail } = errorText(err);
     $('#refund').showModal();
-    $('#refund-error').textContent = `${title} ${detail ?? ''}`.trim();
+    showRefundError(err);
   } finally {
     $('#refund-ok').disabled = false;
   }
@@ -244,7 +363,6 @@ function reportRows(rep) {
   out.push(line(t('report.refunded'), rep.refunds.refunded));
   if (rep.refunds.inProgress.count) out.push(line(t('report.refundPending'), rep.refunds.inProgress));
   if (rep.refunds.failed.count) out.push(line(t('report.refundFailed'), rep.refunds.failed));
-  out.push(line(t('report.net'), { amount: rep.netSales }, 'total'));
   // A Z keeps its figures as closed; what changed since is listed apart.
   const d = rep.sinceClose;
   if (d) {
@@ -265,6 +383,39 @@ function reportRows(rep) {
   return out;
 }
 
+/** 総売上 / 返金 / 純売上, 客数, 客単価: Rust's figures (TaxFigures). */
+function headline(f) {
+  const item = (key, value, cls) => [el('dt', { class: cls }, t(key)), el('dd', { class: cls, dataset: { figure: key } }, value)];
+  return [
+    ...item('report.h.gross', yen(f.grossSales)),
+    ...item('report.h.refunded', yen(f.refunded)),
+    ...item('report.h.net', yen(f.netSales), 'net'),
+    ...item('report.h.customers', t('report.h.people', { n: f.customers })),
+    ...item('report.h.average', yen(f.averageSale)),
+  ];
+}
+
+/** Sales, refunds and net per rate with the tax in them, as Rust kept
+ * them; 非課税 and 税率記録なし carry no tax (shown as —). */
+function ratesTable(f, id) {
+  const money = (a, taxed) => [
+    el('td', { class: 'num' }, yen(a?.gross ?? 0)),
+    el('td', { class: 'num tax' }, taxed ? yen(a?.tax ?? 0) : '—'),
+  ];
+  const rowOf = (key) => {
+    const taxed = key === 'standard' || key === 'reduced';
+    return el('tr', { dataset: { rate: key } },
+      el('th', { scope: 'row' }, t(`report.rate.${key}`)),
+      ...money(f.sales?.[key], taxed), ...money(f.refunds?.[key], taxed), ...money(f.net?.[key], taxed));
+  };
+  const th = (key, cls) => el('th', { class: cls, scope: 'col' }, t(key));
+  return el('table', { class: 'table rates-table', id },
+    el('thead', {}, el('tr', {},
+      th('report.rate'), th('report.r.sales', 'num'), th('report.r.tax', 'num'),
+      th('report.r.refunds', 'num'), th('report.r.tax', 'num'), th('report.r.net', 'num'), th('report.r.tax', 'num'))),
+    el('tbody', {}, [...RATE_KEYS, 'unrecorded'].map(rowOf)));
+}
+
 function renderReport(rep) {
   report = rep;
   const box = $('#report');
@@ -281,7 +432,16 @@ function renderReport(rep) {
   });
   const orders = rep.firstOrderNo ? ` · ${t('report.orders', { first: rep.firstOrderNo, last: rep.lastOrderNo })}` : '';
   $('#report-meta').textContent = meta + orders;
+  const f = rep.byRate;
+  $('#report-headline').replaceChildren(...(f ? headline(f) : []));
+  $('#report-rates').replaceChildren(f ? ratesTable(f, 'report-rates-table') : '');
   $('#report-body').replaceChildren(...reportRows(rep));
+  // A Z's figures stay as closed; what changed since has its own by-rate figures.
+  const since = rep.sinceClose?.byRate;
+  $('#report-since').hidden = !since;
+  $('#report-since-headline').replaceChildren(...(since ? headline(since) : []));
+  $('#report-since-rates').replaceChildren(since ? ratesTable(since, 'report-since-table') : '');
+  $('#report-print-status').textContent = '';
   // The journal head at the close: what `verify-journal --head` checks.
   const head = $('#report-head');
   head.hidden = !s.journalHead;
@@ -340,6 +500,7 @@ async function openNewShift(e) {
   e.preventDefault();
   try {
     await api.openShift($('#shift-cashier').value);
+    $('#shift-cashier').value = '';
     $('#recon').hidden = true;
     await openShift();
   } catch (err) {
@@ -391,6 +552,25 @@ async function reconcile(shiftId = report?.shift.id) {
   }
 }
 
+/** The X/Z report on the receipt printer, or (none set) its lines through
+ * the print dialog: Rust lays it out. */
+async function printReport() {
+  if (!report) return;
+  const status = $('#report-print-status');
+  status.className = 'form-status busy';
+  status.textContent = t('rcpt.printing');
+  try {
+    const out = await api.printReport(report.shift.id);
+    if (!out.printer) printLines(out.lines, { widthMm: out.widthMm });
+    status.className = 'form-status ok';
+    status.textContent = t(out.printer ? 'report.printed' : 'report.toDialog');
+  } catch (err) {
+    const { title, detail } = errorText(err);
+    status.className = 'form-status error';
+    status.textContent = `${title} ${detail ?? ''}`.trim();
+  }
+}
+
 async function exportReport() {
   if (!report) return;
   try {
@@ -408,11 +588,18 @@ export function initHistory() {
   $('#tx-export').addEventListener('click', exportLog);
   $('#refund-form').addEventListener('submit', submitRefund);
   $('#refund-cancel').addEventListener('click', () => { $('#refund').close(); refunding = null; });
+  $('#refund-mode').addEventListener('click', () => {
+    if (!refunding) return;
+    refunding.byItems = !refunding.byItems;
+    syncRefundMode();
+    (refunding.byItems ? $('#refund-lines input:not([disabled])') : $('#refund-amount'))?.focus();
+  });
   $('#shift-open').addEventListener('submit', openNewShift);
   $('#shift-x').addEventListener('click', openShift);
   $('#shift-close').addEventListener('click', closeShift);
   $('#shift-reconcile').addEventListener('click', () => reconcile());
-  $('#report-print').addEventListener('click', () => window.print());
+  $('#report-print').addEventListener('click', printReport);
+  initReceiptDialog({ onIssued: (text) => showInfo($('#tx-status'), text) });
   $('#report-export').addEventListener('click', exportReport);
   // elepay finishing a refund shows up in an open list at once.
   api.onRefund(async (r) => {

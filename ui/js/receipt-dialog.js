@@ -7,6 +7,7 @@
 import { $, $$, announce } from './dom.js';
 import { t, errorText } from './i18n.js';
 import { yen, walletName } from './format.js';
+import { api } from './cashier-api.js';
 import { issueReceipt, issuedText } from './receipts.js';
 import { dialogPaper, setDialogPaper } from './print.js';
 
@@ -14,6 +15,7 @@ import { dialogPaper, setDialogPaper } from './print.js';
 const DEFAULT_PURPOSE = 'お品代として';
 
 let current = null; // { row: LogRow, refund: Refund id | null }
+let printerSet = false; // the store has a receipt printer: the dialog's paper choice is moot
 let busy = false;
 let onIssued = () => {};
 
@@ -104,6 +106,11 @@ export function openReceiptDialog(row, { kind: k = 'invoice', refund = null, pri
   $('#rcp-to').value = '';
   $('#rcp-for').value = DEFAULT_PURPOSE;
   $('#rcp-paper').value = dialogPaper();
+  $('.rcp-paper').hidden = printerSet;
+  api.getSettings().then((s) => {
+    printerSet = Boolean(s.printer?.url?.trim());
+    $('.rcp-paper').hidden = printerSet;
+  }, () => {});
   $('#rcp-status').textContent = '';
   clearError();
   syncKind();

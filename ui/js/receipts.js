@@ -5,7 +5,7 @@
 // the "Print a receipt?" question, a receipt printed by itself, a printer
 // that could not print (with Retry).
 
-import { $, announce, toast } from './dom.js';
+import { $, el, announce, toast } from './dom.js';
 import { t, errorText } from './i18n.js';
 import { yen } from './format.js';
 import { api } from './cashier-api.js';
@@ -36,18 +36,18 @@ function render() {
   box.hidden = !bar;
   if (!bar) return;
   box.dataset.state = bar.state;
+  $('#toast').hidden = true; // an older notice must not cover the question's buttons
   const a = lookup(bar.attemptId);
   const which = a ? t('rcpt.for', { orderNo: a.orderNo, amount: yen(a.amount) }) : '';
   const detail = $('#receipt-bar-detail');
+  const head = { offer: t('rcpt.offer'), printing: t('rcpt.printing'), failed: t('rcpt.failed') }[bar.state];
+  $('#receipt-bar-text').replaceChildren(el('span', {}, head), which ? el('span', { class: 'which' }, which) : '');
   if (bar.state === 'failed') {
+    // What Rust says is wrong (printer offline, cover open, out of paper, …).
     const { title, detail: why } = errorText(bar.error);
-    $('#receipt-bar-text').textContent = `${t('rcpt.failed')}${which ? `（${which}）` : ''}：${title}`;
-    detail.textContent = why;
-    detail.hidden = !why;
+    detail.textContent = [title, why].filter(Boolean).join(' ');
+    detail.hidden = false;
   } else {
-    $('#receipt-bar-text').textContent = bar.state === 'printing'
-      ? t('rcpt.printing')
-      : [t('rcpt.offer'), which].filter(Boolean).join(' ');
     detail.hidden = true;
   }
   $('#receipt-bar-print').hidden = bar.state !== 'offer';

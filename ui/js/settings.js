@@ -1,16 +1,14 @@
 // The Settings tab: the settings form and the secret-key section.
-// Validation here mirrors the backend's so most mistakes are caught before a
-// round trip; the backend's field errors are shown the same way.
+// What is allowed is Rust's to say: the form sends what was typed, and every
+// field Rust refuses is marked with Rust's reason (save_settings names each
+// field in its message); what Rust saved but wants checked (the registration
+// number's check digit) is shown beside the field as a warning.
 
 import { $, $$, el } from './dom.js';
 import { t, errorText } from './i18n.js';
 import { dateTime } from './format.js';
 import { api } from './cashier-api.js';
 import { confirmDialog } from './dialog.js';
-
-// elepay's own frontUrl pattern (FACTS.md §2.1), plus our https-or-localhost rule.
-const ELEPAY_URL = /^https?:\/\/[-A-Za-z0-9+&@#/%?=~_|!:,.;]+[-A-Za-z0-9+&@#/%=~_|]$/;
-const LOCALHOST = /^http:\/\/localhost(:\d{1,5})?([/?#]|$)/;
 
 let loaded = false;
 let dirty = false;
@@ -38,31 +36,33 @@ function collect() {
   if (value('locationId')) s.locationId = value('locationId');
   if (value('frontUrl')) s.frontUrl = value('frontUrl');
   if (value('customerMonitor') !== '') s.customerMonitor = Number(value('customerMonitor'));
+  // Invoice & receipts, as typed (the free texts keep their line breaks).
+  const raw = (id) => $(`#f-${id}`).value;
+  s.invoice = {
+    issuerName: value('issuerName'),
+    registrationNumber: value('registrationNumber'),
+    address: value('address'),
+    phone: value('phone'),
+    header: raw('header'),
+    footer: raw('footer'),
+  };
+  s.tax = { pricing: value('taxPricing'), rounding: value('taxRounding'), defaultRate: value('taxDefaultRate') };
+  s.printer = { url: value('printerUrl'), width: Number(value('printerWidth')) };
+  s.receipt = { autoPrint: value('autoPrint') };
   return s;
 }
 
-const wholeIn = (n, min, max) => Number.isInteger(n) && n >= min && n <= max;
-
-/** → { field: message } for everything wrong in s. */
-function validate(s) {
-  const errors = {};
-  if (!s.storeName) errors.storeName = t('v.required');
-  else if (s.storeName.length > 50) errors.storeName = t('v.tooLong', { max: 50 });
-  if (!/^[A-Z0-9-]{1,20}$/.test(s.registerId)) errors.registerId = t('v.registerId');
-  if (s.locationId && s.locationId.length > 32) errors.locationId = t('v.tooLong', { max: 32 });
-  if (s.frontUrl && !(ELEPAY_URL.test(s.frontUrl) && (s.frontUrl.startsWith('https://') || LOCALHOST.test(s.frontUrl)))) {
-    errors.frontUrl = t('v.frontUrl');
+/** Rust's refusal "storeName: …; invoice.phone: …" → [[field, reason]]. */
+function fieldErrors(err) {
+  const parts = String(err?.message ?? '').split(/; (?=[A-Za-z][\w.[\]]*: )/);
+  const out = [];
+  for (const part of parts) {
+    const m = /^([A-Za-z][\w.[\]]*): ([\s\S]*)$/.exec(part);
+    if (m) out.push([m[1], m[2]]);
+    else if (out.length) out[out.length - 1][1] += `; ${part}`;
   }
-  if (!wholeIn(s.expiryMinutes, 3, 30)) errors.expiryMinutes = t('v.range', { min: 3, max: 30 });
-  if (!wholeIn(s.pollIntervalMs, 250, 10000)) errors.pollIntervalMs = t('v.range', { min: 250, max: 10000 });
-  if (s.webhook.enabled) {
-    const port = Number(s.webhook.address.split(':').pop());
-    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(s.webhook.address) || !wholeIn(port, 1, 65535)) {
-      errors['webhook.address'] = t('v.address');
-    }
-    if (s.webhook.secrets.length === 0 && storedSecrets === 0) errors['webhook.secrets'] = t('v.secret');
-  }
-  return errors;
+  if (err?.field && !out.some(([f]) => f === err.field)) out.unshift([err.field, err.message ?? '']);
+  return out;
 }
 
 /** The error slot for a backend field name such as "webhook.secrets[1]". */
@@ -72,7 +72,7 @@ function slotFor(field) {
 }
 
 function clearErrors(root) {
-  $$('.field-error', root).forEach((p) => { p.textContent = ''; p.hidden = true; });
+  $$('.field-error, .field-warn', root).forEach((p) => { p.textContent = ''; p.hidden = true; });
   $$('[aria-invalid]', root).forEach((i) => i.removeAttribute('aria-invalid'));
 }
 
@@ -81,9 +81,26 @@ function showFieldError(field, message) {
   if (!slot) return false;
   slot.textContent = message;
   slot.hidden = false;
-  const input = slot.closest('.field')?.querySelector('input, select');
+  const input = slot.closest('.field')?.querySelector('input, select, textarea');
   input?.setAttribute('aria-invalid', 'true');
   return true;
+}
+
+/** Saved, but worth a look: shown beside the field, not as an error. */
+async function showWarnings() {
+  let warnings = [];
+  try { warnings = await api.settingsWarnings(); } catch (err) { console.error('settings_warnings failed', err); }
+  for (const w of warnings) {
+    const slot = $(`.field-warn[data-warn-for="${CSS.escape(w.field)}"]`);
+    if (!slot) continue;
+    // A warning this screen knows is said in its language; Rust's own
+    // words stay on hover (and are the text for any other).
+    const key = `set.warn.${w.field}`;
+    slot.textContent = `${t('set.warning')} ${t(key) === key ? w.message : t(key)}`;
+    slot.title = w.message;
+    slot.hidden = false;
+  }
+  return warnings.length;
 }
 
 function formStatus(text, kind) {
@@ -126,6 +143,14 @@ function fill(s) {
     ? `${t('set.webhook.stored', { n: storedSecrets })} ${t('set.webhook.secret.help')}`
     : t('set.webhook.secret.help');
   $('#f-demoLan').checked = Boolean(s.demoLan);
+  const inv = s.invoice ?? {};
+  for (const k of ['issuerName', 'registrationNumber', 'address', 'phone', 'header', 'footer']) $(`#f-${k}`).value = inv[k] ?? '';
+  $('#f-taxPricing').value = s.tax?.pricing ?? 'included';
+  $('#f-taxRounding').value = s.tax?.rounding ?? 'floor';
+  $('#f-taxDefaultRate').value = s.tax?.defaultRate ?? 'standard';
+  $('#f-printerUrl').value = s.printer?.url ?? '';
+  $('#f-printerWidth').value = String(s.printer?.width ?? 80);
+  $('#f-autoPrint').value = s.receipt?.autoPrint ?? 'off';
   syncWebhookFields();
   dirty = false;
 }
@@ -154,27 +179,21 @@ async function save(e) {
   const form = $('#settings-form');
   clearErrors(form);
   const s = collect();
-  const errors = validate(s);
-  if (Object.keys(errors).length) {
-    for (const [field, msg] of Object.entries(errors)) showFieldError(field, msg);
-    formStatus(t('set.fixFields'), 'error');
-    form.querySelector('[aria-invalid="true"]')?.focus();
-    return;
-  }
   const button = $('#save-settings');
   button.disabled = true;
   formStatus(t('set.saving'), 'busy');
   try {
     const saved = await api.saveSettings(s);
     fill(saved);
-    formStatus(t('set.saved'), 'ok');
+    const warned = await showWarnings();
+    formStatus(t(warned ? 'set.savedWarn' : 'set.saved'), 'ok');
     hooks.onSaved(saved);
   } catch (err) {
-    // Keep everything as typed; point at the field if the backend named one.
+    // Keep everything as typed; mark every field Rust named.
     const { title, detail } = errorText(err);
-    const placed = err.field && showFieldError(err.field, `${title} ${err.message ?? ''}`.trim());
-    formStatus(placed ? t('set.fixFields') : `${title} ${detail}`, 'error');
-    if (placed) slotFor(err.field).closest('.field')?.querySelector('input, select')?.focus();
+    const placed = fieldErrors(err).filter(([field, reason]) => showFieldError(field, `${title} ${reason}`));
+    formStatus(placed.length ? t('set.fixFields') : `${title} ${detail}`, 'error');
+    form.querySelector('[aria-invalid="true"]')?.focus();
   } finally {
     button.disabled = false;
   }
@@ -237,6 +256,8 @@ export async function openSettings() {
     await fillMonitors(s.customerMonitor);
     fill(s);
     loaded = true;
+    clearErrors($('#settings-form'));
+    await showWarnings();
   } catch (err) {
     const { title, detail } = errorText(err);
     formStatus(`${title} ${detail}`, 'error');

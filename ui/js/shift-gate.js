@@ -35,6 +35,7 @@ async function submit(e) {
   msg.textContent = '';
   try {
     const x = await api.openShift($('#gate-cashier').value);
+    $('#gate-cashier').value = ''; // the next shift's cashier types their own name
     show(true);
     onOpened(x);
   } catch (err) {

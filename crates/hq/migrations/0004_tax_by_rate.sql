@@ -139,3 +139,25 @@ END $$;
 CREATE TRIGGER shift_rate_totals_refund_failed AFTER UPDATE OF status ON refunds
 FOR EACH ROW WHEN (NEW.status = 'failed' AND OLD.status <> 'failed')
 EXECUTE FUNCTION shift_rate_totals_refund_failed();
+
+-- A refund elepay confirms after all (failed → pending or refunded) is
+-- deducted again: back into its rates. (ledger: shift_rate_totals_refund_revived)
+CREATE FUNCTION shift_rate_totals_refund_revived() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE shift_rate_totals t SET gross = t.gross + x.gross, tax = t.tax + x.tax
+    FROM refund_taxes x
+    WHERE x.register = NEW.register AND x.refund = NEW.refund
+      AND t.register = NEW.register AND t.shift_id = coalesce(NEW.shift_id, 0)
+      AND t.side = 'refund' AND t.rate = x.rate;
+    UPDATE shift_rate_totals t
+    SET gross = t.gross + (NEW.amount::numeric - (SELECT coalesce(sum(x.gross), 0)
+                                                  FROM refund_taxes x
+                                                  WHERE x.register = NEW.register
+                                                    AND x.refund = NEW.refund))
+    WHERE t.register = NEW.register AND t.shift_id = coalesce(NEW.shift_id, 0)
+      AND t.side = 'refund' AND t.rate = 'unrecorded';
+    RETURN NULL;
+END $$;
+CREATE TRIGGER shift_rate_totals_refund_revived AFTER UPDATE OF status ON refunds
+FOR EACH ROW WHEN (OLD.status = 'failed' AND NEW.status <> 'failed')
+EXECUTE FUNCTION shift_rate_totals_refund_revived();

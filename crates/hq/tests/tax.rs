@@ -219,6 +219,22 @@ fn two_shifts() -> (Register, ShiftId, ShiftId, i64) {
     );
     let refused = refund_of_amount(&amount, 300);
     r.refund(&c, 0, Some(&refused), RefundState::Failed, at());
+    // Refused, then confirmed by elepay after all: deducted again.
+    let later = refund_of_amount(&amount, 100);
+    let rr =
+        r.l.request_refund(
+            c.id,
+            Amount::new(100).unwrap(),
+            None,
+            Some(&later),
+            "R1",
+            at(),
+        )
+        .unwrap();
+    r.l.update_refund(rr.id, None, RefundState::Failed, at())
+        .unwrap();
+    r.l.update_refund(rr.id, Some("ref_after_all"), RefundState::Refunded, at())
+        .unwrap();
     r.refund(&untaxed, 200, None, RefundState::Pending, at());
     // Paid after the close: late, in this shift.
     let late = r.showing(864, Some(&of_amount(TaxRate::Reduced, 864)), at());
@@ -273,8 +289,9 @@ async fn each_shift_by_rate_at_hq_is_the_registers_report() {
     );
     assert_eq!(f.sales.free, RateAmount { gross: 252, tax: 0 });
     assert_eq!(f.sales.unrecorded, RateAmount { gross: 500, tax: 0 });
-    // The refused refund left every rate; the untaxed one is not recorded.
-    assert_eq!(f.refunds.reduced, RateAmount::default());
+    // The refused refund left every rate (the one confirmed after all is
+    // back in its rate); the untaxed one is not recorded.
+    assert_eq!(f.refunds.reduced, RateAmount { gross: 100, tax: 7 });
     assert_eq!(
         f.refunds.standard,
         RateAmount {
@@ -283,7 +300,7 @@ async fn each_shift_by_rate_at_hq_is_the_registers_report() {
         }
     );
     assert_eq!(f.refunds.unrecorded, RateAmount { gross: 200, tax: 0 });
-    assert_eq!((f.refunded, f.customers), (680, 7));
+    assert_eq!((f.refunded, f.customers), (780, 7));
     let buckets: i64 = f.sales.buckets().iter().map(|b| b.2.gross).sum();
     assert_eq!(buckets, f.gross_sales);
     let (_, g, _) = hq_z(&hq.db, second).await;

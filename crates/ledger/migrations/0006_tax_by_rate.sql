@@ -159,3 +159,18 @@ BEGIN
     SET gross = gross - (NEW.amount - (SELECT coalesce(sum(gross), 0) FROM refund_taxes WHERE refund_id = NEW.id))
     WHERE shift_id = coalesce(NEW.shift_id, 0) AND side = 'refund' AND rate = 'unrecorded';
 END;
+
+-- A refund elepay confirms after all (failed → pending or refunded) is
+-- deducted again: back into its rates (the rows are there from its request).
+CREATE TRIGGER shift_rate_totals_refund_revived AFTER UPDATE OF status ON refunds
+WHEN OLD.status = 'failed' AND NEW.status != 'failed'
+BEGIN
+    UPDATE shift_rate_totals
+    SET gross = gross + (SELECT gross FROM refund_taxes t WHERE t.refund_id = NEW.id AND t.rate = shift_rate_totals.rate),
+        tax = tax + (SELECT tax FROM refund_taxes t WHERE t.refund_id = NEW.id AND t.rate = shift_rate_totals.rate)
+    WHERE shift_id = coalesce(NEW.shift_id, 0) AND side = 'refund'
+      AND rate IN (SELECT rate FROM refund_taxes WHERE refund_id = NEW.id);
+    UPDATE shift_rate_totals
+    SET gross = gross + (NEW.amount - (SELECT coalesce(sum(gross), 0) FROM refund_taxes WHERE refund_id = NEW.id))
+    WHERE shift_id = coalesce(NEW.shift_id, 0) AND side = 'refund' AND rate = 'unrecorded';
+END;

@@ -321,3 +321,34 @@ fn receipts_are_recorded_and_the_next_of_a_kind_is_a_reprint() {
         .unwrap_err();
     assert!(matches!(e, LedgerError::NotFound { .. }), "{e}");
 }
+
+#[test]
+fn a_refund_confirmed_after_it_was_recorded_failed_counts_in_its_rate_again() {
+    let (_d, l) = ledger();
+    let shift = l.open_shift("R1", "佐藤", T0).unwrap();
+    let sale = sell(&l, 1358, Some(&mixed()), 1);
+    let back = [line("コーヒー豆", 1, 480, TaxRate::Standard)];
+    let tax = RefundTax {
+        lines: vec![ReturnedLine { line: 0, qty: 1 }],
+        breakdown: Breakdown::compute(&POLICY, &back).unwrap(),
+    };
+    let r = l
+        .request_refund(
+            sale.id,
+            Amount::new(480).unwrap(),
+            None,
+            Some(&tax),
+            "R1",
+            T0,
+        )
+        .unwrap();
+    l.update_refund(r.id, None, RefundState::Failed, T0)
+        .unwrap();
+    let t = l.shift_report(shift, T0).unwrap().by_rate.unwrap();
+    assert_eq!((t.refunds.standard, t.refunded), (amount(0, 0), 0));
+    l.update_refund(r.id, Some("rf1"), RefundState::Refunded, T0)
+        .unwrap();
+    let t = l.shift_report(shift, T0).unwrap().by_rate.unwrap();
+    assert_eq!((t.refunds.standard, t.refunded), (amount(480, 43), 480));
+    assert_eq!(t.refunds.unrecorded, amount(0, 0));
+}

@@ -245,6 +245,46 @@ pub fn after_payment(settings: &Settings, receipts_issued: i64) -> AfterPayment 
     }
 }
 
+/// What printing after a payment came to.
+#[derive(Debug, Clone)]
+pub enum AutoPrinted {
+    Nothing,
+    /// The cashier decides (`dialog`: print through the OS dialog).
+    Ask {
+        dialog: bool,
+    },
+    Printed(Issued),
+    /// The printer could not print; the sale is recorded all the same.
+    Failed(PosError),
+}
+
+/// Prints a just-paid attempt's receipt as `receipt.autoPrint` says: the
+/// one path of the app's auto-print (and its benchmark).
+pub async fn print_after_payment(
+    books: &Books,
+    settings: &Settings,
+    utc_offset_minutes: i32,
+    paid: &Attempt,
+) -> AutoPrinted {
+    if paid.state != AttemptState::Captured {
+        return AutoPrinted::Nothing;
+    }
+    let issued = books.ledger().receipts_issued(paid.sale_id).unwrap_or(1);
+    match after_payment(settings, issued) {
+        AfterPayment::Nothing => AutoPrinted::Nothing,
+        AfterPayment::Ask => AutoPrinted::Ask { dialog: false },
+        AfterPayment::Print(dest @ Destination::Printer(_)) => {
+            let which = AttemptRef::Id(paid.id);
+            let order = ReceiptOrder::default();
+            match issue(books, settings, utc_offset_minutes, &which, &order, dest).await {
+                Ok(r) => AutoPrinted::Printed(r),
+                Err(e) => AutoPrinted::Failed(e),
+            }
+        }
+        AfterPayment::Print(_) => AutoPrinted::Ask { dialog: true },
+    }
+}
+
 /// Sends a laid-out document (a receipt, an X/Z report) to a printer.
 pub async fn send(url: &PrinterUrl, doc: &Doc) -> Result<()> {
     easyqr_receipt::print(url, &encode(doc))

@@ -193,3 +193,30 @@ async fn a_key_of_another_elepay_app_is_refused_in_place() {
     assert!(!e.message.contains(other), "the key is never echoed");
     assert_eq!(station.key_status().last4.as_deref(), Some("0001"));
 }
+
+/// The receiver on with no signing secret would refuse every delivery: the
+/// save is refused by field (the UI holds no copy of this rule), and the
+/// receipt settings are checked and kept as receipts print them.
+#[tokio::test]
+async fn settings_are_refused_by_rust_alone_and_kept_as_receipts_print_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let station = Station::start(opts(dir.path())).await.unwrap();
+    let mut s = station.settings();
+    s.webhook.enabled = true;
+    let e = station.save_settings(s.clone(), None).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("webhook.secrets"));
+    let saved = station
+        .save_settings(s, Some(vec!["whsec_0123456789abcdef".into()]))
+        .await
+        .unwrap();
+    assert!(saved.webhook.enabled);
+    let mut s = station.settings();
+    s.invoice.registration_number = "Ｔ７０００ー０１２０ー５０００２".into();
+    s.tax.rounding = "round5".into();
+    let saved = station.save_settings(s.clone(), None).await.unwrap();
+    assert_eq!(saved.invoice.registration_number, "T7000012050002");
+    assert!(saved.warnings().is_empty());
+    s.printer.url = "lpt1".into();
+    let e = station.save_settings(s, None).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("printer.url"));
+}

@@ -83,6 +83,8 @@ pub struct VirtualPrinter {
 struct Shared {
     status: PrinterStatus,
     jobs: Vec<Job>,
+    /// When each job's last byte arrived (for benchmarks).
+    done_at: Vec<std::time::Instant>,
     errors: Vec<String>,
 }
 
@@ -96,6 +98,7 @@ impl VirtualPrinter {
         let shared = Arc::new(Mutex::new(Shared {
             status: PrinterStatus::Ready,
             jobs: Vec::new(),
+            done_at: Vec::new(),
             errors: Vec::new(),
         }));
         let server = tokio::spawn(accept_loop(listener, shared.clone()));
@@ -119,6 +122,11 @@ impl VirtualPrinter {
     /// Every completed job so far, in arrival order.
     pub fn jobs(&self) -> Vec<Job> {
         lock(&self.shared).jobs.clone()
+    }
+
+    /// When each completed job's last byte arrived, in arrival order.
+    pub fn job_times(&self) -> Vec<std::time::Instant> {
+        lock(&self.shared).done_at.clone()
     }
 
     /// Polls until at least `n` jobs have completed; panics after 10 s with
@@ -199,6 +207,7 @@ fn handle(event: Event, number: usize, errors: &mut usize, shared: &Mutex<Shared
         Event::StatusRequest(n) => return shared.status.answer(n),
         Event::Job(job) => {
             shared.jobs.push(job);
+            shared.done_at.push(std::time::Instant::now());
             return None;
         }
         Event::Printing(offset) if shared.status != PrinterStatus::Ready => {

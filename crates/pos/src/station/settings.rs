@@ -35,6 +35,13 @@ impl Station {
             Some(list) => u32::try_from(list.len()).unwrap_or(u32::MAX),
             None => self.webhook_secrets.count().unwrap_or(0),
         };
+        // A receiver with no signing secret would refuse every delivery.
+        if new.webhook.enabled && new.webhook.secret_count == 0 {
+            return Err(PosError::invalid(
+                "webhook.secrets",
+                "webhook.secrets: at least one signing secret (whsec_…) from elepay's dashboard while the receiver is on",
+            ));
+        }
         if let Err(errors) = new.validate() {
             let first = errors
                 .first()
