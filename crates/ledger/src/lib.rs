@@ -32,6 +32,7 @@ mod order_no;
 mod receipts;
 mod refunds;
 mod replay;
+mod replay_tax;
 mod reports;
 mod sales;
 mod schema;

@@ -72,7 +72,9 @@ fn verify_on(conn: &Connection, key: Option<&ChainKey>) -> Result<JournalReport,
             .or(replay::check_refunds(conn)?)
             .or(replay::check_shifts(conn)?)
             .or(check_closes(conn)?)
-            .or(replay::check_totals(conn)?);
+            .or(replay::check_totals(conn)?)
+            .or(crate::replay_tax::check_taxes(conn)?)
+            .or(crate::replay_tax::check_rate_totals(conn)?);
     }
     Ok(report)
 }

@@ -352,3 +352,32 @@ fn a_refund_confirmed_after_it_was_recorded_failed_counts_in_its_rate_again() {
     assert_eq!((t.refunds.standard, t.refunded), (amount(480, 43), 480));
     assert_eq!(t.refunds.unrecorded, amount(0, 0));
 }
+
+#[test]
+fn recorded_tax_edited_behind_the_journal_is_found() {
+    let edits = [
+        "DROP TRIGGER sale_taxes_frozen; UPDATE sale_taxes SET tax = tax - 1 WHERE rate = 'reduced'",
+        "DROP TRIGGER sale_lines_kept; DELETE FROM sale_lines WHERE line_no = 1",
+        "UPDATE sales SET tax_pricing = 'excluded'",
+        "DROP TRIGGER refund_taxes_frozen; UPDATE refund_taxes SET gross = 400",
+        "INSERT INTO sale_taxes (sale_id, rate, gross, tax) VALUES (2, 'free', 1, 0)",
+        "UPDATE shift_rate_totals SET tax = tax + 1 WHERE side = 'sale' AND rate = 'standard'",
+    ];
+    for edit in edits {
+        let (_d, l) = ledger();
+        l.open_shift("R1", "佐藤", T0).unwrap();
+        let a = sell(&l, 1358, Some(&mixed()), 1);
+        sell(&l, 500, None, 2);
+        let back = [line("コーヒー豆", 1, 480, TaxRate::Standard)];
+        let tax = RefundTax {
+            lines: vec![ReturnedLine { line: 0, qty: 1 }],
+            breakdown: Breakdown::compute(&POLICY, &back).unwrap(),
+        };
+        l.request_refund(a.id, Amount::new(480).unwrap(), None, Some(&tax), "R1", T0)
+            .unwrap();
+        assert!(l.verify().unwrap().is_intact(), "before: {edit}");
+        l.with_connection(|c| c.execute_batch(edit)).unwrap();
+        let report = l.verify().unwrap();
+        assert!(!report.is_intact(), "not found: {edit}");
+    }
+}
