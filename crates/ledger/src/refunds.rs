@@ -161,29 +161,25 @@ impl Ledger {
             reason: reason.map(str::to_owned),
             shift_id: Some(shift_id),
         });
-        journal::append(
-            &tx,
-            self.key().as_ref(),
-            now,
-            Some(a.sale_id),
-            Some(attempt_id),
-            &entry,
-        )?;
-        if let Some(t) = taxed {
-            insert_refund_tax(&tx, a.sale_id, id, amount.yen(), t)?;
-            let entry = JournalEntry::RefundTaxed(RefundTaxed {
-                refund: id,
-                lines: t.lines.clone(),
-                breakdown: t.breakdown.clone(),
-            });
+        let key = self.key();
+        let write = |entry: &JournalEntry| {
             journal::append(
                 &tx,
-                self.key().as_ref(),
+                key.as_ref(),
                 now,
                 Some(a.sale_id),
                 Some(attempt_id),
-                &entry,
-            )?;
+                entry,
+            )
+        };
+        write(&entry)?;
+        if let Some(t) = taxed {
+            insert_refund_tax(&tx, a.sale_id, id, amount.yen(), t)?;
+            write(&JournalEntry::RefundTaxed(RefundTaxed {
+                refund: id,
+                lines: t.lines.clone(),
+                breakdown: t.breakdown.clone(),
+            }))?;
         }
         let r = load_refund(&tx, id)?;
         tx.commit()?;
