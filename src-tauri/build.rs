@@ -31,6 +31,7 @@ fn main() {
         "print_receipt",
         "print_report",
         "sale_record",
+        "refund_plan",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

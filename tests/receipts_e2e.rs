@@ -248,6 +248,11 @@ async fn receipts_from_a_mixed_rate_sale_to_the_z_report_by_rate() {
             .await
             .unwrap();
         assert!(confirm.contains("コーヒー豆 ×1"), "{confirm}");
+        // Rust worked the amount and its tax out before asking.
+        assert!(confirm.contains("内消費税 ¥43"), "{confirm}");
+        let title = app.text("#confirm[open] #confirm-title").await;
+        assert!(title.contains("¥480"), "{title}");
+        app.shot_named("receipts-04-refund-confirm").await;
         app.keys("\u{E007}").await;
         app.wait_for("#tx-refund-slip", "the offer of the refund slip")
             .await

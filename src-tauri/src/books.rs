@@ -54,6 +54,22 @@ pub async fn sale_timeline(ctx: Ctx<'_>, sale_id: i64) -> Result<Vec<TimelineEnt
     ctx.station.books().sale_timeline(sale_id)
 }
 
+/// What a refund would come to (amount, tax by rate), nothing sent.
+#[tauri::command]
+pub async fn refund_plan(
+    ctx: Ctx<'_>,
+    attempt_id: i64,
+    amount: Option<i64>,
+    items: Option<Vec<easyqr_pos_core::ReturnItem>>,
+) -> Result<easyqr_pos_core::register::RefundPlan, CommandError> {
+    let req = easyqr_pos_core::RefundRequest {
+        amount,
+        items: items.unwrap_or_default(),
+        reason: None,
+    };
+    ctx.station.register().refund_plan(attempt_id, &req)
+}
+
 /// Refunds the items returned (taxed by the sale's rule) or an amount.
 #[tauri::command]
 pub async fn refund(

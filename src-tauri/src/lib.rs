@@ -106,6 +106,7 @@ pub fn run() -> ExitCode {
             books::transaction_log,
             books::sale_timeline,
             books::refund,
+            books::refund_plan,
             books::reconcile,
             books::export_csv,
             hq::hq_status,

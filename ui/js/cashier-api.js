@@ -31,6 +31,7 @@ export const api = {
   /** → TimelineEntry[] (journal rows of the sale, oldest first) */
   saleTimeline: (saleId) => call('sale_timeline', { saleId }),
   /** what: { amount } or { items: [{ line, qty }] } (line: index into the sale's lines) → Refund */
+  refundPlan: (attemptId, what) => call('refund_plan', { attemptId, ...what }),
   refund: (attemptId, what, reason) => call('refund', { attemptId, ...what, ...(reason ? { reason } : {}) }),
   /** → { saleId, amount, lines: [{ name, qty, unitPrice, rate }], breakdown | null, returned: [{ line, qty }], … } */
   saleRecord: (saleId) => call('sale_record', { saleId }),

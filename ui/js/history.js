@@ -291,8 +291,21 @@ async function submitRefund(e) {
       const l = state.sale.lines[line];
       return t('refund.confirm.line', { name: l.name + (l.rate === 'reduced' ? '※' : ''), qty, rate: t(`rate.short.${l.rate}`) });
     }).join('、');
-    confirmTitle = t('refund.confirm.itemsTitle');
-    confirmBody = `${list}。${confirmBody} ${t('refund.confirm.itemsNote')}`;
+    // Rust works out the amount and tax (nothing is sent yet); a refusal
+    // is shown here, before any confirmation.
+    let plan;
+    try {
+      plan = await api.refundPlan(r.id, what);
+    } catch (err) {
+      state.sent = what.items;
+      showRefundError(err);
+      return;
+    }
+    const taxes = (plan.breakdown?.rates ?? [])
+      .map((x) => t('refund.confirm.rate', { rate: t(`rate.short.${x.rate}`), gross: yen(x.gross), tax: yen(x.tax) }))
+      .join('、');
+    confirmTitle = t('refund.confirm.title', { amount: yen(plan.amount) });
+    confirmBody = `${list}${taxes ? `（${taxes}）` : ''}。${confirmBody}`;
   } else {
     // Sent as typed (digits, commas and ¥ aside): Rust checks it.
     const typed = asciiDigits($('#refund-amount').value).replace(/[,¥\s]/g, '');

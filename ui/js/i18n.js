@@ -285,6 +285,7 @@ const DICT = {
   'refund.confirm.itemsTitle': ['選んだ商品を返金しますか？', 'Refund the items chosen?'],
   'refund.confirm.line': ['{name} ×{qty}（{rate}）', '{name} ×{qty} ({rate})'],
   'refund.confirm.itemsNote': ['返金額は消費税を含めて記録どおりに計算されます。', 'The amount, tax included, is worked out from the sale as recorded.'],
+  'refund.confirm.rate': ['{rate}対象 {gross} 内消費税 {tax}', '{rate}: {gross}, tax {tax}'],
   'refund.printSlip': ['返金明細を印刷', 'Print the refund slip'],
   'refund.what': ['{orderNo}・{amount}（返金可能 {left}）', '{orderNo} · {amount} ({left} refundable)'],
   'refund.amount': ['返金額（円）', 'Amount (yen)'],

@@ -128,6 +128,15 @@ pub(crate) fn input(e: easyqr_tax::InputError) -> PosError {
     PosError::invalid(e.field.clone(), e.to_string())
 }
 
+/// A refund as it would be recorded: the amount and, when the sale's tax
+/// was recorded, the tax by rate returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundPlan {
+    pub amount: i64,
+    pub breakdown: Option<Breakdown>,
+}
+
 /// How a cancel ended, as confirmed by reading the code back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -248,6 +257,19 @@ impl Register {
             .engine
             .refund(attempt_id, plan.amount, reason, plan.tax.as_ref())
             .await?)
+    }
+
+    /// What a refund would be, without asking elepay: its amount and tax by
+    /// rate, or the refusal the refund itself would get (the dialog's
+    /// confirmation names them).
+    pub fn refund_plan(&self, attempt_id: i64, req: &RefundRequest) -> Result<RefundPlan> {
+        let paid = self.books.ledger().attempt(attempt_id)?;
+        let sale = self.books.ledger().sale_record(paid.sale_id)?;
+        let plan = req.plan(&sale)?;
+        Ok(RefundPlan {
+            amount: plan.amount.yen(),
+            breakdown: plan.tax.map(|t| t.breakdown),
+        })
     }
 
     /// Refunds the paid payment of an order (or attempt).
