@@ -223,7 +223,9 @@ async fn a_mixed_rate_sale_is_charged_printed_refunded_by_item_and_reported_by_r
         ])
         .await;
     assert!(
-        stdout(&o).contains("山田商事 様") && stdout(&o).contains("会議費として"),
+        stdout(&o).contains("山田商事 様")
+            && stdout(&o).contains("但し 会議費として")
+            && !stdout(&o).contains("としてとして"),
         "{}",
         stdout(&o)
     );

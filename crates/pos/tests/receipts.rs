@@ -150,7 +150,9 @@ async fn a_mixed_rate_sale_prints_an_invoice_a_reprint_and_a_refund_slip() {
         .await
         .unwrap();
     assert!(
-        text.text.contains("山田商事 様") && text.text.contains("お品代として"),
+        text.text.contains("山田商事 様")
+            && text.text.contains("但し お品代として")
+            && !text.text.contains("としてとして"),
         "{}",
         text.text
     );

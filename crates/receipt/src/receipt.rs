@@ -172,9 +172,10 @@ fn ryoshusho(doc: &mut Doc, r: &Receipt, invoice: bool, addressee: Option<&str>,
     doc.blank()
         .line(&format!("{}-", yen(sale.total)), big().align(Align::Center))
         .blank();
+    // 「但し …として」, whether the purpose was given with its として or not.
     let purpose = match purpose.trim() {
         "" => "お品代",
-        p => p,
+        p => p.strip_suffix("として").unwrap_or(p),
     };
     doc.text(&format!("但し {purpose}として"))
         .text("上記正に領収いたしました")

@@ -304,6 +304,17 @@ fn a_ryoshusho_names_the_addressee_amount_and_purpose() {
     let doc = layout(&r, Width::Mm58);
     assert!(doc.lines.iter().any(|l| l.text == blank), "{doc:#?}");
     at(&p, "但し 飲食代として");
+    // Given with its として (the register's default 「お品代として」), not twice.
+    let mut with_suffix = r.clone();
+    with_suffix.kind = ReceiptKind::Ryoshusho {
+        addressee: None,
+        purpose: "お品代として".into(),
+    };
+    let text = layout(&with_suffix, Width::Mm80).plain_text();
+    assert!(
+        text.contains("但し お品代として") && !text.contains("としてとして"),
+        "{text}"
+    );
     assert_eq!(at(&p, NOT_AN_INVOICE), at(&p, "領収書") + 1);
 }
 
