@@ -182,7 +182,17 @@ fn ryoshusho(doc: &mut Doc, r: &Receipt, invoice: bool, addressee: Option<&str>,
         .blank();
     meta(doc, sale);
     doc.rule();
+    // 取引内容: a 領収書 is a simplified invoice too, so it lists what was
+    // bought, reduced-rate items marked, not only 「お品代」.
+    let mut marked = false;
+    if !sale.lines.is_empty() {
+        marked = item_lines(doc, &sale.lines, sale.total, sale.breakdown.as_ref());
+        doc.rule();
+    }
     rate_lines(doc, sale.breakdown.as_ref(), !sale.lines.is_empty());
+    if marked {
+        doc.text(blocks::REDUCED_LEGEND);
+    }
     if let Some(wallet) = sale.wallet.as_deref() {
         doc.row(&format!("お支払い {wallet}"), &yen(sale.total));
     }

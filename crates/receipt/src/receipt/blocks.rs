@@ -7,7 +7,7 @@ use super::{Issuer, SaleFacts};
 use crate::doc::{Doc, Size, Style};
 
 /// Printed after the rate lines when an item is marked ※.
-const REDUCED_LEGEND: &str = "※は軽減税率対象";
+pub(super) const REDUCED_LEGEND: &str = "※は軽減税率対象";
 /// Printed instead of tax figures for a sale whose rates were not recorded.
 const RATES_NOT_RECORDED: &str = "税率区分の記録なし";
 

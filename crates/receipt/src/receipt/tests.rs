@@ -286,6 +286,10 @@ fn a_ryoshusho_names_the_addressee_amount_and_purpose() {
         at(&p, "10%対象 ¥960 内消費税 ¥87");
         at(&p, "8%対象 ¥398 内消費税 ¥29");
         at(&p, "注文番号 S01R1-000123");
+        // 取引内容: the items, the reduced one marked, and the legend.
+        at(&p, "コーヒー豆");
+        at(&p, "サンドイッチ※ ¥398");
+        at(&p, "※は軽減税率対象");
         assert!(!has_text(&p, NOT_AN_INVOICE));
         assert!(!has_text(&p, "レシート"));
     }
