@@ -281,7 +281,8 @@ async fn receipts_from_a_mixed_rate_sale_to_the_z_report_by_rate() {
             .await;
         assert_eq!(app.attr("#rcp-error", "data-code").await.as_deref(), Some("printer_unavailable"));
         let error = app.text("#rcp-error").await;
-        assert!(error.contains("レシートプリンターで印刷できません"), "{error}");
+        // The cause in the cashier's language, from Rust's `cause`.
+        assert!(error.contains("用紙がありません"), "{error}");
         assert!(error.contains("out of paper"), "Rust's reason is shown: {error}");
         app.shot_named("receipts-05-paper-out").await;
         assert_eq!(printer.jobs().len(), 3, "nothing printed while out of paper");

@@ -467,6 +467,16 @@ const DICT = {
   'err.hq_not_in_demo': ['デモモードでは本部に登録できません。先に elepay のキーを設定してください。', 'DEMO cannot enrol with a head office. Set the elepay key first.'],
   'err.printer_unavailable': ['レシートプリンターで印刷できません。電源・ケーブル・カバー・用紙を確認してから「再試行」を押してください。',
     'The receipt printer cannot print. Check its power, cable, cover and paper, then press Retry.'],
+  'err.printer_unavailable.printer_paper_out': ['レシートプリンターの用紙がありません。ロール紙を入れてから「再試行」を押してください。',
+    'The receipt printer is out of paper. Load a roll, then press Retry.'],
+  'err.printer_unavailable.printer_cover_open': ['レシートプリンターのカバーが開いています。閉じてから「再試行」を押してください。',
+    'The receipt printer’s cover is open. Close it, then press Retry.'],
+  'err.printer_unavailable.printer_offline': ['レシートプリンターがオフラインです。電源とエラー表示を確認してから「再試行」を押してください。',
+    'The receipt printer is offline. Check its power and error light, then press Retry.'],
+  'err.printer_unavailable.printer_unreachable': ['レシートプリンターに接続できません。電源・ケーブルと設定のプリンターアドレスを確認してください。',
+    'The receipt printer cannot be reached. Check its power, cable and the printer address in Settings.'],
+  'err.printer_unavailable.printer_io': ['印刷中にレシートプリンターとの通信が途切れました。プリンターを確認してから「再試行」を押してください（再発行として印刷されます）。',
+    'The connection to the receipt printer broke while printing. Check the printer, then press Retry (it prints as a reprint).'],
   'err.offline': ['elepay に接続できません。ネットワークを確認して、もう一度お試しください。', 'elepay cannot be reached. Check the network, then try again.'],
   'err.unknown': ['エラーが発生しました。', 'Something went wrong.'],
   'err.details': ['詳細：{message}（{code}）', 'Details: {message} ({code})'],
@@ -535,7 +545,9 @@ export function applyI18n(root) {
 /** A backend error { code, message, field? } → { title, detail } in the current language. */
 export function errorText(err) {
   const code = err?.code || 'unknown';
-  const title = DICT[`err.${code}`] ? t(`err.${code}`) : t('err.unknown');
+  // A finer cause Rust names (e.g. printer_paper_out) has its own words.
+  const key = [`err.${code}.${err?.cause}`, `err.${code}`].find((k) => DICT[k]);
+  const title = key ? t(key) : t('err.unknown');
   const detail = err?.message ? t('err.details', { message: err.message, code }) : '';
   return { title, detail };
 }

@@ -25,6 +25,10 @@ pub struct PosError {
     pub sale_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt_id: Option<i64>,
+    /// A finer reason within `code` the UI has its own words for (a
+    /// printer's `printer_paper_out`, `printer_cover_open`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<&'static str>,
 }
 
 pub type Result<T, E = PosError> = std::result::Result<T, E>;
@@ -37,6 +41,7 @@ impl PosError {
             field: None,
             sale_id: None,
             attempt_id: None,
+            cause: None,
         }
     }
 

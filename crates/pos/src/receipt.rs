@@ -294,7 +294,9 @@ pub async fn send(url: &PrinterUrl, doc: &Doc) -> Result<()> {
 
 /// A printer that cannot print, in the use cases' vocabulary.
 pub fn printer_error(e: easyqr_receipt::PrinterError) -> PosError {
-    PosError::new(ErrorCode::PrinterUnavailable, e.to_string()).field("printer.url")
+    let mut out = PosError::new(ErrorCode::PrinterUnavailable, e.to_string()).field("printer.url");
+    out.cause = Some(e.code());
+    out
 }
 
 fn issuer(s: &Settings) -> Issuer {

@@ -200,6 +200,7 @@ async fn a_mixed_rate_sale_prints_an_invoice_a_reprint_and_a_refund_slip() {
         (ErrorCode::PrinterUnavailable, Some("printer.url"))
     );
     assert!(e.message.contains("paper"), "{}", e.message);
+    assert_eq!(e.cause, Some("printer_paper_out"));
     assert_eq!(
         books.ledger().receipts_issued(paid.sale_id).unwrap(),
         before
