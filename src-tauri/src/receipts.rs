@@ -7,10 +7,8 @@ use std::sync::Arc;
 
 use easyqr_ledger::{AttemptState, SaleRecord};
 use easyqr_pos_core::receipt::{self, AutoPrinted, Destination, Issued, ReceiptOrder};
-use easyqr_pos_core::report_doc::report_doc;
+use easyqr_pos_core::report_doc::{print_report as print_report_of, PrintedReport};
 use easyqr_pos_core::AttemptRef;
-use easyqr_receipt::DocLine;
-use serde::Serialize;
 use tauri::State;
 
 use crate::bridge::CashierMsg;
@@ -50,37 +48,14 @@ async fn issue(
     .await
 }
 
-/// A report printed: on the printer, or its lines for the print dialog.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PrintedReport {
-    printer: Option<String>,
-    width_mm: u16,
-    lines: Vec<DocLine>,
-}
-
+/// Prints an X/Z report on the store's printer, or answers its lines for
+/// the print dialog.
 #[tauri::command]
 pub async fn print_report(ctx: Ctx<'_>, shift_id: i64) -> Result<PrintedReport, CommandError> {
     let settings = ctx.station.settings();
-    let report = ctx.station.books().shift_report(shift_id)?;
-    let width = settings
-        .printer
-        .paper()
-        .map_err(|e| easyqr_pos_core::PosError::invalid(e.field, e.to_string()))?;
+    let dest = Destination::choose(None, &settings, Destination::Dialog)?;
     let offset = ctx.station.engine().config().utc_offset_minutes;
-    let doc = report_doc(&report, settings.issuer_name(), width, offset);
-    let printer = match Destination::choose(None, &settings, Destination::Dialog)? {
-        Destination::Printer(url) => {
-            receipt::send(&url, &doc).await?;
-            Some(url.to_string())
-        }
-        _ => None,
-    };
-    Ok(PrintedReport {
-        printer,
-        width_mm: width.mm(),
-        lines: doc.lines,
-    })
+    print_report_of(ctx.station.books(), &settings, shift_id, offset, dest).await
 }
 
 /// A sale as recorded: its lines, tax by rate, and what came back (the

@@ -9,7 +9,7 @@ use easyqr_pos_core::codes::exit_code_of_state;
 use easyqr_pos_core::config::{self, Access};
 use easyqr_pos_core::export::write_file;
 use easyqr_pos_core::receipt::{self, Destination, ReceiptOrder};
-use easyqr_pos_core::report_doc::report_doc;
+use easyqr_pos_core::report_doc::print_report;
 use easyqr_pos_core::{
     Books, CancelResult, ChargeRequest, Export, Outcome, PosError, RefundRequest, Register,
 };
@@ -83,10 +83,7 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
                 items: items.clone(),
                 rate: rate.clone(),
             };
-            let policy = store_settings(&cli)?
-                .tax
-                .policy()
-                .map_err(|e| PosError::invalid(e.field, e.to_string()))?;
+            let policy = store_settings(&cli)?.tax.policy()?;
             req.checked(&policy).map_err(item_flag)?;
             let r = register(&cli, &books).await?;
             let rx = r.engine().subscribe();
@@ -242,20 +239,13 @@ pub async fn run(cli: Cli) -> Result<u8, PosError> {
                 .shift_or_current(reg, *shift)
                 .map_err(|e| flag(e, "--shift"))?;
             let settings = store_settings(&cli)?;
-            let report = books.shift_report(id)?;
-            let width = settings
-                .printer
-                .paper()
-                .map_err(|e| PosError::invalid(e.field, e.to_string()))?;
-            let doc = report_doc(&report, settings.issuer_name(), width, *utc_offset_minutes);
-            match Destination::choose(printer.as_deref(), &settings, Destination::Text)? {
-                Destination::Printer(url) => {
-                    receipt::send(&url, &doc).await?;
-                    print(
-                        json!({ "printed": report.kind(), "shiftId": id, "printer": url.to_string() }),
-                    );
+            let dest = Destination::choose(printer.as_deref(), &settings, Destination::Text)?;
+            let printed = print_report(&books, &settings, id, *utc_offset_minutes, dest).await?;
+            match &printed.printer {
+                Some(url) => {
+                    print(json!({ "printed": printed.kind, "shiftId": id, "printer": url }))
                 }
-                _ => print_text(&doc.plain_text()),
+                None => print_text(&printed.text),
             }
             Ok(0)
         }

@@ -67,7 +67,17 @@ impl Ledger {
         let mut conn = self.conn();
         let tx = write_tx(&mut conn)?;
         // The sale (and refund) must exist.
-        crate::taxes::sale_record(&tx, req.sale)?;
+        let sale: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sales WHERE id = ?1)",
+            [req.sale],
+            |r| r.get(0),
+        )?;
+        if !sale {
+            return Err(LedgerError::NotFound {
+                what: "sale",
+                id: req.sale.to_string(),
+            });
+        }
         if let Some(refund) = req.refund {
             let of_sale: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM refunds f JOIN attempts a ON a.id = f.attempt_id

@@ -76,67 +76,44 @@ fn from_journal(conn: &Connection) -> Result<(Records, Records), LedgerError> {
     Ok((sales, refunds))
 }
 
+/// What the tables hold, read by `sql` as (id, everything but the rates,
+/// the rates as `rate:gross:tax,…`).
+fn held(conn: &Connection, sql: &str) -> Result<Held, LedgerError> {
+    let mut out = Held::new();
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let (id, head, rates): (i64, String, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let rates = rates.unwrap_or_default();
+        let rates = rates_text(rates.split(',').filter(|s| !s.is_empty()).map(split3));
+        out.insert(id, format!("{head} {rates}"));
+    }
+    Ok(out)
+}
+
 fn from_tables(conn: &Connection) -> Result<(Held, Held), LedgerError> {
-    let mut sales = BTreeMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT s.id, s.tax_pricing, s.tax_rounding,
-            (SELECT group_concat(name || '|' || qty || '|' || unit_price || '|' || rate, ';')
-               FROM (SELECT * FROM sale_lines l WHERE l.sale_id = s.id ORDER BY line_no)),
+    let sales = held(
+        conn,
+        "SELECT s.id,
+            coalesce(s.tax_pricing, '') || ' ' || coalesce(s.tax_rounding, '') || ' [' ||
+            coalesce((SELECT group_concat(name || '|' || qty || '|' || unit_price || '|' || rate, ';')
+               FROM (SELECT * FROM sale_lines l WHERE l.sale_id = s.id ORDER BY line_no)), '') || ']',
             (SELECT group_concat(rate || ':' || gross || ':' || tax, ',') FROM sale_taxes t WHERE t.sale_id = s.id)
          FROM sales s
          WHERE s.tax_pricing IS NOT NULL OR s.tax_rounding IS NOT NULL
             OR EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id)
             OR EXISTS (SELECT 1 FROM sale_taxes t WHERE t.sale_id = s.id)",
     )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let (id, p, ro, lines, rates): (
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-        let rates = rates_text(
-            rates
-                .as_deref()
-                .unwrap_or_default()
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(split3),
-        );
-        let text = format!(
-            "{} {} [{}] {rates}",
-            p.unwrap_or_default(),
-            ro.unwrap_or_default(),
-            lines.unwrap_or_default()
-        );
-        sales.insert(id, text);
-    }
-    let mut refunds = BTreeMap::new();
-    let mut stmt = conn.prepare(
+    let refunds = held(
+        conn,
         "SELECT f.id,
-            (SELECT group_concat(line_no || 'x' || qty, ';')
-               FROM (SELECT * FROM refund_lines l WHERE l.refund_id = f.id ORDER BY line_no)),
+            '[' || coalesce((SELECT group_concat(line_no || 'x' || qty, ';')
+               FROM (SELECT * FROM refund_lines l WHERE l.refund_id = f.id ORDER BY line_no)), '') || ']',
             (SELECT group_concat(rate || ':' || gross || ':' || tax, ',') FROM refund_taxes t WHERE t.refund_id = f.id)
          FROM refunds f
          WHERE EXISTS (SELECT 1 FROM refund_lines l WHERE l.refund_id = f.id)
             OR EXISTS (SELECT 1 FROM refund_taxes t WHERE t.refund_id = f.id)",
     )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let (id, lines, rates): (i64, Option<String>, Option<String>) =
-            (r.get(0)?, r.get(1)?, r.get(2)?);
-        let rates = rates_text(
-            rates
-                .as_deref()
-                .unwrap_or_default()
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(split3),
-        );
-        refunds.insert(id, format!("[{}] {rates}", lines.unwrap_or_default()));
-    }
     Ok((sales, refunds))
 }
 

@@ -164,6 +164,21 @@ impl From<WebhookSecretError> for PosError {
     }
 }
 
+/// A setting refused by its rule: bad input naming the setting.
+impl From<easyqr_app_core::settings::FieldError> for PosError {
+    fn from(e: easyqr_app_core::settings::FieldError) -> Self {
+        PosError::invalid(e.field, e.to_string())
+    }
+}
+
+/// A tax or receipt input rule's refusal: bad input naming the field.
+impl From<easyqr_tax::InputError> for PosError {
+    fn from(e: easyqr_tax::InputError) -> Self {
+        let field = e.field.clone();
+        PosError::invalid(field, e.to_string())
+    }
+}
+
 impl From<SettingsError> for PosError {
     fn from(e: SettingsError) -> Self {
         let code = match e {

@@ -58,14 +58,11 @@ impl Destination {
         fallback: Destination,
     ) -> Result<Destination> {
         if let Some(p) = printer.map(str::trim).filter(|p| !p.is_empty()) {
-            let url = PrinterUrl::parse("printer", p)
-                .map_err(|e| PosError::invalid(e.field.clone(), e.to_string()))?;
-            return Ok(Destination::Printer(url));
+            return Ok(Destination::Printer(PrinterUrl::parse("printer", p)?));
         }
-        Ok(match settings.printer.printer_url() {
-            Ok(Some(url)) => Destination::Printer(url),
-            Ok(None) => fallback,
-            Err(e) => return Err(PosError::invalid(e.field, e.to_string())),
+        Ok(match settings.printer.printer_url()? {
+            Some(url) => Destination::Printer(url),
+            None => fallback,
         })
     }
 
@@ -142,10 +139,7 @@ pub async fn issue(
             "to / for: only on a 領収書 (kind ryoshusho)",
         ));
     }
-    let width = settings
-        .printer
-        .paper()
-        .map_err(|e| PosError::invalid(e.field, e.to_string()))?;
+    let width = settings.printer.paper()?;
     let paid = books.attempt_in(which, AttemptState::Captured)?;
     let ledger = books.ledger();
     let sale = ledger.sale_record(paid.sale_id)?;

@@ -8,7 +8,6 @@ use easyqr_tax::{Breakdown, Line};
 use serde::Deserialize;
 
 use crate::error::{PosError, Result};
-use crate::register::input;
 
 /// One returned item: the sale's line by number (from 0) or by name.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -79,7 +78,7 @@ impl RefundRequest {
                 ..l.clone()
             });
         }
-        let breakdown = Breakdown::compute(&sold.policy(), &lines).map_err(input)?;
+        let breakdown = Breakdown::compute(&sold.policy(), &lines)?;
         if let Some(asked) = self.amount.filter(|a| *a != breakdown.total) {
             return Err(PosError::invalid(
                 "amount",

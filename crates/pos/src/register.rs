@@ -91,7 +91,7 @@ impl ChargeRequest {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let breakdown = Breakdown::compute(policy, &lines).map_err(input)?;
+        let breakdown = Breakdown::compute(policy, &lines)?;
         if let Some(asked) = self.amount.filter(|a| *a != breakdown.total) {
             return Err(PosError::invalid(
                 "amount",
@@ -118,14 +118,9 @@ impl ChargeRequest {
 /// A rate by name, or the policy's default.
 fn rate_or(policy: &TaxPolicy, name: Option<&str>, field: &str) -> Result<TaxRate> {
     match name.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => TaxRate::parse(field, n).map_err(input),
+        Some(n) => Ok(TaxRate::parse(field, n)?),
         None => Ok(policy.default_rate),
     }
-}
-
-/// A tax rule's refusal as the use cases' error.
-pub(crate) fn input(e: easyqr_tax::InputError) -> PosError {
-    PosError::invalid(e.field.clone(), e.to_string())
 }
 
 /// A refund as it would be recorded: the amount and, when the sale's tax

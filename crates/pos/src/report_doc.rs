@@ -2,8 +2,58 @@
 //! in Japanese like every receipt: the figures the ledger kept, by rate
 //! with their tax, then 総売上 / 返金 / 純売上, 客数 and 客単価.
 
-use easyqr_ledger::{local_time, ByRate, ShiftReport, StateTotal, TaxFigures};
-use easyqr_receipt::{yen, Doc, Width};
+use easyqr_app_core::settings::Settings;
+use easyqr_ledger::{local_time, ByRate, ShiftId, ShiftReport, StateTotal, TaxFigures};
+use easyqr_receipt::{yen, Doc, DocLine, Width};
+use serde::Serialize;
+
+use crate::books::Books;
+use crate::error::Result;
+use crate::receipt::{send, Destination};
+
+/// An X/Z report printed: the printer it went to, or (none) its lines for
+/// the print dialog or stdout.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrintedReport {
+    /// "X" or "Z".
+    pub kind: &'static str,
+    pub shift_id: ShiftId,
+    pub printer: Option<String>,
+    pub width_mm: u16,
+    pub lines: Vec<DocLine>,
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// Prints a shift's report (the one use case of the app and the CLI): on
+/// the printer of `dest`, else laid out for the caller to show.
+pub async fn print_report(
+    books: &Books,
+    settings: &Settings,
+    shift_id: ShiftId,
+    utc_offset_minutes: i32,
+    dest: Destination,
+) -> Result<PrintedReport> {
+    let report = books.shift_report(shift_id)?;
+    let width = settings.printer.paper()?;
+    let doc = report_doc(&report, settings.issuer_name(), width, utc_offset_minutes);
+    let printer = match &dest {
+        Destination::Printer(url) => {
+            send(url, &doc).await?;
+            Some(url.to_string())
+        }
+        _ => None,
+    };
+    Ok(PrintedReport {
+        kind: report.kind(),
+        shift_id,
+        printer,
+        width_mm: width.mm(),
+        text: doc.plain_text(),
+        lines: doc.lines,
+    })
+}
 
 /// The report as a printed document.
 pub fn report_doc(r: &ShiftReport, store: &str, width: Width, utc_offset_minutes: i32) -> Doc {

@@ -98,11 +98,7 @@ impl Station {
     /// Rings up a sale under the store's tax settings now (a change applies
     /// from the next sale; each sale keeps what it was rung up with).
     pub async fn charge(&self, req: &crate::ChargeRequest) -> Result<easyqr_engine::Checkout> {
-        let policy = self
-            .settings()
-            .tax
-            .policy()
-            .map_err(|e| PosError::invalid(e.field, e.to_string()))?;
+        let policy = self.settings().tax.policy()?;
         self.register().charge(req, &policy).await
     }
 

@@ -78,7 +78,7 @@ pub async fn check_enrolment(
     url: &str,
     token: &str,
 ) -> Result<(HqClient, Me)> {
-    let base = hq_base_url(url).map_err(|e| PosError::invalid(e.field, e.to_string()))?;
+    let base = hq_base_url(url)?;
     let token = HqToken::parse(token)?;
     let client = HqClient::new(base, token)?;
     let me = client.me().await.map_err(|e| {
@@ -140,11 +140,7 @@ impl Enrolment {
     /// The enrolled HQ's client, whatever the mode; `None` when not
     /// enrolled (no address, or no token: either alone is no enrolment).
     pub fn client(&self, settings: &Settings) -> Result<Option<HqClient>> {
-        let Some(base) = settings
-            .hq
-            .base_url()
-            .map_err(|e| PosError::invalid(e.field, e.to_string()))?
-        else {
+        let Some(base) = settings.hq.base_url()? else {
             return Ok(None);
         };
         match self.tokens.get()? {
