@@ -159,14 +159,10 @@ export function createFakeBackend() {
       language: settings.language, key, simulatorUrl: mode === 'demo' ? 'http://127.0.0.1:8790' : undefined,
       tax: settings.tax,
     }),
-    // Preview only: a tax-included total of the lines, no tax computed.
+    // Preview only: a total of the lines, no tax and no item rules (those
+    // are Rust's; a preview shows whatever was typed).
     charge: ({ amount, items, rate }) => {
       const lines = items ?? [];
-      lines.forEach((it, i) => {
-        if (!String(it.name ?? '').trim()) throw fail('invalid_input', `items[${i}].name: a name of 1 to 40 characters`, `items[${i}].name`);
-        if (!(it.qty >= 1 && it.qty <= 999)) throw fail('invalid_input', `items[${i}].qty: a quantity from 1 to 999, not ${it.qty}`, `items[${i}].qty`);
-        if (!(it.unitPrice >= 1)) throw fail('invalid_input', `items[${i}].unitPrice: a unit price from ¥1, not ${it.unitPrice}`, `items[${i}].unitPrice`);
-      });
       const total = lines.length ? lines.reduce((n, it) => n + it.qty * it.unitPrice, 0) : amount;
       if (!Number.isInteger(total) || total < 1 || total > 9_999_999) {
         throw fail('invalid_input', 'amount: 1 to 9,999,999 yen', 'amount');
@@ -215,12 +211,9 @@ export function createFakeBackend() {
       return previewReport(closed);
     },
     shift_report: () => previewReport(shift),
-    refund: ({ attemptId, amount, items }) => {
-      const a = attempts.find((x) => x.id === attemptId);
-      const sale = sales.get(a?.saleId);
-      const byItems = (items ?? []).reduce((n, it) => n + it.qty * (sale?.lines[it.line]?.unitPrice ?? 0), 0);
-      return { id: 1, attemptId, amount: items?.length ? byItems : amount, status: 'pending' };
-    },
+    // Preview stubs: a refund's amount and tax are Rust's to work out.
+    refund_plan: ({ amount }) => ({ amount: amount ?? 0, breakdown: null }),
+    refund: ({ attemptId, amount }) => ({ id: 1, attemptId, amount: amount ?? 0, status: 'pending' }),
     sale_record: ({ saleId }) => {
       const a = attempts.find((x) => x.saleId === saleId);
       const sale = sales.get(saleId);
