@@ -374,7 +374,11 @@ async fn batches_shipped_across_an_hq_crash_are_stored_once_without_a_gap() {
         .await
         .unwrap();
     let mut acked = me["journalAcked"].as_i64().unwrap();
-    assert!(acked >= 9 && acked % 3 == 0, "whole batches only: {acked}");
+    // Whole batches of 3 only; the journal's last batch may be shorter.
+    assert!(
+        acked >= 9 && (acked % 3 == 0 || acked == head),
+        "whole batches only: {acked} of {head}"
+    );
     ship(&http, &base, &token, &rows[..6], head).await.unwrap();
     while acked < head {
         let from = usize::try_from(acked).unwrap();
