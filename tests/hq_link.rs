@@ -33,13 +33,12 @@ async fn a_register_enrolled_in_settings_shows_its_head_office_and_keeps_the_tok
         async {
             let hq = easyqr_hq::serve(
                 easyqr_hq::Config {
-                    addr: "127.0.0.1:0".parse().unwrap(),
-                    database_url: db.clone(),
                     pool_size: 4,
-                    webhook_secrets: vec![SigningSecret::new(WEBHOOK_SECRET)],
-                    tolerance_secs: 300,
-                    view_password: None,
-                    keep_alive: easyqr_hq::stream::KEEP_ALIVE,
+                    ..easyqr_hq::Config::new(
+                        "127.0.0.1:0".parse().unwrap(),
+                        db.clone(),
+                        vec![SigningSecret::new(WEBHOOK_SECRET)],
+                    )
                 },
                 easyqr_hq::system_clock(),
             )

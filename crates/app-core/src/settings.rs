@@ -145,7 +145,7 @@ impl Settings {
     pub const STORE_NAME_MAX: usize = 40;
     /// elepay's limit for `locationId` on createCode (FACTS.md §2.1); a longer
     /// id would make every charge fail at the counter.
-    pub const LOCATION_ID_MAX: usize = 32;
+    pub const LOCATION_ID_MAX: usize = elepay::LOCATION_ID_MAX;
     pub const EXPIRY_MINUTES: std::ops::RangeInclusive<u32> = 3..=30;
     pub const POLL_INTERVAL_MS: std::ops::RangeInclusive<u64> = 250..=10_000;
 
@@ -178,10 +178,8 @@ impl Settings {
         }
 
         if let Some(loc) = &self.location_id {
-            if loc.is_empty()
-                || loc.len() > Self::LOCATION_ID_MAX
-                || !loc.bytes().all(|b| b.is_ascii_graphic())
-            {
+            // elepay's own rule, which HQ's stores follow too.
+            if elepay::check_location_id(loc).is_err() {
                 errs.push(FieldError::new(
                     "locationId",
                     format!(

@@ -403,6 +403,7 @@ impl FilterArgs {
             min_amount: self.min_amount,
             max_amount: self.max_amount,
             order_no: self.order_no.clone(),
+            ..Default::default()
         })
     }
 }

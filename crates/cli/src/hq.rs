@@ -2,7 +2,7 @@
 //! tests. The register is the data folder's (its settings.json), like the
 //! app's; the token comes from `EASYQR_HQ_TOKEN` or stdin, never a flag.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use easyqr_pos_core::config::{self, Access};
 use easyqr_pos_core::hq::{probe_status, ship_once, Enrolment, HqClient};
@@ -84,7 +84,9 @@ fn enrolled(
     })
 }
 
-/// `EASYQR_HQ_TOKEN`, else one line of stdin (prompted on a terminal).
+/// `EASYQR_HQ_TOKEN`, else one line of stdin: on a terminal prompted and
+/// read without echo (the token must not stay on the screen or in a
+/// terminal's scrollback), from a pipe as it comes (scripts, tests).
 fn read_token() -> Result<String, PosError> {
     if let Some(t) = std::env::var(TOKEN_ENV)
         .ok()
@@ -92,19 +94,20 @@ fn read_token() -> Result<String, PosError> {
     {
         return Ok(t);
     }
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("Enrolment token (from easyqr-hq register enrol): ");
-        let _ = std::io::stderr().flush();
-    }
-    let mut line = String::new();
-    stdin.lock().read_line(&mut line).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         PosError::new(
             ErrorCode::HqTokenInvalid,
             format!("token: stdin could not be read ({e})"),
         )
         .field("hq.token")
-    })?;
+    };
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return rpassword::prompt_password("Enrolment token (from easyqr-hq register enrol): ")
+            .map_err(unreadable);
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(unreadable)?;
     Ok(line)
 }
 

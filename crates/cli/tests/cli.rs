@@ -622,3 +622,40 @@ async fn a_live_key_never_touches_test_codes_and_another_apps_key_is_refused() {
     let status = e.sim.control().codes()[0]["status"].clone();
     assert_eq!(status, "pending");
 }
+
+/// Issue 22 point 3: the CLI's charge goes through the same check as the
+/// app's: an over-long description is refused by field before anything is
+/// journaled (or sent to elepay).
+#[tokio::test]
+async fn an_over_long_description_is_refused_before_the_journal() {
+    let e = env().await;
+    let journal_head = |dir: &std::path::Path| {
+        easyqr_ledger::Ledger::open(&dir.join("test").join("ledger.sqlite3"))
+            .unwrap()
+            .journal_head_seq()
+            .unwrap()
+    };
+    let head = journal_head(e.dir.path());
+    let long = "x".repeat(elepay::DESCRIPTION_MAX + 1);
+    let o = e
+        .run(
+            Some(KEY),
+            &[
+                "charge",
+                "--amount",
+                "500",
+                "--description",
+                &long,
+                "--no-wait",
+            ],
+        )
+        .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("description: at most 255 characters"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(journal_head(e.dir.path()), head, "nothing journaled");
+    assert!(e.sim.control().codes().is_empty(), "nothing sent");
+}

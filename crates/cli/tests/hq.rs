@@ -133,3 +133,52 @@ fn the_enrolment_is_changed_in_the_running_app_not_behind_its_back() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("already running"));
     }
 }
+
+/// Issue 22 point 9: typed at a terminal, the token is not echoed. The CLI
+/// runs on a real pseudo-terminal (util-linux `script`), whose transcript
+/// holds whatever the terminal showed; the token is typed once the prompt
+/// is up.
+#[test]
+fn the_token_typed_at_a_terminal_is_not_echoed() {
+    use std::io::Read;
+
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = nobody_home();
+    let cmd = format!(
+        "{BIN} --data-dir {} --mode test hq enrol --url {url}",
+        dir.path().to_str().unwrap()
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .env_remove("EASYQR_HQ_TOKEN")
+        .env_remove("ELEPAY_SECRET_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("Enrolment token") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    // The prompt is written just before echo goes off: a moment's grace.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{TOKEN}\n").as_bytes()).unwrap();
+    out.read_to_end(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    let shown = String::from_utf8_lossy(&seen);
+    assert!(!shown.contains(TOKEN), "the token was echoed: {shown}");
+    // Read and accepted as a token: the enrolment failed only because
+    // nothing listens at the address (hq_unreachable, 1).
+    assert_eq!(status.code(), Some(1), "{shown}");
+}

@@ -76,6 +76,12 @@ pub struct SimConfig {
     pub refund_delay_ms: i64,
     /// Real-time HTTP timeout of one webhook delivery.
     pub webhook_timeout: Duration,
+    /// Also serve the customer pay page, and nothing else, on this address
+    /// (DEMO on the LAN: phones reach it, while the API, with its
+    /// well-known DEMO key, and the `/_sim/` controls stay on the main,
+    /// loopback address). `codeUrl`s point here unless `public_base` says
+    /// otherwise.
+    pub pay_page_addr: Option<SocketAddr>,
 }
 
 impl Default for SimConfig {
@@ -87,6 +93,7 @@ impl Default for SimConfig {
             clock: ClockConfig::default(),
             refund_delay_ms: 3000,
             webhook_timeout: Duration::from_secs(10),
+            pay_page_addr: None,
         }
     }
 }
@@ -95,6 +102,7 @@ impl Default for SimConfig {
 #[derive(Debug)]
 pub struct RunningSim {
     local_addr: SocketAddr,
+    pay_page_addr: Option<SocketAddr>,
     base_url: Url,
     control: SimControl,
     shutdown: watch::Sender<bool>,
@@ -109,6 +117,11 @@ impl RunningSim {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where the pay page alone is served ([`SimConfig::pay_page_addr`]).
+    pub fn pay_page_addr(&self) -> Option<SocketAddr> {
+        self.pay_page_addr
     }
 
     /// In-process equivalent of the `/_sim/` endpoints.
@@ -183,10 +196,27 @@ pub async fn start(config: SimConfig, addr: SocketAddr) -> Result<RunningSim, Si
         .map_err(|source| SimError::Bind { addr, source })?;
     let base_url = Url::parse(&format!("http://{local_addr}/"))
         .map_err(|e| SimError::Config(format!("bad bound address: {e}")))?;
-    let public_base = config
-        .public_base
-        .clone()
-        .unwrap_or_else(|| base_url.clone());
+    let pay_listener = match config.pay_page_addr {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| SimError::Bind { addr, source })?,
+        ),
+        None => None,
+    };
+    let pay_page_addr = match &pay_listener {
+        Some(l) => Some(l.local_addr().map_err(|source| SimError::Bind {
+            addr: local_addr,
+            source,
+        })?),
+        None => None,
+    };
+    let public_base = match (&config.public_base, pay_page_addr) {
+        (Some(b), _) => b.clone(),
+        (None, Some(pay)) => Url::parse(&format!("http://{pay}/"))
+            .map_err(|e| SimError::Config(format!("bad bound address: {e}")))?,
+        (None, None) => base_url.clone(),
+    };
 
     let client = reqwest::Client::builder()
         .timeout(config.webhook_timeout)
@@ -222,15 +252,32 @@ pub async fn start(config: SimConfig, addr: SocketAddr) -> Result<RunningSim, Si
         .with_state(core.clone());
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let serving = tokio::spawn(server::accept_loop(listener, router, shutdown_rx.clone()));
-    let ticking = tokio::spawn(tick_loop(core.clone(), shutdown_rx));
-    tracing::info!(%local_addr, "elepay simulator started");
+    let mut tasks = vec![tokio::spawn(server::accept_loop(
+        listener,
+        router,
+        shutdown_rx.clone(),
+    ))];
+    if let Some(pay) = pay_listener {
+        // The pay page only: every other path is a 404 here.
+        let router = pay_page::routes()
+            .fallback(api::not_found)
+            .layer(axum::middleware::from_fn(api::finish_errors))
+            .with_state(core.clone());
+        tasks.push(tokio::spawn(server::accept_loop(
+            pay,
+            router,
+            shutdown_rx.clone(),
+        )));
+    }
+    tasks.push(tokio::spawn(tick_loop(core.clone(), shutdown_rx)));
+    tracing::info!(%local_addr, ?pay_page_addr, "elepay simulator started");
     Ok(RunningSim {
         local_addr,
+        pay_page_addr,
         base_url,
         control: SimControl { core },
         shutdown: shutdown_tx,
-        tasks: vec![serving, ticking],
+        tasks,
     })
 }
 

@@ -22,4 +22,7 @@ pub use error::{ApiError, Error, ErrorCode, Operation, ProviderError};
 pub use key::{AuthScheme, KeyError, Mode, SecretKey};
 pub use model::*;
 pub use retry::{backoff, RetryPolicy};
-pub use validate::{is_elepay_url, Amount, OrderNo, ValidationError};
+pub use validate::{
+    check_description, check_location_id, is_elepay_url, Amount, OrderNo, ValidationError,
+    DESCRIPTION_MAX, LOCATION_ID_MAX,
+};

@@ -168,6 +168,38 @@ fn check_len(field: &str, v: &Option<String>, max: usize) -> Result<(), Validati
     }
 }
 
+/// Longest code `description` elepay takes, in characters.
+pub const DESCRIPTION_MAX: usize = 255;
+
+/// elepay's rule for a code's `description`: a register checks it before
+/// it records a sale, so a description elepay would refuse is never kept.
+pub fn check_description(description: &str) -> Result<(), ValidationError> {
+    check_len(
+        "description",
+        &Some(description.to_owned()),
+        DESCRIPTION_MAX,
+    )
+}
+
+/// Longest `locationId` elepay takes (FACTS.md §2.1).
+pub const LOCATION_ID_MAX: usize = 32;
+
+/// A store's `locationId` as the dashboard shows it: 1 to
+/// [`LOCATION_ID_MAX`] ASCII letters, digits and symbols, no spaces. The
+/// register's settings, HQ's stores and createCode all check it here.
+pub fn check_location_id(location_id: &str) -> Result<(), ValidationError> {
+    if location_id.is_empty()
+        || location_id.len() > LOCATION_ID_MAX
+        || !location_id.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(ValidationError::new(
+            "locationId",
+            format!("1 to {LOCATION_ID_MAX} ASCII letters, digits and symbols without spaces, as shown in the elepay dashboard"),
+        ));
+    }
+    Ok(())
+}
+
 impl CodeReq {
     /// Every documented rule of CodeReq that the types do not already enforce.
     pub fn validate(&self) -> Result<(), ValidationError> {
@@ -215,8 +247,12 @@ impl CodeReq {
         }
         check_metadata("metadata", &self.metadata, true)?;
         check_metadata("extra", &self.extra, false)?;
-        check_len("description", &self.description, 255)?;
-        check_len("locationId", &self.location_id, 32)?;
+        if let Some(d) = &self.description {
+            check_description(d)?;
+        }
+        if let Some(l) = &self.location_id {
+            check_location_id(l)?;
+        }
         Ok(())
     }
 }
@@ -325,5 +361,14 @@ mod tests {
         assert!(r.validate().unwrap_err().allowed.contains("255 bytes"));
         r.metadata = Some(BTreeMap::from([("register".into(), "R1".into())]));
         assert!(r.validate().is_ok());
+    }
+
+    #[test]
+    fn a_location_id_is_1_to_32_printable_ascii_characters() {
+        assert!(check_location_id(&"l".repeat(LOCATION_ID_MAX)).is_ok());
+        assert!(check_location_id("loc_shibuya-01.A").is_ok());
+        for bad in ["", "loc a", "店舗", &"l".repeat(LOCATION_ID_MAX + 1)] {
+            assert_eq!(check_location_id(bad).unwrap_err().field, "locationId");
+        }
     }
 }

@@ -25,6 +25,10 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// A register's `last_seen` (the view's "online", 40 s) is written at most
+/// this often, not on every request.
+const SEEN_EVERY_SECS: f64 = 10.0;
+
 /// The register a request's token belongs to (not revoked).
 #[derive(Debug, Clone)]
 pub struct RegisterAuth {
@@ -33,6 +37,8 @@ pub struct RegisterAuth {
     pub register_id: String,
     pub store_name: String,
     pub location_id: String,
+    /// The SHA-256 of the token the request came with.
+    pub token_hash: Vec<u8>,
 }
 
 impl FromRequestParts<AppState> for RegisterAuth {
@@ -47,25 +53,37 @@ impl FromRequestParts<AppState> for RegisterAuth {
             .map(str::trim)
             .filter(|t| t.starts_with(TOKEN_PREFIX))
             .ok_or(HqError::Unauthorized)?;
+        let hash = token_hash(token);
         let client = s.db.get().await?;
-        // Seeing a register is also its heartbeat.
+        // Read first: a token that is no register's costs no write.
         let row = client
             .query_opt(
-                "UPDATE registers r SET last_seen = now()
-                 FROM stores s WHERE s.id = r.store_id AND r.token_hash = $1
-                 RETURNING r.id, r.register_id, s.name, s.location_id, r.revoked_at IS NOT NULL",
-                &[&token_hash(token)],
+                "SELECT r.id, r.register_id, s.name, s.location_id, r.revoked_at IS NOT NULL,
+                        coalesce(r.last_seen < now() - make_interval(secs => $2), true)
+                 FROM registers r JOIN stores s ON s.id = r.store_id WHERE r.token_hash = $1",
+                &[&hash, &SEEN_EVERY_SECS],
             )
             .await?
             .ok_or(HqError::Unauthorized)?;
         if row.get::<_, bool>(4) {
             return Err(HqError::Revoked);
         }
+        let id: i64 = row.get(0);
+        // Seeing a register is also its heartbeat.
+        if row.get::<_, bool>(5) {
+            client
+                .execute(
+                    "UPDATE registers SET last_seen = now() WHERE id = $1",
+                    &[&id],
+                )
+                .await?;
+        }
         Ok(RegisterAuth {
-            id: row.get(0),
+            id,
             register_id: row.get(1),
             store_name: row.get(2),
             location_id: row.get(3),
+            token_hash: hash,
         })
     }
 }

@@ -37,6 +37,9 @@ pub struct RegisterSummary {
     pub backlog: i64,
     pub acked: i64,
     pub diverged: Option<String>,
+    /// A journal row that breaks the ledger's rules: none of this
+    /// register's figures count (`crate::projection::rules`).
+    pub broken: Option<String>,
     /// A journal row this HQ cannot read yet (its figures stop before it).
     pub unreadable: Option<String>,
     /// (shift id, cashier, opened at) of the open shift.
@@ -62,6 +65,20 @@ pub struct Overview {
     pub unknown_events: i64,
 }
 
+/// `expr` (a numeric sum) as a bigint, held at bigint's bounds: a sum
+/// PostgreSQL keeps as numeric never fails the page that reads it.
+pub(crate) fn saturating_bigint(expr: &str) -> String {
+    format!(
+        "least(greatest({expr}, {}), {})::bigint",
+        i64::MIN,
+        i64::MAX
+    )
+}
+
+/// Registers whose figures count: not flagged for breaking the ledger's
+/// rules (their rows are kept, never counted).
+const COUNTED: &str = "r.broken_seq IS NULL";
+
 /// The selected shifts, as a join source `sh (register, shift_id)`.
 const KEYS: &str = "unnest($1::bigint[], $2::bigint[]) AS sh (register, shift_id)";
 
@@ -82,12 +99,13 @@ async fn shift_figures(
         .query(
             &format!(
                 "SELECT a.register, a.shift_id, a.state, coalesce(a.payment_method, ''),
-                        count(*), sum(a.amount)::bigint, count(*) FILTER (WHERE a.late),
-                        coalesce(sum(a.amount) FILTER (WHERE a.late), 0)::bigint
+                        count(*), {paid}, count(*) FILTER (WHERE a.late), {late}
                  FROM {KEYS} JOIN attempts a
                    ON a.register = sh.register AND a.shift_id = sh.shift_id
                  GROUP BY 1, 2, 3, 4
-                 ORDER BY 1, 2, a.state COLLATE \"C\", coalesce(a.payment_method, '') COLLATE \"C\""
+                 ORDER BY 1, 2, a.state COLLATE \"C\", coalesce(a.payment_method, '') COLLATE \"C\"",
+                paid = saturating_bigint("sum(a.amount)"),
+                late = saturating_bigint("coalesce(sum(a.amount) FILTER (WHERE a.late), 0)"),
             ),
             &params,
         )
@@ -103,16 +121,17 @@ async fn shift_figures(
             s.add(state, r.get(3), t);
         }
         let l = late.entry(key).or_default();
-        l.count += r.get::<_, i64>(6);
-        l.amount += r.get::<_, i64>(7);
+        l.count = l.count.saturating_add(r.get(6));
+        l.amount = l.amount.saturating_add(r.get(7));
     }
     let rows = c
         .query(
             &format!(
-                "SELECT f.register, f.shift_id, f.status, count(*), sum(f.amount)::bigint
+                "SELECT f.register, f.shift_id, f.status, count(*), {}
                  FROM {KEYS} JOIN refunds f
                    ON f.register = sh.register AND f.shift_id = sh.shift_id
-                 GROUP BY 1, 2, 3"
+                 GROUP BY 1, 2, 3",
+                saturating_bigint("sum(f.amount)")
             ),
             &params,
         )
@@ -163,7 +182,7 @@ pub async fn overview(c: &Client, day: &str) -> Result<Overview, HqError> {
                     (extract(epoch FROM r.last_seen) * 1000)::bigint,
                     r.revoked_at IS NOT NULL, greatest(r.head_seq - r.acked_seq, 0), r.acked_seq,
                     r.diverged_reason, sh.shift_id, sh.cashier, sh.opened_at,
-                    r.projection_error
+                    r.projection_error, r.broken_reason
                  FROM registers r
                  LEFT JOIN LATERAL (SELECT shift_id, cashier, opened_at FROM shifts
                      WHERE register = r.id AND closed_at IS NULL
@@ -175,7 +194,10 @@ pub async fn overview(c: &Client, day: &str) -> Result<Overview, HqError> {
         .await?;
     let today = c
         .query(
-            "SELECT register, shift_id FROM shifts WHERE business_date = to_date($1, 'YYYYMMDD')",
+            &format!(
+                "SELECT sh.register, sh.shift_id FROM shifts sh JOIN registers r ON r.id = sh.register
+                 WHERE sh.business_date = to_date($1, 'YYYYMMDD') AND {COUNTED}"
+            ),
             &[&day],
         )
         .await?;
@@ -207,6 +229,7 @@ pub async fn overview(c: &Client, day: &str) -> Result<Overview, HqError> {
                 acked: r.get(7),
                 diverged: r.get(8),
                 unreadable: r.get(12),
+                broken: r.get(13),
                 open_shift: r
                     .get::<_, Option<i64>>(9)
                     .map(|sid| (sid, r.get(10), r.get(11))),
@@ -261,14 +284,16 @@ pub async fn z_reports(
 ) -> Result<Vec<ZRow>, HqError> {
     let rows = c
         .query(
-            "SELECT sh.register, sh.shift_id, r.register_id, s.name, sh.z_number, sh.cashier,
-                    sh.opened_at, sh.closed_at, sh.z_figures
-             FROM shifts sh JOIN registers r ON r.id = sh.register
-             JOIN stores s ON s.id = r.store_id
-             WHERE sh.closed_at IS NOT NULL
-               AND ($1::text IS NULL OR s.location_id = $1)
-               AND ($2::bigint IS NULL OR sh.register = $2)
-             ORDER BY sh.closed_at DESC LIMIT $3",
+            &format!(
+                "SELECT sh.register, sh.shift_id, r.register_id, s.name, sh.z_number, sh.cashier,
+                        sh.opened_at, sh.closed_at, sh.z_figures
+                 FROM shifts sh JOIN registers r ON r.id = sh.register
+                 JOIN stores s ON s.id = r.store_id
+                 WHERE sh.closed_at IS NOT NULL AND {COUNTED}
+                   AND ($1::text IS NULL OR s.location_id = $1)
+                   AND ($2::bigint IS NULL OR sh.register = $2)
+                 ORDER BY sh.closed_at DESC LIMIT $3"
+            ),
             &[&location_id, &register, &limit],
         )
         .await?;

@@ -7,27 +7,30 @@ use crate::auth::{new_token, token_hash};
 use crate::db::Db;
 use crate::error::HqError;
 
-/// elepay's limit for a `locationId` (FACTS.md §2.1).
-const LOCATION_ID_MAX: usize = 50;
-/// A register id is an orderNo prefix (crates/ledger `OrderPrefix`).
-const REGISTER_ID_MAX: usize = 24;
+/// A `locationId` by elepay's own rule (`elepay::check_location_id`: the
+/// register's settings take the same).
+fn check_location_id(location_id: &str) -> Result<(), HqError> {
+    elepay::check_location_id(location_id)
+        .map_err(|e| HqError::Invalid(format!("location-id: {} (got {location_id:?})", e.allowed)))
+}
 
-fn check_id(field: &str, v: &str, max: usize) -> Result<(), HqError> {
-    let ok = !v.is_empty()
-        && v.len() <= max
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(HqError::Invalid(format!(
-            "{field}: 1 to {max} ASCII letters, digits, '-' or '_' (got {v:?})"
-        )))
-    }
+/// A register id is its orderNo prefix: the register's own rule
+/// (`easyqr_ledger::OrderPrefix`), so HQ never enrols an id no register
+/// can have.
+fn check_register_id(register_id: &str) -> Result<(), HqError> {
+    easyqr_ledger::OrderPrefix::new(register_id)
+        .map(drop)
+        .map_err(|e| {
+            let allowed = match e {
+                easyqr_ledger::LedgerError::Invalid { allowed, .. } => allowed,
+                other => other.to_string(),
+            };
+            HqError::Invalid(format!("register: {allowed} (got {register_id:?})"))
+        })
 }
 
 pub async fn add_store(db: &Db, location_id: &str, name: &str) -> Result<i64, HqError> {
-    check_id("location-id", location_id, LOCATION_ID_MAX)?;
+    check_location_id(location_id)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 40 {
         return Err(HqError::Invalid("name: 1 to 40 characters".into()));
@@ -45,10 +48,14 @@ pub async fn add_store(db: &Db, location_id: &str, name: &str) -> Result<i64, Hq
 
 /// Enrols a register of the store at `location_id` and answers its token
 /// (shown once; HQ keeps its hash). Enrolling an id again issues a new
-/// token and lifts a revocation: the old token stops working. Its event
-/// stream starts at the newest event, not at the store's whole history.
+/// token and lifts a revocation: the old token stops working and its open
+/// stream ends (`crate::streams`). A new register's event stream starts at
+/// the newest event, never in the store's history from before it
+/// (`stream_floor`); so does a revoked one's enrolled again, while a live
+/// one given a new token keeps its place.
 pub async fn enrol(db: &Db, location_id: &str, register_id: &str) -> Result<String, HqError> {
-    check_id("register", register_id, REGISTER_ID_MAX)?;
+    check_register_id(register_id)?;
+    check_location_id(location_id)?;
     let c = db.get().await?;
     let store: i64 = c
         .query_opt(
@@ -64,10 +71,16 @@ pub async fn enrol(db: &Db, location_id: &str, register_id: &str) -> Result<Stri
         .get(0);
     let token = new_token();
     c.execute(
-        "INSERT INTO registers (store_id, register_id, token_hash, event_cursor)
-         VALUES ($1, $2, $3, (SELECT coalesce(max(seq), 0) FROM inbox))
+        "INSERT INTO registers (store_id, register_id, token_hash, event_cursor, stream_floor)
+         SELECT $1, $2, $3, top, top FROM (SELECT coalesce(max(seq), 0) AS top FROM inbox) i
          ON CONFLICT (register_id) DO UPDATE
-         SET token_hash = excluded.token_hash, revoked_at = NULL, enrolled_at = now()
+         SET token_hash = excluded.token_hash, revoked_at = NULL, enrolled_at = now(),
+             stream_gen = registers.stream_gen + 1,
+             stream_floor = CASE WHEN registers.revoked_at IS NULL
+                 THEN registers.stream_floor ELSE excluded.stream_floor END,
+             event_cursor = CASE WHEN registers.revoked_at IS NULL
+                 THEN registers.event_cursor
+                 ELSE greatest(registers.event_cursor, excluded.stream_floor) END
          WHERE registers.store_id = excluded.store_id",
         &[&store, &register_id, &token_hash(&token)],
     )
@@ -89,7 +102,9 @@ pub async fn revoke(db: &Db, register_id: &str) -> Result<(), HqError> {
     let c = db.get().await?;
     let n = c
         .execute(
-            "UPDATE registers SET revoked_at = now() WHERE register_id = $1 AND revoked_at IS NULL",
+            // A new stream generation ends its open streams within a second.
+            "UPDATE registers SET revoked_at = now(), stream_gen = stream_gen + 1
+             WHERE register_id = $1 AND revoked_at IS NULL",
             &[&register_id],
         )
         .await?;

@@ -8,6 +8,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse as _, Response};
 use elepay::webhook::{Event, SIGNATURE_HEADER};
 use serde_json::Value;
 
@@ -18,29 +19,36 @@ use crate::AppState;
 /// Key of the lock that orders inbox seqs by commit.
 const INBOX_LOCK: i64 = 0x4551_5248_515f_4942;
 
-pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let now_secs = (s.clock)().div_euclid(1000);
     let event = match s.verifier.accept(sig, &body, now_secs) {
         Ok(e) => e,
         Err(e) => {
             tracing::warn!(error = %e, "webhook refused");
-            return StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            return StatusCode::from_u16(e.http_status())
+                .unwrap_or(StatusCode::UNAUTHORIZED)
+                .into_response();
         }
     };
     // The body as signed; `accept` parsed it, so it is UTF-8 JSON.
     let text = String::from_utf8_lossy(&body);
-    match store(&s.db, &event, &text).await {
+    // Its own pool: a delivery never waits behind ingest or streams.
+    match store(&s.inbox_db, &event, &text).await {
         Ok(Stored::New(seq)) => {
             tracing::info!(event = %event.id, seq, location = ?event.location_id(), "webhook stored");
             s.wake.send_replace(seq);
-            StatusCode::OK
+            StatusCode::OK.into_response()
         }
-        Ok(Stored::Again) => StatusCode::OK,
+        Ok(Stored::Again) => StatusCode::OK.into_response(),
         Err(e) => {
             // Not stored: a failure makes elepay deliver it again.
             tracing::error!(error = %e, "webhook not stored; elepay will retry");
-            StatusCode::SERVICE_UNAVAILABLE
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(axum::http::header::RETRY_AFTER, "1")],
+            )
+                .into_response()
         }
     }
 }

@@ -10,7 +10,9 @@
 //! (stores and registers), `inbox` (the webhook), `stream` (the event
 //! streams), `ship` (journal ingest) with `projection` and `tax` (tax by
 //! rate), `me`, `books` (what the view reads), `view` (the web pages),
-//! `config`.
+//! `users` (the view's accounts), `config`, `listen` (the accept loop and
+//! its connection limits), `limits` (body sizes, request time), `streams`
+//! (one open stream per register).
 
 pub mod auth;
 pub mod books;
@@ -19,11 +21,15 @@ pub mod db;
 pub mod enrol;
 pub mod error;
 pub mod inbox;
+pub mod limits;
+pub mod listen;
 pub mod me;
 pub mod projection;
 pub mod ship;
 pub mod stream;
+pub mod streams;
 pub mod tax;
+pub mod users;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -53,6 +59,9 @@ pub fn system_clock() -> Clock {
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// The webhook's own connections ([`db::WEBHOOK_POOL_SIZE`]): elepay's
+    /// deliveries never queue behind ingest, streams or the view.
+    pub inbox_db: Db,
     pub verifier: Arc<Verifier>,
     /// The newest inbox seq: wakes the event streams (the table is the truth).
     pub wake: Arc<tokio::sync::watch::Sender<i64>>,
@@ -60,6 +69,10 @@ pub struct AppState {
     pub view: Arc<view::ViewAuth>,
     /// How often an event stream beats (`stream::KEEP_ALIVE`).
     pub keep_alive: std::time::Duration,
+    /// The open event streams, one per register.
+    pub streams: Arc<streams::Streams>,
+    /// How long any request but a stream may take (`listen::Limits`).
+    pub request_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for AppState {
@@ -69,14 +82,26 @@ impl std::fmt::Debug for AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    use limits::{body, JOURNAL_BODY_MAX, SMALL_BODY_MAX, WEBHOOK_BODY_MAX};
+    let small = || body(SMALL_BODY_MAX, "body_too_large");
     Router::new()
-        .route("/elepay/webhook", post(inbox::receive))
-        .route("/api/register/me", get(me::me))
-        .route("/api/register/journal", post(ship::receive))
-        .route("/api/register/events", get(stream::events))
-        .route("/api/register/events/ack", post(stream::ack))
-        .merge(view::routes())
-        .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))
+        .route(
+            "/elepay/webhook",
+            post(inbox::receive).layer(body(WEBHOOK_BODY_MAX, "body_too_large")),
+        )
+        .route("/api/register/me", get(me::me).layer(small()))
+        .route(
+            "/api/register/journal",
+            post(ship::receive).layer(body(JOURNAL_BODY_MAX, "batch_too_large")),
+        )
+        .route("/api/register/events/ack", post(stream::ack).layer(small()))
+        .merge(view::routes(&state).layer(small()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.request_timeout,
+            limits::time_limit,
+        ))
+        // Added after the time limit: a stream stays open.
+        .route("/api/register/events", get(stream::events).layer(small()))
         .with_state(state)
 }
 
@@ -84,12 +109,19 @@ pub fn router(state: AppState) -> Router {
 pub struct Running {
     pub addr: SocketAddr,
     pub task: JoinHandle<()>,
+    /// The soft open-files limit HQ runs with (raised to the hard limit).
+    pub open_files: u64,
+    /// The connection cap in force (`listen::connection_cap`).
+    pub max_connections: usize,
 }
 
 /// Migrates the database, then serves on `cfg.addr`.
 pub async fn serve(cfg: Config, clock: Clock) -> Result<Running, HqError> {
-    let db = db::pool(&cfg.database_url, cfg.pool_size)?;
+    let db = db::pool_waiting(&cfg.database_url, cfg.pool_size, cfg.pool_wait)?;
+    let inbox_db = db::pool_waiting(&cfg.database_url, db::WEBHOOK_POOL_SIZE, cfg.pool_wait)?;
     db::migrate(&db).await?;
+    users::bootstrap(&db, cfg.bootstrap_password.as_deref()).await?;
+    tokio::spawn(projection::resume(db.clone()));
     let top: i64 = db
         .get()
         .await?
@@ -98,14 +130,34 @@ pub async fn serve(cfg: Config, clock: Clock) -> Result<Running, HqError> {
         .get(0);
     let state = AppState {
         db,
+        inbox_db,
         verifier: Arc::new(
             Verifier::new(cfg.webhook_secrets.clone()).with_tolerance_secs(cfg.tolerance_secs),
         ),
         wake: Arc::new(tokio::sync::watch::channel(top).0),
         clock,
-        view: Arc::new(view::ViewAuth::new(cfg.view_password.clone())),
+        view: Arc::new(view::ViewAuth::new(
+            cfg.public_url.as_ref(),
+            cfg.trusted_proxies.clone(),
+        )),
         keep_alive: cfg.keep_alive,
+        streams: streams::Streams::new(),
+        request_timeout: cfg.limits.request_timeout,
     };
+    streams::Streams::spawn_ticker(&state.streams, state.db.clone());
+    let open_files = listen::raise_open_files();
+    let max_connections = listen::connection_cap(&cfg.limits, open_files);
+    tracing::info!(
+        open_files,
+        max_connections,
+        max_per_address = cfg.limits.max_per_address,
+        "open-files limit raised to the hard limit"
+    );
+    let mut limits = cfg.limits.clone();
+    // A trusted proxy carries many clients on its one address.
+    limits
+        .per_address_exempt
+        .extend(cfg.trusted_proxies.iter().copied());
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
         .map_err(|e| HqError::Config(format!("cannot listen on {}: {e}", cfg.addr)))?;
@@ -113,10 +165,13 @@ pub async fn serve(cfg: Config, clock: Clock) -> Result<Running, HqError> {
         .local_addr()
         .map_err(|e| HqError::Config(e.to_string()))?;
     let app = router(state);
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "HQ server stopped");
-        }
-    });
-    Ok(Running { addr, task })
+    // Each request carries its peer's address (`ConnectInfo<SocketAddr>`,
+    // for the view's login throttle).
+    let task = tokio::spawn(listen::run(listener, app, limits, max_connections));
+    Ok(Running {
+        addr,
+        task,
+        open_files,
+        max_connections,
+    })
 }

@@ -1,18 +1,25 @@
-//! `easyqr-hq`: serve (the default), or manage stores and registers.
+//! `easyqr-hq`: serve (the default), or manage stores, registers and the
+//! view's users.
+
+mod user_cmd;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use easyqr_hq::config::{secrets_from, FileConfig, SECRETS_ENV, VIEW_PASSWORD_ENV};
+use easyqr_hq::config::{secrets_from, EnvSecrets, FileConfig};
+use easyqr_hq::listen::Limits;
 use easyqr_hq::{db, enrol, Config, HqError};
 
 #[derive(Parser)]
 #[command(name = "easyqr-hq", version, about = "EasyQR POS head office")]
 struct Cli {
-    /// PostgreSQL, e.g. postgres://hq@localhost/easyqr_hq (or libpq "key=value" form).
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
-    database_url: Option<String>,
+    /// JSON file with "databaseUrl", "webhookSecrets", "bootstrapPassword",
+    /// "publicUrl", "trustedProxies" (mode 0600). The database URL (e.g.
+    /// postgres://hq@db.internal/easyqr_hq?sslmode=verify-full&sslrootcert=/etc/easyqr/db-ca.pem)
+    /// comes from DATABASE_URL or this file, never a flag (flags show in ps).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -24,11 +31,31 @@ struct ServeArgs {
     /// Where to listen (put the TLS proxy in front of it).
     #[arg(long, default_value = "127.0.0.1:8800")]
     addr: SocketAddr,
-    /// JSON file with "webhookSecrets" and "viewPassword" (mode 0600).
-    #[arg(long)]
-    config: Option<PathBuf>,
     #[arg(long, default_value_t = 16)]
     pool_size: usize,
+    /// HQ's address as its users reach it, e.g. https://hq.example.jp/
+    /// (https: the view's cookies are Secure and HSTS is sent). Or
+    /// "publicUrl" in the config file.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// A proxy whose X-Forwarded-For names the client (repeatable). Or
+    /// "trustedProxies" in the config file.
+    #[arg(long = "trusted-proxy")]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// Open connections at most (lowered to what the open-files limit allows).
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// Open connections from one address at most; 0: no cap. Loopback and
+    /// the trusted proxies are exempt (a proxy carries every client).
+    #[arg(long, default_value_t = Limits::default().max_per_address)]
+    max_connections_per_address: usize,
+    /// Seconds a client has to send a request's headers (and an idle
+    /// connection stays open).
+    #[arg(long, default_value_t = Limits::default().header_read_timeout.as_secs())]
+    header_timeout_secs: u64,
+    /// Seconds any request but an event stream may take before a 503.
+    #[arg(long, default_value_t = Limits::default().request_timeout.as_secs())]
+    request_timeout_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -42,6 +69,12 @@ enum Command {
     Register {
         #[command(subcommand)]
         cmd: RegisterCmd,
+    },
+    /// The head-office view's users: add, remove, list, passwd. Passwords
+    /// are read from a prompt, stdin or EASYQR_HQ_USER_PASSWORD, never a flag.
+    User {
+        #[command(subcommand)]
+        cmd: user_cmd::UserCmd,
     },
     /// Applies the database migrations and exits.
     Migrate,
@@ -73,8 +106,7 @@ enum RegisterCmd {
     List,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -82,7 +114,14 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    // Before the runtime's threads exist: changing the environment races
+    // with threads reading it.
+    let env = EnvSecrets::take();
+    let ran = tokio::runtime::Runtime::new()
+        .map_err(|e| HqError::Config(format!("tokio runtime: {e}")))
+        .and_then(|rt| rt.block_on(run(cli, env)));
+    match ran {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("easyqr-hq: {e}");
@@ -94,12 +133,14 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), HqError> {
-    let url = cli
-        .database_url
-        .ok_or_else(|| HqError::Config("no database: set DATABASE_URL or --database-url".into()))?;
+async fn run(cli: Cli, mut env: EnvSecrets) -> Result<(), HqError> {
+    let file = match &cli.config {
+        Some(p) => FileConfig::read(p)?,
+        None => FileConfig::default(),
+    };
+    let url = easyqr_hq::config::database_url(env.database_url.take(), &file)?;
     let Some(command) = cli.command else {
-        return serve(url, cli.serve).await;
+        return serve(url, file, env, cli.serve).await;
     };
     let pool = db::pool(&url, 2)?;
     db::migrate(&pool).await?;
@@ -111,6 +152,7 @@ async fn run(cli: Cli) -> Result<(), HqError> {
             enrol::add_store(&pool, &location_id, &name).await?;
             println!("store {location_id} ({name}) ready");
         }
+        Command::User { cmd } => user_cmd::run(&pool, cmd).await?,
         Command::Register { cmd } => match cmd {
             RegisterCmd::Enrol {
                 location_id,
@@ -138,14 +180,23 @@ async fn run(cli: Cli) -> Result<(), HqError> {
     Ok(())
 }
 
-async fn serve(database_url: String, a: ServeArgs) -> Result<(), HqError> {
-    let file = match &a.config {
-        Some(p) => FileConfig::read(p)?,
-        None => FileConfig::default(),
-    };
-    let (webhook_secrets, view_password) = secrets_from(
-        std::env::var(SECRETS_ENV).ok().as_deref(),
-        std::env::var(VIEW_PASSWORD_ENV).ok().as_deref(),
+async fn serve(
+    database_url: String,
+    file: FileConfig,
+    env: EnvSecrets,
+    a: ServeArgs,
+) -> Result<(), HqError> {
+    let public_url = a
+        .public_url
+        .clone()
+        .or_else(|| file.public_url.clone())
+        .map(|u| easyqr_hq::config::public_url(&u))
+        .transpose()?;
+    let mut trusted_proxies = a.trusted_proxies.clone();
+    trusted_proxies.extend(file.trusted_proxies.iter().copied());
+    let (webhook_secrets, bootstrap_password) = secrets_from(
+        env.webhook_secrets.as_deref(),
+        env.bootstrap_password.as_deref(),
         file,
     )?;
     let cfg = Config {
@@ -154,8 +205,18 @@ async fn serve(database_url: String, a: ServeArgs) -> Result<(), HqError> {
         pool_size: a.pool_size,
         webhook_secrets,
         tolerance_secs: elepay::webhook::DEFAULT_TOLERANCE_SECS,
-        view_password,
+        bootstrap_password,
+        public_url,
+        trusted_proxies,
         keep_alive: easyqr_hq::stream::KEEP_ALIVE,
+        pool_wait: db::POOL_WAIT,
+        limits: Limits {
+            max_connections: a.max_connections,
+            max_per_address: a.max_connections_per_address,
+            header_read_timeout: std::time::Duration::from_secs(a.header_timeout_secs.max(1)),
+            request_timeout: std::time::Duration::from_secs(a.request_timeout_secs.max(1)),
+            ..Limits::default()
+        },
     };
     let running = easyqr_hq::serve(cfg, easyqr_hq::system_clock()).await?;
     println!("listening on http://{}", running.addr);

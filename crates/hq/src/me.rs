@@ -24,6 +24,9 @@ pub struct Me {
     pub journal_acked: i64,
     pub event_cursor: i64,
     pub diverged: Option<Divergence>,
+    /// A row of its journal that breaks the ledger's rules: its figures
+    /// do not count at HQ (its rows are kept).
+    pub broken: Option<Divergence>,
 }
 
 pub async fn me(State(s): State<AppState>, auth: RegisterAuth) -> Result<Json<Me>, HqError> {
@@ -32,7 +35,8 @@ pub async fn me(State(s): State<AppState>, auth: RegisterAuth) -> Result<Json<Me
         .get()
         .await?
         .query_one(
-            "SELECT acked_seq, event_cursor, diverged_seq, diverged_reason FROM registers WHERE id = $1",
+            "SELECT acked_seq, event_cursor, diverged_seq, diverged_reason, broken_seq, broken_reason
+             FROM registers WHERE id = $1",
             &[&auth.id],
         )
         .await?;
@@ -47,6 +51,10 @@ pub async fn me(State(s): State<AppState>, auth: RegisterAuth) -> Result<Json<Me
         diverged: r.get::<_, Option<i64>>(2).map(|seq| Divergence {
             seq,
             reason: r.get(3),
+        }),
+        broken: r.get::<_, Option<i64>>(4).map(|seq| Divergence {
+            seq,
+            reason: r.get(5),
         }),
     }))
 }

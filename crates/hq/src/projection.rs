@@ -1,10 +1,16 @@
 //! HQ's copy of what a register's journal says: each acknowledged row, in
 //! `seq` order, applied to `shifts`, `sales`, `attempts` and `refunds`
-//! (and the tax by rate: `crate::tax`) inside the transaction that stored
-//! it. The typed entries are the ledger's (`easyqr_ledger::JournalEntry`),
-//! so the format has one home. The per-shift sums by tax rate follow the
-//! attempts' and refunds' states by the triggers of migration 0004 (the
-//! ledger's rule, see `crate::tax`).
+//! (and the tax by rate: `crate::tax`), in chunks after the batch that
+//! acknowledged it (`catch_up`), each row checked against the ledger's
+//! rules first (`rules`). The typed entries are the ledger's
+//! (`easyqr_ledger::JournalEntry`), so the format has one home. The
+//! per-shift sums by tax rate follow the attempts' and refunds' states by
+//! the triggers of migration 0004 (the ledger's rule, see `crate::tax`).
+
+mod catch_up;
+pub mod rules;
+
+pub use catch_up::{catch_up, resume, CHUNK};
 
 use deadpool_postgres::Transaction;
 use easyqr_ledger::{business_date, JournalEntry, JournalRow, Transition};
@@ -15,9 +21,20 @@ use crate::error::HqError;
 /// Japan: business days start at midnight JST, as on the registers.
 pub const UTC_OFFSET_MINUTES: i32 = 540;
 
+/// Reads `row` and applies it, unchecked (`catch_up` checks first).
 pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Result<(), HqError> {
     let entry = JournalEntry::parse(&row.kind, &row.payload)
         .map_err(|e| HqError::Invalid(format!("journal row {}: {e}", row.seq)))?;
+    apply_entry(tx, register, row, &entry).await
+}
+
+/// Applies `row`, read as `entry`.
+pub async fn apply_entry(
+    tx: &Transaction<'_>,
+    register: i64,
+    row: &JournalRow,
+    entry: &JournalEntry,
+) -> Result<(), HqError> {
     let at = row.at;
     match entry {
         JournalEntry::ShiftOpened(o) => {
@@ -172,8 +189,8 @@ pub async fn apply(tx: &Transaction<'_>, register: i64, row: &JournalRow) -> Res
             )
             .await?;
         }
-        JournalEntry::SaleTaxed(t) => crate::tax::record_sale(tx, register, row, &t).await?,
-        JournalEntry::RefundTaxed(t) => crate::tax::record_refund(tx, register, &t).await?,
+        JournalEntry::SaleTaxed(t) => crate::tax::record_sale(tx, register, row, t).await?,
+        JournalEntry::RefundTaxed(t) => crate::tax::record_refund(tx, register, t).await?,
         // A receipt printed changes no money: the journal copy keeps it.
         JournalEntry::ReceiptIssued(_) => {}
     }

@@ -2,10 +2,13 @@
 //! (register, seq). Each row's hash is recomputed and must link to its
 //! neighbours; a row HQ already holds must be the same row. A register
 //! whose history no longer matches HQ's copy is flagged (and nothing more
-//! of it is stored). Rows beyond a gap wait for it; the answer is the
-//! highest seq held with no gap, and rows up to it are projected (up to
-//! the first one this HQ cannot read: a newer register's kind waits for
-//! an upgraded HQ, kept all the same).
+//! of it is stored). Rows beyond a gap wait for it, at most [`BACKLOG_ROWS`]
+//! rows or [`BACKLOG_BYTES`] of them per register (past that the batch is
+//! refused, `409 backlog_full`, and nothing of it stored); the answer is
+//! the highest seq held with no gap. Rows up to it are then projected in
+//! chunks (`crate::projection::catch_up`), after the batch's own
+//! transaction: a backlog never holds the register's row, and the answer
+//! waits for the projection only a little.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,6 +24,16 @@ use crate::error::HqError;
 use crate::AppState;
 
 pub const MAX_BATCH: usize = 500;
+/// Rows a register may have stored beyond its acknowledged seq (waiting
+/// for a gap below them to fill)...
+pub const BACKLOG_ROWS: i64 = 5_000;
+/// ... and their bytes (kind, payload and hashes as sent), whichever
+/// limit comes first.
+pub const BACKLOG_BYTES: i64 = 16 * 1024 * 1024;
+/// How long a batch's answer waits for its projection before it goes
+/// (the projection goes on): a register's usual batch is counted when its
+/// answer arrives; a backlog never delays it.
+pub const PROJECTION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -53,10 +66,18 @@ pub async fn receive(
     auth: RegisterAuth,
     Json(batch): Json<Batch>,
 ) -> Result<Json<ShipAnswer>, HqError> {
-    let answer = ingest(&s.db, auth.id, &batch).await?;
+    let answer = store(&s.db, auth.id, &batch).await?;
     if let Some(d) = &answer.diverged {
         tracing::warn!(register = %auth.register_id, seq = d.seq, reason = %d.reason, "register journal diverged");
     }
+    // Its own task: a register that hangs up does not stop it mid-chunk.
+    let (db, id) = (s.db.clone(), auth.id);
+    let projection = tokio::spawn(async move {
+        if let Err(e) = crate::projection::catch_up(&db, id).await {
+            tracing::warn!(register = id, error = %e, "projection stopped; the next batch resumes it");
+        }
+    });
+    let _ = tokio::time::timeout(PROJECTION_WAIT, projection).await;
     Ok(Json(answer))
 }
 
@@ -152,27 +173,37 @@ async fn flag(
     })
 }
 
+/// Stores the batch and projects what it acknowledged, to the end (or
+/// leaves it to the projector already at work on the register).
 pub async fn ingest(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer, HqError> {
+    let answer = store(db, register, batch).await?;
+    crate::projection::catch_up(db, register).await?;
+    Ok(answer)
+}
+
+/// Stores the batch (one short transaction under the register's row lock)
+/// and answers what HQ now acknowledges; projects nothing.
+pub async fn store(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer, HqError> {
     check(batch)?;
     let mut c = db.get().await?;
     let tx = c.transaction().await?;
     // One batch of a register at a time.
     let reg = tx
         .query_one(
-            "SELECT acked_seq, projected_seq, diverged_seq, diverged_reason
+            "SELECT acked_seq, diverged_seq, diverged_reason
              FROM registers WHERE id = $1 FOR UPDATE",
             &[&register],
         )
         .await?;
-    let (acked, projected): (i64, i64) = (reg.get(0), reg.get(1));
+    let acked: i64 = reg.get(0);
     tx.execute(
         "UPDATE registers SET head_seq = greatest(head_seq, $2), last_seen = now() WHERE id = $1",
         &[&register, &batch.head],
     )
     .await?;
-    if let Some(seq) = reg.get::<_, Option<i64>>(2) {
+    if let Some(seq) = reg.get::<_, Option<i64>>(1) {
         tx.commit().await?;
-        let reason = reg.get(3);
+        let reason = reg.get(2);
         return Ok(ShipAnswer {
             acked,
             diverged: Some(Divergence { seq, reason }),
@@ -207,24 +238,54 @@ pub async fn ingest(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer,
         .collect();
     insert(&tx, register, &fresh).await?;
     let acked = contiguous_from(&tx, register, acked).await?;
-    let (projected, unreadable) = if acked > projected {
-        project(&tx, register, projected, acked).await?
-    } else {
-        (projected, None)
-    };
-    if let Some(e) = &unreadable {
-        tracing::warn!(register, error = %e, "journal kept, not projected: this HQ cannot read it");
+    if !fresh.is_empty() {
+        // Dropping `tx` rolls the batch back: nothing of it is stored.
+        backlog_within_limits(&tx, register, acked).await?;
     }
     tx.execute(
-        "UPDATE registers SET acked_seq = $2, projected_seq = $3, projection_error = $4
-         WHERE id = $1",
-        &[&register, &acked, &projected, &unreadable],
+        "UPDATE registers SET acked_seq = $2 WHERE id = $1",
+        &[&register, &acked],
     )
     .await?;
     tx.commit().await?;
     Ok(ShipAnswer {
         acked,
         diverged: None,
+    })
+}
+
+/// `409 backlog_full` when the rows stored beyond `acked` pass either
+/// limit. A batch that fills the gap moves `acked` first, so it is taken.
+async fn backlog_within_limits(
+    tx: &Transaction<'_>,
+    register: i64,
+    acked: i64,
+) -> Result<(), HqError> {
+    let r = tx
+        .query_one(
+            "SELECT count(*), coalesce(sum(octet_length(kind) + octet_length(payload)
+                                          + octet_length(prev_hash) + octet_length(hash)), 0)::bigint
+             FROM journal WHERE register = $1 AND seq > $2",
+            &[&register, &acked],
+        )
+        .await?;
+    let (rows, bytes): (i64, i64) = (r.get(0), r.get(1));
+    let (name, limit) = if rows > BACKLOG_ROWS {
+        ("limitRows", BACKLOG_ROWS)
+    } else if bytes > BACKLOG_BYTES {
+        ("limitBytes", BACKLOG_BYTES)
+    } else {
+        return Ok(());
+    };
+    Err(HqError::Limit {
+        status: axum::http::StatusCode::CONFLICT,
+        code: "backlog_full",
+        message: format!(
+            "rows: at most {BACKLOG_ROWS} rows ({BACKLOG_BYTES} bytes) may wait beyond the \
+             acknowledged row {acked}; send row {} first",
+            acked + 1
+        ),
+        limit: Some((name, u64::try_from(limit).unwrap_or(u64::MAX))),
     })
 }
 
@@ -277,43 +338,4 @@ async fn contiguous_from(tx: &Transaction<'_>, register: i64, acked: i64) -> Res
             return Ok(top);
         }
     }
-}
-
-/// Projects rows `from`+1..=`to` in order; answers the last one projected
-/// and, when it stopped early, why: a row this HQ cannot read (a kind a
-/// newer register writes) waits, with every row after it, for an upgraded
-/// HQ; the copy itself is kept either way.
-async fn project(
-    tx: &Transaction<'_>,
-    register: i64,
-    from: i64,
-    to: i64,
-) -> Result<(i64, Option<String>), HqError> {
-    let rows = tx
-        .query(
-            "SELECT seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash
-             FROM journal WHERE register = $1 AND seq > $2 AND seq <= $3 ORDER BY seq",
-            &[&register, &from, &to],
-        )
-        .await?;
-    for r in rows {
-        let row = JournalRow {
-            seq: r.get(0),
-            at: r.get(1),
-            kind: r.get(2),
-            sale_id: r.get(3),
-            attempt_id: r.get(4),
-            payload: r.get(5),
-            prev_hash: r.get(6),
-            hash: r.get(7),
-        };
-        let seq = row.seq;
-        match crate::projection::apply(tx, register, &row).await {
-            Ok(()) => {}
-            // Refused before any SQL ran: the transaction is still good.
-            Err(HqError::Invalid(why)) => return Ok((seq - 1, Some(why))),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok((to, None))
 }

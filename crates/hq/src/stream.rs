@@ -2,7 +2,9 @@
 //! Events). Registers sit behind NAT, so they connect out and resume from a
 //! cursor; the inbox table is the truth and the in-process notification
 //! only wakes the streams. A register gets the events of its own store
-//! (`locationId`), each once per stream, in commit order.
+//! (`locationId`), each once per stream, in commit order, and never one
+//! stored before its enrolment (`registers.stream_floor`). A register has
+//! one open stream: a newer one ends the older (`crate::streams`).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -18,10 +20,11 @@ use tokio::time::Instant;
 
 use crate::auth::RegisterAuth;
 use crate::error::HqError;
+use crate::streams::Ticket;
 use crate::AppState;
 
 /// A comment this often keeps proxies from closing an idle stream and is
-/// the register's heartbeat (and when a revoked register's stream ends).
+/// the register's heartbeat.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const PAGE: i64 = 200;
 
@@ -45,19 +48,23 @@ pub async fn events(
                 .map_err(|_| HqError::Invalid("Last-Event-ID: a whole number".into()))
         })
         .transpose()?;
-    let cursor = match from_header.or(q.after) {
-        Some(c) => c,
-        None => {
-            s.db.get()
-                .await?
-                .query_one(
-                    "SELECT event_cursor FROM registers WHERE id = $1",
-                    &[&auth.id],
-                )
-                .await?
-                .get(0)
-        }
-    };
+    // This stream's generation: it ends any older stream of the register,
+    // and is refused if the token was replaced or revoked meanwhile.
+    let row =
+        s.db.get()
+            .await?
+            .query_opt(
+                "UPDATE registers SET stream_gen = stream_gen + 1
+                 WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL
+                 RETURNING stream_gen, stream_floor, event_cursor",
+                &[&auth.id, &auth.token_hash],
+            )
+            .await?
+            .ok_or(HqError::Unauthorized)?;
+    let (generation, floor): (i64, i64) = (row.get(0), row.get(1));
+    // Never from before the register's enrolment, whatever it asks for.
+    let cursor = from_header.or(q.after).unwrap_or(row.get(2)).max(floor);
+    let ticket = s.streams.open(auth.id, generation);
     tracing::info!(register = %auth.register_id, cursor, "event stream opened");
     let state = Reader {
         s: s.clone(),
@@ -66,6 +73,7 @@ pub async fn events(
         queue: VecDeque::new(),
         wake: s.wake.subscribe(),
         beat_at: Instant::now() + s.keep_alive,
+        ticket,
         done: false,
     };
     Ok(Sse::new(futures_util::stream::unfold(
@@ -86,23 +94,27 @@ struct Reader {
     /// The next heartbeat: a fixed schedule, so neither other stores'
     /// wake-ups nor a busy store's events can put it off.
     beat_at: Instant,
+    /// Turns when a newer stream, a re-enrolment or a revocation ends this one.
+    ticket: Ticket,
     done: bool,
 }
 
 impl Reader {
-    /// The next event or keep-alive; `None` ends the stream (revoked).
+    /// The next event or keep-alive; `None` ends the stream (replaced by
+    /// a newer one, re-enrolled or revoked).
     async fn next(&mut self) -> Option<Event> {
-        if self.done {
-            return None;
-        }
         loop {
+            // A closed switch (its server stopping) ends the stream too.
+            if self.done || self.ticket.ended.has_changed().unwrap_or(true) {
+                if !self.done {
+                    tracing::info!(register = %self.auth.register_id, "event stream ended: replaced, re-enrolled or revoked");
+                }
+                self.done = true;
+                return None;
+            }
             if Instant::now() >= self.beat_at {
                 self.beat_at = Instant::now() + self.s.keep_alive;
-                if let Ok(false) = self.heartbeat().await {
-                    tracing::info!(register = %self.auth.register_id, "event stream ended: register revoked");
-                    self.done = true;
-                    return None;
-                }
+                self.heartbeat().await;
                 return Some(Event::default().comment("keep-alive"));
             }
             if let Some((seq, body)) = self.queue.pop_front() {
@@ -132,6 +144,7 @@ impl Reader {
             tokio::select! {
                 _ = self.wake.changed() => {}
                 _ = tokio::time::sleep_until(self.beat_at) => {}
+                _ = self.ticket.ended.changed() => {}
             }
         }
     }
@@ -155,19 +168,22 @@ impl Reader {
         Ok(!rows.is_empty())
     }
 
-    /// Records the register as seen; false once it is revoked.
-    async fn heartbeat(&self) -> Result<bool, HqError> {
-        let row = self
-            .s
-            .db
-            .get()
-            .await?
-            .query_one(
-                "UPDATE registers SET last_seen = now() WHERE id = $1 RETURNING revoked_at IS NULL",
-                &[&self.auth.id],
-            )
-            .await?;
-        Ok(row.get(0))
+    /// Records the register as seen (for the view's "online"); a failure
+    /// only costs the mark.
+    async fn heartbeat(&self) {
+        let r = match self.s.db.get().await {
+            Ok(c) => c
+                .execute(
+                    "UPDATE registers SET last_seen = now() WHERE id = $1",
+                    &[&self.auth.id],
+                )
+                .await
+                .map_err(HqError::from),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = r {
+            tracing::debug!(register = %self.auth.register_id, error = %e, "stream heartbeat not recorded");
+        }
     }
 }
 

@@ -110,9 +110,13 @@ pub async fn rate_sums(
     let ids: Vec<i64> = keys.iter().map(|k| k.1).collect();
     let rows = c
         .query(
-            "SELECT t.register, t.shift_id, t.side, t.rate, t.gross::bigint, t.tax::bigint
-             FROM unnest($1::bigint[], $2::bigint[]) AS sh (register, shift_id)
-             JOIN shift_rate_totals t ON t.register = sh.register AND t.shift_id = sh.shift_id",
+            &format!(
+                "SELECT t.register, t.shift_id, t.side, t.rate, {}, {}
+                 FROM unnest($1::bigint[], $2::bigint[]) AS sh (register, shift_id)
+                 JOIN shift_rate_totals t ON t.register = sh.register AND t.shift_id = sh.shift_id",
+                crate::books::saturating_bigint("t.gross"),
+                crate::books::saturating_bigint("t.tax")
+            ),
             &[&regs, &ids],
         )
         .await?;

@@ -1,7 +1,9 @@
 //! The head-office view in a real browser (Debian's chromium driven by
-//! chromedriver, headless): sign-in, the stores with the day's totals, a
+//! chromedriver, headless): sign-in with a named account, the stores with the day's totals, a
 //! store's Z reports, a shift's payments, the figures by tax rate (a day's
-//! and a Z's), events for unknown stores, both languages, the CSV. Screenshots go to `target/e2e-artifacts/hq-*.png`.
+//! and a Z's), events for unknown stores, both languages, the CSV, the
+//! security headers as the browser gets them, sign-out, a store user who
+//! sees its store only, the login throttle and the audit trail. Screenshots go to `target/e2e-artifacts/hq-*.png`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -94,6 +96,33 @@ async fn click(c: &Client, at: Locator<'_>) {
     c.find(at).await.unwrap().click().await.unwrap();
 }
 
+/// Fills the login form (emptied first: a refused form keeps the name).
+async fn sign_in(c: &Client, user: &str, password: &str) {
+    let u = found(c, "input[name=user]").await;
+    u.clear().await.unwrap();
+    u.send_keys(user).await.unwrap();
+    let p = c.find(Locator::Css("input[name=password]")).await.unwrap();
+    p.send_keys(password).await.unwrap();
+    // Marks this page, so the wait below ends on the next one.
+    c.execute("document.body.dataset.old = '1'", vec![])
+        .await
+        .unwrap();
+    click(c, Locator::Id("sign-in")).await;
+    found(c, "body:not([data-old])").await;
+}
+
+/// The headers of `path` as the browser receives them.
+async fn headers_of(c: &Client, path: &str) -> serde_json::Value {
+    c.execute_async(
+        "const done = arguments[1];
+         fetch(arguments[0]).then(r => { const h = {};
+           r.headers.forEach((v, k) => h[k] = v); done(h); });",
+        vec![json!(path)],
+    )
+    .await
+    .unwrap()
+}
+
 async fn attr(c: &Client, css: &str, a: &str) -> String {
     found(c, css)
         .await
@@ -150,14 +179,14 @@ async fn the_head_office_view_in_a_real_browser() {
     // Signing in: a wrong password is refused and said so.
     c.goto(&format!("{}/", hq.base)).await.unwrap();
     assert!(c.current_url().await.unwrap().path().ends_with("/login"));
-    let pw = c.find(Locator::Css("input[name=password]")).await.unwrap();
-    pw.send_keys("wrong password!").await.unwrap();
-    click(&c, Locator::Id("sign-in")).await;
-    assert_eq!(text(&c, "#login-error").await, "パスワードが違います。");
+    sign_in(&c, "admin", "wrong password!").await;
+    assert_eq!(
+        text(&c, "#login-error").await,
+        "ユーザー名またはパスワードが違います。"
+    );
     shot(&c, "01-login-refused").await;
-    let pw = c.find(Locator::Css("input[name=password]")).await.unwrap();
-    pw.send_keys(VIEW_PASSWORD).await.unwrap();
-    click(&c, Locator::Id("sign-in")).await;
+    sign_in(&c, "admin", VIEW_PASSWORD).await;
+    assert_eq!(text(&c, "#signed-in").await, "admin");
 
     // Stores: the day's totals are the registers' own figures.
     let c2 = hq.db.get().await.unwrap();
@@ -185,9 +214,37 @@ async fn the_head_office_view_in_a_real_browser() {
     assert!(text(&c, "tr[data-register=S02R1]")
         .await
         .contains("オフライン"));
-    assert!(text(&c, "main")
+    // Events for no known store: a banner on top, with amount and time.
+    let banner = text(&c, "#unknown-banner").await;
+    assert!(
+        banner.contains("1 件") && banner.contains("¥1,280") && banner.contains("loc_closed_store"),
+        "{banner}"
+    );
+    // One set of figures on every card, the brand's included.
+    let keys = "return Array.from(document.querySelectorAll('.card')).map(c =>
+         Array.from(c.querySelectorAll('dd[data-k]')).map(d => d.dataset.k).join(','))";
+    let sets = c.execute(keys, vec![]).await.unwrap();
+    assert_eq!(
+        sets,
+        json!([
+            "paid,refunds,late,backlog",
+            "paid,refunds,late,backlog",
+            "paid,refunds,late,backlog"
+        ])
+    );
+    assert_eq!(
+        text(&c, ".store[data-location=loc_store1] dd[data-k=backlog]").await,
+        "3件"
+    );
+    // The terms are explained: a legend, and a tooltip on each.
+    let legend = text(&c, "#legend").await;
+    assert!(
+        legend.contains("未送信") && legend.contains("遅延入金"),
+        "{legend}"
+    );
+    assert!(attr(&c, ".card dt.term", "title")
         .await
-        .contains("不明な店舗宛てのイベント 1"));
+        .contains("締めた後"));
     shot(&c, "02-stores").await;
 
     // By tax rate: each store's day and the brand's, as HQ's books count.
@@ -233,6 +290,9 @@ async fn the_head_office_view_in_a_real_browser() {
         attr(&c, "table.z .z-net", "data-net").await,
         report.net_sales.to_string()
     );
+    // What changed since the close reads as a change, not a second total.
+    let since = text(&c, "table.z .since").await;
+    assert!(since.starts_with("締め後 +¥"), "{since}");
     shot(&c, "03-store-z-reports").await;
     click(&c, Locator::Css("table.z a")).await;
     let payments = text(&c, "table.payments").await;
@@ -260,6 +320,10 @@ async fn the_head_office_view_in_a_real_browser() {
         "777"
     );
     assert_eq!(
+        text(&c, &cell("reduced-sales", "since-close")).await,
+        "+¥777"
+    );
+    assert_eq!(
         attr(&c, &cell("customers", "since-close"), "data-v").await,
         "1"
     );
@@ -285,7 +349,21 @@ async fn the_head_office_view_in_a_real_browser() {
     shot(&c, "05-unknown-events-en").await;
     c.goto(&format!("{}/", hq.base)).await.unwrap();
     assert!(text(&c, "tr[data-register=S01R1]").await.contains("Online"));
+    let banner = text(&c, "#unknown-banner").await;
+    assert!(
+        banner.contains("Events arrived for no known store"),
+        "{banner}"
+    );
+    assert!(text(&c, "#legend").await.contains("Not shipped"));
     shot(&c, "06-stores-en").await;
+    click(&c, Locator::Css(".store[data-location=loc_store1] a")).await;
+    let since = text(&c, "table.z .since").await;
+    assert!(since.starts_with("since the close +¥"), "{since}");
+    shot(&c, "06b-store-z-reports-en").await;
+    click(&c, Locator::Css("table.z a")).await;
+    let legend = text(&c, "#legend").await;
+    assert!(legend.contains("checked with elepay"), "{legend}");
+    shot(&c, "06c-shift-payments-en").await;
 
     // The CSV, with the browser's session: UTF-8 with a BOM, one Z row.
     let csv: String = c
@@ -335,5 +413,98 @@ async fn the_head_office_view_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+
+    // Security headers, as the browser gets them, on a page with figures.
+    let h = headers_of(&c, "/").await;
+    let csp = h["content-security-policy"].as_str().unwrap();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(
+        c.execute("return document.scripts.length", vec![])
+            .await
+            .unwrap(),
+        json!(0)
+    );
+
+    // Sign-out: back at the login, and the pages are closed again.
+    click(&c, Locator::Id("sign-out")).await;
+    found(&c, "form.login").await;
+    c.goto(&format!("{}/", hq.base)).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+
+    // A store user sees its store only; another store's page is 404.
+    easyqr_hq::users::add(
+        &hq.db,
+        "umeda.lead",
+        easyqr_hq::users::Role::Store,
+        &["loc_umeda".into()],
+        "umeda lead password",
+    )
+    .await
+    .unwrap();
+    c.goto(&format!("{}/lang/ja", hq.base)).await.unwrap();
+    c.goto(&format!("{}/login", hq.base)).await.unwrap();
+    sign_in(&c, "umeda.lead", "umeda lead password").await;
+    assert_eq!(text(&c, "#signed-in").await, "umeda.lead");
+    let main = text(&c, "main").await;
+    assert!(
+        main.contains("梅田店") && !main.contains("渋谷店"),
+        "{main}"
+    );
+    assert!(c
+        .find_all(Locator::Css("#brand-total, a[href='/audit']"))
+        .await
+        .unwrap()
+        .is_empty());
+    shot(&c, "07-store-user").await;
+    for path in ["/stores/loc_store1", "/registers/S01R1", "/audit"] {
+        let status = c
+            .execute_async(
+                "const done = arguments[1]; fetch(arguments[0]).then(r => done(r.status));",
+                vec![json!(path)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, json!(404), "{path}");
+    }
+    click(&c, Locator::Id("sign-out")).await;
+
+    // Throttling: after 5 failures the name is locked, and the page says
+    // how long to wait.
+    for _ in 0..easyqr_hq::view::throttle::ACCOUNT_FREE {
+        sign_in(&c, "umeda.lead", "guess guess guess").await;
+        found(&c, "#login-error").await;
+    }
+    sign_in(&c, "umeda.lead", "umeda lead password").await;
+    let msg = text(&c, "#login-error").await;
+    assert!(msg.contains("30 秒後"), "{msg}");
+    assert!(c
+        .find_all(Locator::Id("signed-in"))
+        .await
+        .unwrap()
+        .is_empty());
+    shot(&c, "08-login-throttled").await;
+
+    // The audit trail, for brand users: the logins, the failures, the CSV.
+    sign_in(&c, "admin", VIEW_PASSWORD).await;
+    c.goto(&format!("{}/audit", hq.base)).await.unwrap();
+    let audit = text(&c, "table.audit").await;
+    assert!(
+        audit.contains("ログイン失敗") && audit.contains("CSV出力") && audit.contains("umeda.lead"),
+        "{audit}"
+    );
+    assert_eq!(
+        c.find_all(Locator::Css("tr[data-kind=login_failed]"))
+            .await
+            .unwrap()
+            .len(),
+        1 + easyqr_hq::view::throttle::ACCOUNT_FREE as usize
+    );
+    shot(&c, "09-audit").await;
     c.close().await.unwrap();
 }

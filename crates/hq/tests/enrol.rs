@@ -109,3 +109,63 @@ async fn a_register_enrolled_in_test_mode_reports_its_test_ledger_and_never_its_
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hq_enrols_only_ids_a_register_can_have_and_takes_elepays_location_id_limit() {
+    let Some(hq) = Hq::start().await else { return };
+    // locationId: elepay's one rule (32), as the register's settings take it.
+    let longest = "l".repeat(elepay::LOCATION_ID_MAX);
+    assert_eq!(elepay::LOCATION_ID_MAX, 32);
+    easyqr_hq::enrol::add_store(&hq.db, &longest, "Longest")
+        .await
+        .unwrap();
+    for bad in ["l".repeat(33), "loc a".into(), String::new()] {
+        let e = easyqr_hq::enrol::add_store(&hq.db, &bad, "Bad")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("location-id: 1 to 32"), "{bad:?}: {e}");
+    }
+    let mut settings = easyqr_app_core::settings::Settings {
+        register_id: "S01R1".into(),
+        ..Default::default()
+    };
+    settings.location_id = Some(longest.clone());
+    assert!(
+        settings.validate().is_ok(),
+        "the register takes what HQ takes"
+    );
+    settings.location_id = Some("l".repeat(33));
+    assert!(settings.validate().is_err(), "and refuses what HQ refuses");
+
+    // A register id is the register's own orderNo prefix rule.
+    for bad in ["s01_r1", "S01_R1", "-S01", &"A".repeat(25)] {
+        let e = easyqr_hq::enrol::enrol(&hq.db, &longest, bad)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("register: 1 to 24 characters of A-Z, 0-9 and inner hyphens"),
+            "{bad:?}: {e}"
+        );
+        assert!(e.contains(&format!("{bad:?}")), "names what was given: {e}");
+    }
+    hq.enrol(&longest, "S01-R1").await;
+    // The same from the command the brand's IT person runs.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_easyqr-hq"))
+        .args(["register", "enrol", "--location-id", &longest])
+        .args(["--register", "s01_r1"])
+        .env("DATABASE_URL", &hq.database_url)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no token printed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("register: 1 to 24 characters"), "{err}");
+    assert_eq!(
+        hq.query_i64("SELECT count(*) FROM registers").await,
+        1,
+        "only S01-R1"
+    );
+}

@@ -194,3 +194,122 @@ async fn streams_beat_while_other_stores_are_busy_and_a_revoked_registers_stream
     stop.store(true, Ordering::Relaxed);
     feeder.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registers_second_stream_ends_its_first() {
+    let Some(hq) = Hq::start().await else { return };
+    hq.store("loc_a", "Shibuya").await;
+    let token = hq.enrol("loc_a", "A1").await;
+    // The first connection went half-dead after a network blip; the
+    // register reconnects and is not locked out by it.
+    let mut first = Stream::open(&hq, &token, None).await;
+    let mut second = Stream::open(&hq, &token, None).await;
+    assert!(!first.keep_alive_or_end().await, "the older stream ended");
+    let e = code_event("evt_1", "cod_1", "loc_a");
+    assert_eq!(hq.deliver(&e, SECRET, now_secs()).await, 200);
+    assert_eq!(second.next().await.1["id"], "evt_1");
+    // And the newer one again ends it.
+    let mut third = Stream::open(&hq, &token, None).await;
+    assert!(!second.keep_alive_or_end().await, "the second stream ended");
+    assert_eq!(third.next().await.1["id"], "evt_1");
+}
+
+/// How long `stream` takes to end (keep-alives skipped), bounded.
+async fn time_to_end(stream: &mut Stream) -> Duration {
+    let t = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while stream.keep_alive_or_end().await {}
+    })
+    .await
+    .expect("the stream did not end within 5 s");
+    t.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_with_the_cli_ends_the_stream_within_a_second_and_refuses_the_token() {
+    let Some(hq) = Hq::start().await else { return };
+    hq.store("loc_a", "Shibuya").await;
+    let token = hq.enrol("loc_a", "A1").await;
+    let mut s = Stream::open(&hq, &token, None).await;
+    // Another process: the brand's IT person on the HQ host.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_easyqr-hq"))
+        .args(["register", "revoke", "--register", "A1"])
+        .env("DATABASE_URL", &hq.database_url)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let took = time_to_end(&mut s).await;
+    assert!(
+        took < Duration::from_secs(1),
+        "the stream ended after {took:?}"
+    );
+    let (status, body) = hq.me(&token).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("revoked")));
+    let r = hq
+        .http
+        .get(format!("{}/api/register/events", hq.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no new stream for a revoked token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_enrolling_ends_the_old_tokens_stream_and_the_register_keeps_its_place() {
+    let Some(hq) = Hq::start().await else { return };
+    hq.store("loc_a", "Shibuya").await;
+    let old = hq.enrol("loc_a", "A1").await;
+    let mut s = Stream::open(&hq, &old, None).await;
+    let e = code_event("evt_1", "cod_1", "loc_a");
+    assert_eq!(hq.deliver(&e, SECRET, now_secs()).await, 200);
+    assert_eq!(s.next().await.1["id"], "evt_1");
+    // Its token leaked: a new one is issued (not acknowledged: evt_1 is
+    // still the register's to store).
+    let fresh = hq.enrol("loc_a", "A1").await;
+    let took = time_to_end(&mut s).await;
+    assert!(
+        took < Duration::from_secs(1),
+        "the stream ended after {took:?}"
+    );
+    assert_eq!(hq.me(&old).await.0, 401);
+    let mut s = Stream::open_after(&hq, &fresh, 0).await;
+    assert_eq!(
+        s.next().await.1["id"],
+        "evt_1",
+        "a live register keeps its place"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_never_gives_events_from_before_the_registers_enrolment() {
+    let Some(hq) = Hq::start().await else { return };
+    hq.store("loc_a", "Shibuya").await;
+    let now = now_secs();
+    for id in ["old_1", "old_2"] {
+        let e = code_event(id, "cod_old", "loc_a");
+        assert_eq!(hq.deliver(&e, SECRET, now).await, 200);
+    }
+    let token = hq.enrol("loc_a", "A1").await;
+    let e = code_event("new_1", "cod_new", "loc_a");
+    assert_eq!(hq.deliver(&e, SECRET, now).await, 200);
+    // Whatever cursor the register asks for, the store's history from
+    // before its enrolment is not its to see.
+    let mut s = Stream::open_after(&hq, &token, 0).await;
+    assert_eq!(s.next().await.1["id"], "new_1");
+    let mut s = Stream::open(&hq, &token, Some(0)).await;
+    assert_eq!(s.next().await.1["id"], "new_1");
+    let mut s = Stream::open_after(&hq, &token, -5).await;
+    assert_eq!(s.next().await.1["id"], "new_1");
+    drop(s);
+    // Revoked and enrolled again: a fresh start, from then on.
+    easyqr_hq::enrol::revoke(&hq.db, "A1").await.unwrap();
+    let e = code_event("while_revoked", "cod_r", "loc_a");
+    assert_eq!(hq.deliver(&e, SECRET, now).await, 200);
+    let token = hq.enrol("loc_a", "A1").await;
+    let e = code_event("new_2", "cod_new2", "loc_a");
+    assert_eq!(hq.deliver(&e, SECRET, now).await, 200);
+    let mut s = Stream::open_after(&hq, &token, 0).await;
+    assert_eq!(s.next().await.1["id"], "new_2");
+}

@@ -236,26 +236,11 @@ fn store_net(html: &str, location: &str) -> i64 {
 }
 
 async fn view_overview(hq: &Hq) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = http
-        .post(format!("{}/login", hq.base))
-        .form(&[("password", VIEW_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let cookie = r.headers()["set-cookie"].to_str().unwrap();
-    let session = cookie.split(';').next().unwrap().to_owned();
-    let page = http
-        .get(format!("{}/", hq.base))
-        .header("cookie", session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    page.text().await.unwrap()
+    let http = support::view::http();
+    let session = support::view::login(&http, &hq.base, "admin", VIEW_PASSWORD).await;
+    let (status, page) = support::view::get(&http, &hq.base, "/", &session).await;
+    assert_eq!(status, 200);
+    page
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -63,6 +63,11 @@ impl ChargeRequest {
             let amount = elepay::Amount::new(yen)?;
             let rate = rate_or(policy, self.rate.as_deref(), "rate")?;
             let d = self.description.clone().filter(|d| !d.trim().is_empty());
+            // elepay's rule, before anything is journaled: a description it
+            // would refuse is never kept (nor shipped to HQ).
+            if let Some(d) = &d {
+                elepay::check_description(d)?;
+            }
             return Ok(CheckedCharge {
                 amount,
                 description: d,
@@ -102,17 +107,29 @@ impl ChargeRequest {
             ));
         }
         let amount = elepay::Amount::new(breakdown.total)?;
-        let description = lines
-            .iter()
-            .map(|l| format!("{} ×{}", l.name, l.qty))
-            .collect::<Vec<_>>()
-            .join(", ");
         Ok(CheckedCharge {
             amount,
-            description: Some(description),
+            description: Some(summary(&lines)),
             taxed: SaleTaxed { lines, breakdown },
         })
     }
+}
+
+/// The description of a sale rung up by items (`Coffee ×2, Cake ×1`),
+/// cut to what elepay takes: many lines must not make a valid sale fail.
+/// The lines themselves are recorded whole with the sale.
+fn summary(lines: &[Line]) -> String {
+    let full = lines
+        .iter()
+        .map(|l| format!("{} ×{}", l.name, l.qty))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if full.chars().count() <= elepay::DESCRIPTION_MAX {
+        return full;
+    }
+    let mut cut: String = full.chars().take(elepay::DESCRIPTION_MAX - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// A rate by name, or the policy's default.

@@ -23,6 +23,9 @@ struct Args {
     /// Base URL put into codeUrl (default http://<bound addr>); use a LAN address so phones can open the pay page.
     #[arg(long, value_name = "URL")]
     public_base: Option<Url>,
+    /// Also serve the customer pay page, and only it, on this address (e.g. 0.0.0.0:8790 for phones on the LAN, with --addr on 127.0.0.1).
+    #[arg(long, value_name = "ADDR")]
+    pay_page_addr: Option<SocketAddr>,
     /// Webhook endpoint and its signing secret as URL,SECRET; repeatable.
     #[arg(long = "webhook", value_name = "URL,SECRET", value_parser = parse_webhook)]
     webhooks: Vec<WebhookEndpoint>,
@@ -86,6 +89,7 @@ async fn main() -> ExitCode {
         },
         refund_delay_ms: args.refund_delay_ms,
         webhook_timeout: Duration::from_millis(args.webhook_timeout_ms),
+        pay_page_addr: args.pay_page_addr,
     };
     let sim = match elepay_sim::start(config, args.addr).await {
         Ok(s) => s,

@@ -20,13 +20,14 @@ pub struct DayTotals {
 
 impl DayTotals {
     pub(super) fn add(&mut self, f: &Figures) {
-        self.paid.count += f.paid.count;
-        self.paid.amount += f.paid.amount;
-        self.refunded += f.refunds.deducted();
-        self.net_sales += f.net_sales;
-        self.late.count += f.late.count;
-        self.late.amount += f.late.amount;
-        self.shifts += 1;
+        // Saturating: HQ sums what registers sent it.
+        self.paid.count = self.paid.count.saturating_add(f.paid.count);
+        self.paid.amount = self.paid.amount.saturating_add(f.paid.amount);
+        self.refunded = self.refunded.saturating_add(f.refunds.deducted());
+        self.net_sales = self.net_sales.saturating_add(f.net_sales);
+        self.late.count = self.late.count.saturating_add(f.late.count);
+        self.late.amount = self.late.amount.saturating_add(f.late.amount);
+        self.shifts = self.shifts.saturating_add(1);
         let shift = rates_of(f);
         let day = &self.by_rate;
         self.by_rate = TaxFigures::assemble(

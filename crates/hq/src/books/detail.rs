@@ -37,10 +37,15 @@ pub async fn shift_detail(
 ) -> Result<(Vec<PaymentRow>, Vec<RefundRow>), HqError> {
     let payments = c
         .query(
-            "SELECT a.order_no, a.amount, a.state, a.payment_method, a.paid_time, a.paid_source,
-                    a.late, coalesce((SELECT sum(f.amount) FROM refunds f WHERE f.register = a.register
-                        AND f.attempt_id = a.attempt_id AND f.status <> 'failed'), 0)::bigint
-             FROM attempts a WHERE a.register = $1 AND a.shift_id = $2 ORDER BY a.attempt_id",
+            &format!(
+                "SELECT a.order_no, a.amount, a.state, a.payment_method, a.paid_time, a.paid_source,
+                        a.late, {}
+                 FROM attempts a WHERE a.register = $1 AND a.shift_id = $2 ORDER BY a.attempt_id",
+                super::saturating_bigint(
+                    "coalesce((SELECT sum(f.amount) FROM refunds f WHERE f.register = a.register
+                        AND f.attempt_id = a.attempt_id AND f.status <> 'failed'), 0)"
+                )
+            ),
             &[&register, &shift_id],
         )
         .await?
@@ -87,6 +92,8 @@ pub struct UnknownEvent {
     pub code_id: Option<String>,
     pub received_at: i64,
     pub deliveries: i32,
+    /// The amount the event's object names (`data.object.amount`), if any.
+    pub amount: Option<i64>,
 }
 
 /// Events for no known store, newest first (a store not added yet, or a
@@ -94,7 +101,7 @@ pub struct UnknownEvent {
 pub async fn unknown_events(c: &Client, limit: i64) -> Result<Vec<UnknownEvent>, HqError> {
     Ok(c.query(
         "SELECT seq, event_id, event_type, location_id, code_id,
-                    (extract(epoch FROM received_at) * 1000)::bigint, deliveries
+                    (extract(epoch FROM received_at) * 1000)::bigint, deliveries, body
              FROM inbox i WHERE NOT EXISTS
                  (SELECT 1 FROM stores s WHERE s.location_id = i.location_id)
              ORDER BY seq DESC LIMIT $1",
@@ -110,6 +117,9 @@ pub async fn unknown_events(c: &Client, limit: i64) -> Result<Vec<UnknownEvent>,
         code_id: r.get(4),
         received_at: r.get(5),
         deliveries: r.get(6),
+        amount: elepay::webhook::Event::parse(r.get::<_, &str>(7).as_bytes())
+            .ok()
+            .and_then(|e| e.data_object.get("amount").and_then(|a| a.as_i64())),
     })
     .collect())
 }

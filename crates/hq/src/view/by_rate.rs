@@ -115,7 +115,13 @@ pub fn z_table(
     );
     let cell = |col: &str, v: Option<(i64, String)>| match v {
         Some((raw, shown)) => {
-            format!("<td class=\"num\" data-col=\"{col}\" data-v=\"{raw}\">{shown}</td>")
+            // Since the close is a change: "+¥777", never a second total.
+            let sign = if col == "since-close" && raw > 0 {
+                "+"
+            } else {
+                ""
+            };
+            format!("<td class=\"num\" data-col=\"{col}\" data-v=\"{raw}\">{sign}{shown}</td>")
         }
         None => format!("<td class=\"num\" data-col=\"{col}\"></td>"),
     };

@@ -3,7 +3,8 @@
 //! columns, the figures at the close by tax rate: per rate (`standard` 10 %,
 //! `reduced` 8 %, `free` 0 %) its sales and their tax, then sales whose rate
 //! was not recorded (`sales_unrecorded`: no tax known), the same for
-//! refunds, and the average sale (客単価).
+//! refunds, and the average sale (客単価). A store user gets its own
+//! stores' rows only; every export is written to the audit trail.
 
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -11,9 +12,13 @@ use axum::response::{IntoResponse, Response};
 use easyqr_ledger::{csv_line, ByRate, TaxFigures};
 use serde::Deserialize;
 
+use super::audit::{self, Kind};
+use super::client::Client;
 use super::html::time;
 use super::Viewer;
-use crate::books::{self, rates_of};
+use crate::books::{self, rates_of, ZRow};
+use crate::error::HqError;
+use crate::users::Scope;
 use crate::AppState;
 
 const COLUMNS: [&str; 12] = [
@@ -75,15 +80,47 @@ pub struct Filter {
     store: Option<String>,
 }
 
-pub async fn z_reports(State(s): State<AppState>, _v: Viewer, Query(f): Query<Filter>) -> Response {
-    let rows = match s.db.get().await {
-        Ok(c) => books::z_reports(&c, f.store.as_deref(), None, i64::MAX).await,
-        Err(e) => Err(e.into()),
+/// The Z reports of the stores `v` may see (one asked for by `store`).
+async fn rows_for(s: &AppState, v: &Viewer, store: Option<&str>) -> Result<Vec<ZRow>, Response> {
+    let c =
+        s.db.get()
+            .await
+            .map_err(|e| HqError::from(e).into_response())?;
+    let stores: Vec<Option<&str>> = match (store, &v.account.scope) {
+        (Some(loc), _) => {
+            v.may_see(loc).map_err(IntoResponse::into_response)?;
+            vec![Some(loc)]
+        }
+        (None, Scope::All) => vec![None],
+        (None, Scope::Stores(locs)) => locs.iter().map(|l| Some(l.as_str())).collect(),
     };
-    let rows = match rows {
+    let mut rows = Vec::new();
+    for loc in stores {
+        rows.extend(
+            books::z_reports(&c, loc, None, i64::MAX)
+                .await
+                .map_err(IntoResponse::into_response)?,
+        );
+    }
+    Ok(rows)
+}
+
+pub async fn z_reports(
+    State(s): State<AppState>,
+    v: Viewer,
+    client: Client,
+    Query(f): Query<Filter>,
+) -> Response {
+    let rows = match rows_for(&s, &v, f.store.as_deref()).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(),
+        Err(r) => return r,
     };
+    let detail = format!(
+        "z.csv store={} rows={}",
+        f.store.as_deref().unwrap_or("*"),
+        rows.len()
+    );
+    audit::note(&s, Kind::CsvExport, &v.account.name, client, &detail).await;
     let mut o = "\u{feff}".as_bytes().to_vec();
     csv_line(&mut o, &header());
     for z in &rows {

@@ -14,7 +14,14 @@ main{max-width:1200px;margin:0 auto;padding:1.25rem 1.5rem}
 h1{font-size:1.4rem;margin:.5rem 0 1rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem}
 .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:1rem}
-.card .big{font-size:1.8rem;font-weight:700}.muted{color:var(--muted)}
+.card .big{font-size:1.8rem;font-weight:700;line-height:1.2}.card .card-title{margin-bottom:.35rem}
+.card dl.figs{display:grid;grid-template-columns:auto 1fr;gap:.15rem .8rem;margin:.6rem 0 0;font-size:.9rem}
+.card dl.figs dt{color:var(--muted)}.card dl.figs dd{margin:0;text-align:right;font-variant-numeric:tabular-nums}
+.term{text-decoration:underline dotted var(--muted);text-underline-offset:3px;cursor:help}
+.banner{border-radius:10px;padding:.8rem 1rem;margin:0 0 1rem}.banner.warn{background:#fff4d6;border:1px solid #e8c860;color:#5c3d00}
+.banner ul{margin:.35rem 0;padding-left:1.2rem}.banner .amount{font-variant-numeric:tabular-nums}
+section.legend{margin-top:2rem;font-size:.9rem}section.legend dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;background:#fff;border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;margin:0}
+section.legend dt{font-weight:600}section.legend dd{margin:0;color:var(--muted)}.muted{color:var(--muted)}
 table{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(--line);border-radius:8px;overflow:hidden}
 table.registers{table-layout:fixed}table.registers th:nth-child(1){width:14%}table.registers th:nth-child(2){width:20%}table.registers th:nth-child(3){width:20%}table.registers th:nth-child(5){width:10%}
 th,td{padding:.45rem .7rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
@@ -25,6 +32,7 @@ a.button,button{display:inline-block;background:#18324a;color:#fff;border:0;bord
 form.login{max-width:360px;margin:4rem auto;background:#fff;border:1px solid var(--line);border-radius:10px;padding:1.5rem}
 form.login input{width:100%;padding:.5rem;font:inherit;margin:.25rem 0 1rem;border:1px solid var(--line);border-radius:6px}
 .error{color:var(--bad)}
+header form.logout{display:flex;align-items:center;gap:.6rem;margin:0}header form.logout button{background:#2e4d69;padding:.25rem .7rem;font-size:.85rem}
 table.by-rate{font-size:.85rem}table.by-rate th.rate{text-align:center}table.by-rate tr.brand th,table.by-rate tr.brand td{font-weight:700;background:#f7f9fb}
 "#;
 
@@ -57,6 +65,15 @@ pub fn yen(v: i64) -> String {
     format!("{}¥{grouped}", if v < 0 { "-" } else { "" })
 }
 
+/// A change: `+¥777`, `-¥300`, `¥0`.
+pub fn signed_yen(v: i64) -> String {
+    if v > 0 {
+        format!("+{}", yen(v))
+    } else {
+        yen(v)
+    }
+}
+
 /// A register's Unix ms as Japan time.
 pub fn time(ms: i64) -> String {
     easyqr_ledger::local_time(ms, crate::projection::UTC_OFFSET_MINUTES)
@@ -67,25 +84,58 @@ pub fn seg(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The page frame around `body`.
-pub fn page(l: Lang, title: &str, body: &str) -> axum::response::Html<String> {
+/// Who the page is for: the header's links and the logout form.
+#[derive(Debug)]
+pub struct Nav<'a> {
+    pub user: &'a str,
+    /// Brand users also see events for unknown stores and the audit trail.
+    pub brand: bool,
+    pub csrf: &'a str,
+}
+
+/// The page frame around `body`; without `nav` (the login page) the
+/// header holds only the language switch.
+pub fn page(
+    l: Lang,
+    nav: Option<&Nav<'_>>,
+    title: &str,
+    body: &str,
+) -> axum::response::Html<String> {
     let mut o = String::new();
     let on = |x: Lang| if x == l { " class=\"on\"" } else { "" };
+    let links = nav.map_or_else(String::new, |n| {
+        let mut x = format!("<a href=\"/\">{}</a>", l.t("stores"));
+        if n.brand {
+            let _ = write!(
+                x,
+                "<a href=\"/events/unknown\">{}</a><a href=\"/audit\">{}</a>",
+                l.t("unknown_events"),
+                l.t("audit")
+            );
+        }
+        let _ = write!(x, "<a href=\"/export/z.csv\">{}</a>", l.t("csv"));
+        x
+    });
+    let account = nav.map_or_else(String::new, |n| {
+        format!(
+            "<form class=\"logout\" method=\"post\" action=\"/logout\"><span id=\"signed-in\">{user}</span>\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\" id=\"sign-out\">{out}</button></form>",
+            user = esc(n.user),
+            csrf = esc(n.csrf),
+            out = l.t("logout"),
+        )
+    });
     let _ = write!(
         o,
         "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{title} — EasyQR {hq}</title><link rel=\"stylesheet\" href=\"/hq.css\"></head><body>\
-         <header><a class=\"brand\" href=\"/\">EasyQR {hq}</a><nav><a href=\"/\">{stores}</a>\
-         <a href=\"/events/unknown\">{unknown}</a><a href=\"/export/z.csv\">{csv}</a></nav>\
-         <span class=\"lang\"><a href=\"/lang/ja\"{ja}>日本語</a><a href=\"/lang/en\"{en}>English</a></span></header>\
+         <header><a class=\"brand\" href=\"/\">EasyQR {hq}</a><nav>{links}</nav>\
+         <span class=\"lang\"><a href=\"/lang/ja\"{ja}>日本語</a><a href=\"/lang/en\"{en}>English</a></span>{account}</header>\
          <main>{body}</main></body></html>",
         code = l.code(),
         title = esc(title),
         hq = l.t("title"),
-        stores = l.t("stores"),
-        unknown = l.t("unknown_events"),
-        csv = l.t("csv"),
         ja = on(Lang::Ja),
         en = on(Lang::En),
     );
@@ -101,6 +151,8 @@ mod tests {
         assert_eq!(yen(0), "¥0");
         assert_eq!(yen(1280), "¥1,280");
         assert_eq!(yen(-1_234_567), "-¥1,234,567");
+        assert_eq!(signed_yen(777), "+¥777");
+        assert_eq!(signed_yen(-300), "-¥300");
         assert_eq!(
             esc("<a href='x'>&\""),
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"

@@ -11,9 +11,30 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("title", "本部", "Head office"),
     ("login", "ログイン", "Sign in"),
     ("password", "パスワード", "Password"),
-    ("wrong_password", "パスワードが違います。", "That password is not right."),
-    ("view_off", "本部画面は無効です（EASYQR_HQ_VIEW_PASSWORD が未設定）。", "The head-office view is off (EASYQR_HQ_VIEW_PASSWORD is not set)."),
+    ("user", "ユーザー名", "User name"),
+    ("logout", "ログアウト", "Sign out"),
+    ("wrong_login", "ユーザー名またはパスワードが違います。", "That user name or password is not right."),
+    ("form_expired", "画面の有効期限が切れました。もう一度入力してください。", "This form has expired. Please enter your details again."),
+    ("throttled", "ログインの失敗が続いたため、{s} 秒後にもう一度お試しください。", "Too many failed sign-ins. Try again in {s} s."),
+    ("no_users", "ユーザーがまだいません。サーバーで easyqr-hq user add --role brand <名前> を実行して作成します。", "No user yet. Create one on the server with easyqr-hq user add --role brand <name>."),
+    ("audit", "操作履歴", "Audit trail"),
+    ("audit_hint", "ログイン・ログイン失敗・ログアウト・CSV出力の記録です（新しい順、最大500件）。", "Sign-ins, failed sign-ins, sign-outs and CSV exports (newest first, up to 500)."),
+    ("when", "日時", "When"),
+    ("what", "操作", "What"),
+    ("client", "接続元", "From"),
+    ("detail", "詳細", "Detail"),
     ("stores", "店舗", "Stores"),
+    ("net_sales_today", "本日の純売上", "Net sales today"),
+    ("legend", "用語の説明", "What the terms mean"),
+    ("unknown_banner", "どの店舗にも属さないイベントを受信しています", "Events arrived for no known store"),
+    ("count_of", "{n} 件", "{n} in all"),
+    ("no_location", "locationId なし", "no locationId"),
+    ("see_all", "すべて見る", "See them all"),
+    ("unknown_next", "この locationId の店舗を追加すると、以後のイベントはその店舗のレジに届きます。", "Add a store with this locationId and its registers receive the events that follow."),
+    ("role_brand", "ブランド（全店舗）", "brand (every store)"),
+    ("role_store", "店舗", "store"),
+    ("since_close_short", "締め後", "since the close"),
+    ("poll", "照会", "checked with elepay"),
     ("store", "店舗", "Store"),
     ("brand_today", "ブランド合計（本日）", "Brand total (today)"),
     ("today", "本日", "Today"),
@@ -23,6 +44,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("offline", "オフライン", "Offline"),
     ("revoked", "無効化済み", "Revoked"),
     ("diverged", "履歴の不一致", "History mismatch"),
+    ("broken", "規則違反の記録（集計から除外）", "Breaks the ledger's rules (not counted)"),
     ("unreadable", "この本部のバージョンでは読めない記録があります。easyqr-hq を更新してください（記録は保管済み、集計はその手前まで）", "This head office cannot read a journal row yet: upgrade easyqr-hq (the row is kept; figures stop before it)"),
     ("last_seen", "最終接続", "Last seen"),
     ("never", "未接続", "never"),
@@ -47,7 +69,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("state", "状態", "State"),
     ("method", "支払方法", "Method"),
     ("paid_at", "支払日時", "Paid at"),
-    ("source", "確認方法", "Learned by"),
+    ("source", "確認方法", "How confirmed"),
     ("refunded", "返金額", "Refunded"),
     ("reason", "理由", "Reason"),
     ("status", "状況", "Status"),
@@ -133,7 +155,60 @@ impl Lang {
     }
 }
 
+/// (key, Japanese, English): what a term on the pages means.
+const EXPLAIN: &[(&str, &str, &str)] = &[
+    ("backlog", "レジで記録済みで、まだ本部に届いていない記録の件数です。レジがオンラインに戻ると自動で送られ、0 になります。", "Records a register has written that have not reached the head office yet. They are sent automatically when the register is back online, and this goes back to 0."),
+    ("late", "締めた後で elepay から支払いが確認された会計です。売上は会計したシフトに計上され、Zレポートの「締め後の変化」に現れます。", "Sales that elepay confirmed as paid after their shift had closed. They count in the shift the sale was rung up in, and show as a change since the close on its Z report."),
+    ("poll", "Webhook（elepay からの通知）を待たずに、レジが elepay に問い合わせて支払いを確認したことを示します。", "The register asked elepay and learned the payment that way, instead of from elepay's notification (webhook)."),
+    ("since_close", "Zレポートを締めた後に加わった純売上の変化です（締め後の入金や返金）。", "How much the net sales changed after the Z report was closed (late payments, refunds)."),
+];
+
 impl Lang {
+    /// A count of things: 「3件」, "3".
+    pub fn count(self, n: i64) -> String {
+        match self {
+            Lang::Ja => format!("{n}件"),
+            Lang::En => n.to_string(),
+        }
+    }
+
+    /// What `key` means, for the legend and tooltips.
+    pub fn explain(self, key: &'static str) -> &'static str {
+        EXPLAIN
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map_or(key, |(_, ja, en)| match self {
+                Lang::Ja => ja,
+                Lang::En => en,
+            })
+    }
+
+    /// An elepay event type in words.
+    pub fn event_type(self, t: &str) -> &str {
+        match (self, t) {
+            (Lang::Ja, "code.paid" | "charge.captured") => "支払い",
+            (Lang::Ja, "refund.succeeded") => "返金",
+            (Lang::En, "code.paid" | "charge.captured") => "payment",
+            (Lang::En, "refund.succeeded") => "refund",
+            (_, other) => other,
+        }
+    }
+
+    /// An audit row's kind.
+    pub fn audit_kind(self, k: &str) -> &str {
+        match (self, k) {
+            (Lang::Ja, "login") => "ログイン",
+            (Lang::Ja, "login_failed") => "ログイン失敗",
+            (Lang::Ja, "logout") => "ログアウト",
+            (Lang::Ja, "csv_export") => "CSV出力",
+            (Lang::En, "login") => "sign-in",
+            (Lang::En, "login_failed") => "failed sign-in",
+            (Lang::En, "logout") => "sign-out",
+            (Lang::En, "csv_export") => "CSV export",
+            (_, other) => other,
+        }
+    }
+
     /// How the register learned of a payment (the journal's `source`).
     pub fn source(self, s: &str) -> &str {
         match (self, s) {
@@ -142,6 +217,11 @@ impl Lang {
             (Lang::Ja, "recovery") => "起動時の確認",
             (Lang::Ja, "cancel") => "取消時の確認",
             (Lang::Ja, r) if r.starts_with("reconcil") => "照合",
+            (Lang::En, "poll") => "checked with elepay",
+            (Lang::En, "webhook") => "elepay notification",
+            (Lang::En, "recovery") => "check at start-up",
+            (Lang::En, "cancel") => "check at cancel",
+            (Lang::En, r) if r.starts_with("reconcil") => "reconciliation",
             (_, other) => other,
         }
     }
@@ -162,6 +242,10 @@ mod tests {
             );
         }
         assert_eq!(Lang::En.t("paid"), "Paid");
+        for (k, ja, en) in EXPLAIN {
+            assert!(!ja.is_empty() && !en.is_empty(), "{k}");
+            assert_ne!(Lang::Ja.t(k), *k, "{k} has a word to explain");
+        }
         assert_eq!(Lang::Ja.state("captured"), "支払済");
     }
 }

@@ -8,8 +8,8 @@ use axum::extract::{Path, State};
 use easyqr_ledger::Figures;
 
 use super::by_rate;
-use super::html::{esc, page, seg, time, yen};
-use super::pages::{fail, register_row, Page};
+use super::html::{esc, seg, time, yen};
+use super::pages::{fail, legend, register_row, term, Page};
 use super::{Lang, Viewer};
 use crate::books::{self, rates_of, PaymentRow};
 use crate::AppState;
@@ -73,7 +73,7 @@ pub async fn shift(
 ) -> Page {
     let l = v.lang;
     let c = s.db.get().await.map_err(|e| fail(e.into()))?;
-    let id = register_row(&c, &rid).await?;
+    let id = register_row(&c, &v, &rid).await?;
     let z = books::z_reports(&c, None, Some(id), 10_000)
         .await
         .map_err(fail)?
@@ -131,7 +131,7 @@ pub async fn shift(
         })
         .collect();
     let _ = write!(b, "<h2>{}</h2>{}", l.t("payments"), payments_table(l, &all));
-    let _ = write!(b, "<h2>{}</h2>{}", l.t("late"), payments_table(l, &late));
+    let _ = write!(b, "{}{}", term(l, "h2", "late"), payments_table(l, &late));
     let _ = write!(
         b,
         "<h2>{}</h2>{}",
@@ -160,5 +160,6 @@ pub async fn shift(
         }
         b.push_str("</table>");
     }
-    Ok(page(l, &rid, &b))
+    b.push_str(&legend(l, &["late", "poll", "since_close"]));
+    Ok(v.page(&rid, &b))
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use easyqr_hq::{Config, Db};
 pub mod register;
 pub mod tax;
+pub mod view;
 
 use elepay::webhook::{signature_header, SigningSecret};
 use futures_util::StreamExt as _;
@@ -22,13 +23,15 @@ pub use easyqr_test_harness::pg::fresh_db;
 
 pub fn config(database_url: &str) -> Config {
     Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        database_url: database_url.to_owned(),
         pool_size: 8,
-        webhook_secrets: vec![SigningSecret::new(OLD_SECRET), SigningSecret::new(SECRET)],
         tolerance_secs: 300,
-        view_password: Some(VIEW_PASSWORD.into()),
-        keep_alive: easyqr_hq::stream::KEEP_ALIVE,
+        // Creates the view's brand user `admin` (see `users::bootstrap`).
+        bootstrap_password: Some(VIEW_PASSWORD.into()),
+        ..Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            database_url.to_owned(),
+            vec![SigningSecret::new(OLD_SECRET), SigningSecret::new(SECRET)],
+        )
     }
 }
 
@@ -61,7 +64,7 @@ impl Hq {
         Hq::with(config(database_url), clock).await
     }
 
-    async fn with(cfg: Config, clock: easyqr_hq::Clock) -> Hq {
+    pub async fn with(cfg: Config, clock: easyqr_hq::Clock) -> Hq {
         let database_url = cfg.database_url.clone();
         let running = easyqr_hq::serve(cfg, clock).await.unwrap();
         Hq {
@@ -158,6 +161,23 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// The stream `GET /api/register/events?after={after}`.
+    pub async fn open_after(hq: &Hq, token: &str, after: i64) -> Stream {
+        let r = hq
+            .http
+            .get(format!("{}/api/register/events?after={after}", hq.base))
+            .bearer_auth(token)
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "stream refused");
+        Stream {
+            inner: Box::pin(r.bytes_stream()),
+            buf: String::new(),
+        }
+    }
+
     pub async fn open(hq: &Hq, token: &str, last_event_id: Option<i64>) -> Stream {
         let mut req = hq
             .http

@@ -2,6 +2,9 @@
 //! answers, and one error type that says what a caller may do next. The
 //! token travels in the `Authorization` header only; no error built here
 //! contains it (reqwest's own messages are reduced to their causes).
+//!
+//! The client follows no redirect (the token would go along to wherever
+//! it points) and reads no answer longer than [`MAX_ANSWER_BYTES`].
 
 use std::time::Duration;
 
@@ -56,6 +59,25 @@ struct ShipBody<'a> {
     rows: &'a [JournalRow],
 }
 
+/// The bytes `{"head":…,"ackedSeen":…,"rows":[]}` takes: a batch's body
+/// is this, plus each row's [`row_len`], plus a comma between rows.
+pub(crate) fn envelope_len(head: i64, acked_seen: i64) -> usize {
+    json_len(&ShipBody {
+        head,
+        acked_seen,
+        rows: &[],
+    })
+}
+
+/// The bytes one row takes in a batch's body.
+pub(crate) fn row_len(row: &JournalRow) -> usize {
+    json_len(row)
+}
+
+fn json_len(v: &impl Serialize) -> usize {
+    serde_json::to_vec(v).map_or(0, |b| b.len())
+}
+
 /// What went wrong talking to HQ. Messages are plain words for the
 /// cashier's status line and the CLI; never the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +97,25 @@ pub enum HqError {
     /// Any other 4xx, with HQ's `error` text.
     #[error("the head office refused the request (HTTP {status}: {error})")]
     Refused { status: u16, error: String },
+    /// A 3xx: never followed (the token would go along); the configured
+    /// address is not HQ's API (`location`: where it pointed, origin only).
+    #[error("the head office answered a redirect (HTTP {status}{}); check the configured address", to(.location))]
+    Redirected {
+        status: u16,
+        location: Option<String>,
+    },
+    /// 413: the batch was larger than HQ takes (`limit_bytes`: HQ's figure,
+    /// when it gave one). The shipper splits the batch.
+    #[error("the head office refused a batch as too large (HTTP 413{})", limit(.limit_bytes))]
+    TooLarge { limit_bytes: Option<u64> },
+    /// One journal row alone is larger than HQ takes: shipping is stuck at
+    /// it (rows are checked before they are journaled, so this is a bug).
+    #[error("shipping is stuck: journal row {seq} alone is {bytes} bytes, more than the head office takes in one batch{}; contact support", limit(.limit_bytes))]
+    RowTooLarge {
+        seq: i64,
+        bytes: usize,
+        limit_bytes: Option<u64>,
+    },
     #[error("the head office's answer was not understood ({0})")]
     BadAnswer(String),
     /// The register's own journal could not be read.
@@ -82,12 +123,27 @@ pub enum HqError {
     Ledger(String),
 }
 
+fn to(location: &Option<String>) -> String {
+    location
+        .as_deref()
+        .map_or_else(String::new, |l| format!(" to {l}"))
+}
+
+fn limit(bytes: &Option<u64>) -> String {
+    bytes.map_or_else(String::new, |b| format!(", limit {b} bytes"))
+}
+
 impl HqError {
     /// Not worth retrying at once: HQ said no (the owner must act).
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            HqError::Unauthorized | HqError::Revoked | HqError::Refused { .. }
+            HqError::Unauthorized
+                | HqError::Revoked
+                | HqError::Refused { .. }
+                | HqError::Redirected { .. }
+                | HqError::TooLarge { .. }
+                | HqError::RowTooLarge { .. }
         )
     }
 
@@ -123,21 +179,61 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// Classifies a non-2xx answer from its status and body (`{"error":"…"}`).
+/// Classifies a non-2xx answer from its status and body (`{"error":"…"}`,
+/// with `limitBytes` on a 413).
 pub(crate) fn error_of_status(status: u16, body: &[u8]) -> HqError {
     #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Body {
+        #[serde(default)]
         error: String,
+        #[serde(default)]
+        limit_bytes: Option<u64>,
     }
-    let error = serde_json::from_slice::<Body>(body)
-        .map(|b| truncate(&b.error, 200))
+    let (error, limit_bytes) = serde_json::from_slice::<Body>(body)
+        .map(|b| (truncate(&b.error, 200), b.limit_bytes))
         .unwrap_or_default();
     match status {
         401 => HqError::Unauthorized,
         403 if error == "revoked" => HqError::Revoked,
+        // A proxy's 413 (nginx: an HTML page) is too large all the same.
+        413 => HqError::TooLarge { limit_bytes },
         500..=599 => HqError::Server { status },
         _ => HqError::Refused { status, error },
     }
+}
+
+/// A redirect's target, origin only (scheme, host, port): enough to see
+/// what is wrong with the address, and nothing of a path or query.
+fn redirect_origin(location: Option<&str>, base: &Url) -> Option<String> {
+    let url = base.join(location?).ok()?;
+    let origin = url.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+/// The longest answer read from HQ's JSON calls: `/me` and a batch's
+/// answer are a few hundred bytes; a portal page or a hostile server must
+/// not fill the register's memory.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Reads a body of at most `max` bytes; longer is refused as soon as it is
+/// known (from `Content-Length`, or once that much has come).
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, HqError> {
+    let too_long = || HqError::BadAnswer(format!("the answer is longer than {} KiB", max / 1024));
+    if resp
+        .content_length()
+        .is_some_and(|n| n > u64::try_from(max).unwrap_or(u64::MAX))
+    {
+        return Err(too_long());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| HqError::transport(&e))? {
+        if body.len() + chunk.len() > max {
+            return Err(too_long());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// One short call's time limit (the event stream has none: it is long-lived
@@ -167,6 +263,7 @@ impl HqClient {
     pub fn new(base: Url, token: HqToken) -> Result<HqClient, HqError> {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("easyqr-pos/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| HqError::transport(&e))?;
@@ -189,42 +286,53 @@ impl HqClient {
     }
 
     /// Sends, and turns a non-2xx answer into its [`HqError`].
-    async fn send(rb: RequestBuilder) -> Result<reqwest::Response, HqError> {
+    async fn send(&self, rb: RequestBuilder) -> Result<reqwest::Response, HqError> {
         let resp = rb.send().await.map_err(|e| HqError::transport(&e))?;
         if resp.status().is_success() {
             return Ok(resp);
         }
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.unwrap_or_default();
+        if resp.status().is_redirection() {
+            let location = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            return Err(HqError::Redirected {
+                status,
+                location: redirect_origin(location, &self.base),
+            });
+        }
+        // An error body too long to read is classified by its status alone.
+        let body = read_capped(resp, MAX_ANSWER_BYTES)
+            .await
+            .unwrap_or_default();
         Err(error_of_status(status, &body))
     }
 
-    async fn json<T: for<'de> Deserialize<'de>>(rb: RequestBuilder) -> Result<T, HqError> {
-        let body = Self::send(rb)
-            .await?
-            .bytes()
-            .await
-            .map_err(|e| HqError::transport(&e))?;
+    async fn json<T: for<'de> Deserialize<'de>>(&self, rb: RequestBuilder) -> Result<T, HqError> {
+        let body = read_capped(self.send(rb).await?, MAX_ANSWER_BYTES).await?;
         serde_json::from_slice(&body).map_err(|e| HqError::BadAnswer(e.to_string()))
     }
 
     pub async fn me(&self) -> Result<Me, HqError> {
-        Self::json(
+        self.json(
             self.request(Method::GET, "api/register/me")?
                 .timeout(CALL_TIMEOUT),
         )
         .await
     }
 
-    /// Ships `rows` (at most 500, in `seq` order); `head` is the ledger's
-    /// newest `seq`, `acked_seen` what HQ last said it holds.
+    /// Ships `rows` (in `seq` order, sized by [`super::batch::BatchLimit`]);
+    /// `head` is the ledger's newest `seq`, `acked_seen` what HQ last said
+    /// it holds. A batch HQ finds too large is answered
+    /// [`HqError::TooLarge`].
     pub async fn ship(
         &self,
         head: i64,
         acked_seen: i64,
         rows: &[JournalRow],
     ) -> Result<ShipAnswer, HqError> {
-        Self::json(
+        self.json(
             self.request(Method::POST, "api/register/journal")?
                 .timeout(CALL_TIMEOUT * 3)
                 .json(&ShipBody {
@@ -238,7 +346,7 @@ impl HqClient {
 
     /// Moves HQ's `eventCursor` to `cursor` (never back).
     pub async fn ack(&self, cursor: i64) -> Result<(), HqError> {
-        Self::send(
+        self.send(
             self.request(Method::POST, "api/register/events/ack")?
                 .timeout(CALL_TIMEOUT)
                 .json(&serde_json::json!({ "cursor": cursor })),
@@ -249,7 +357,7 @@ impl HqClient {
 
     /// Opens the event stream after `cursor`.
     pub(crate) async fn events(&self, cursor: i64) -> Result<reqwest::Response, HqError> {
-        Self::send(
+        self.send(
             self.request(Method::GET, "api/register/events")?
                 .header(header::ACCEPT, "text/event-stream")
                 .header("Last-Event-ID", cursor.to_string()),
@@ -289,6 +397,58 @@ mod tests {
             HqError::Refused { status: 400, .. }
         ));
         assert!(HqError::Revoked.is_refusal() && !HqError::Server { status: 500 }.is_refusal());
+    }
+
+    #[test]
+    fn a_413_is_too_large_with_hqs_figure_or_without_a_proxys() {
+        assert_eq!(
+            error_of_status(
+                413,
+                br#"{"error":"batch too large","code":"batch_too_large","limitBytes":1048576}"#
+            ),
+            HqError::TooLarge {
+                limit_bytes: Some(1_048_576)
+            }
+        );
+        assert_eq!(
+            error_of_status(413, b"<html>413 Request Entity Too Large</html>"),
+            HqError::TooLarge { limit_bytes: None }
+        );
+        let stuck = HqError::RowTooLarge {
+            seq: 42,
+            bytes: 2_000_000,
+            limit_bytes: Some(1_048_576),
+        };
+        assert_eq!(
+            stuck.to_string(),
+            "shipping is stuck: journal row 42 alone is 2000000 bytes, more than the head office takes in one batch, limit 1048576 bytes; contact support"
+        );
+        assert!(stuck.is_refusal(), "retried gently, not at once");
+    }
+
+    #[test]
+    fn a_redirect_names_its_target_origin_only() {
+        let base = Url::parse("https://hq.example.jp/").unwrap();
+        assert_eq!(
+            redirect_origin(
+                Some("https://login.example.jp:8443/sso?next=/api&t=1"),
+                &base
+            ),
+            Some("https://login.example.jp:8443".into())
+        );
+        assert_eq!(
+            redirect_origin(Some("/elsewhere"), &base),
+            Some("https://hq.example.jp".into())
+        );
+        assert_eq!(redirect_origin(None, &base), None);
+        let e = HqError::Redirected {
+            status: 301,
+            location: Some("https://hq.example.jp".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the head office answered a redirect (HTTP 301 to https://hq.example.jp); check the configured address"
+        );
     }
 
     #[test]

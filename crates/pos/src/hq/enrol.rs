@@ -21,7 +21,11 @@ impl From<HqError> for PosError {
             HqError::Unreachable(_) | HqError::Server { .. } | HqError::BadAnswer(_) => {
                 ErrorCode::HqUnreachable
             }
-            HqError::Unauthorized | HqError::Refused { .. } => ErrorCode::HqRefused,
+            HqError::Unauthorized
+            | HqError::Refused { .. }
+            | HqError::Redirected { .. }
+            | HqError::TooLarge { .. }
+            | HqError::RowTooLarge { .. } => ErrorCode::HqRefused,
             HqError::Revoked => ErrorCode::HqRevoked,
             HqError::Ledger(_) => ErrorCode::LedgerError,
         };
@@ -82,7 +86,10 @@ pub async fn check_enrolment(
     let token = HqToken::parse(token)?;
     let client = HqClient::new(base, token)?;
     let me = client.me().await.map_err(|e| {
-        let field = if e.is_refusal() { "hq.token" } else { "hq.url" };
+        let field = match e {
+            HqError::Unauthorized | HqError::Revoked | HqError::Refused { .. } => "hq.token",
+            _ => "hq.url",
+        };
         PosError::from(e).field(field)
     })?;
     if let Some(e) = identity_mismatch(&me, &settings.register_id, settings.location_id.as_deref())

@@ -161,3 +161,26 @@ async fn supervise(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stuck_shipment_waits_like_a_refusal_not_like_a_blip() {
+        let stuck = HqError::RowTooLarge {
+            seq: 7,
+            bytes: 2 << 20,
+            limit_bytes: Some(1 << 20),
+        };
+        let redirect = HqError::Redirected {
+            status: 302,
+            location: None,
+        };
+        for e in [stuck, redirect] {
+            // Equal jitter: at least half the step, 10 s doubling to 300 s.
+            assert!(retry_delay(&e, 1) >= Duration::from_secs(5), "{e}");
+            assert!(retry_delay(&e, 9) >= Duration::from_secs(150), "{e}");
+        }
+    }
+}

@@ -1,6 +1,8 @@
-//! Shipping the journal to HQ: rows after what HQ acknowledged, 500 at a
-//! time, each batch sent again until HQ answers. Reads are short and run on
-//! the blocking pool, so a shipment never holds up a sale.
+//! Shipping the journal to HQ: rows after what HQ acknowledged, in batches
+//! sized by bytes ([`super::batch`]), each batch sent again until HQ
+//! answers; one HQ refuses as too large is split, never sent again as it
+//! was. Reads are short and run on the blocking pool, so a shipment never
+//! holds up a sale.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,12 +12,10 @@ use easyqr_ledger::{Ledger, LedgerError};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch, Notify};
 
-use super::client::{Diverged, HqClient, HqError, ShipAnswer};
+use super::batch::{BatchLimit, MAX_BATCH_ROWS};
+use super::client::{envelope_len, row_len, Diverged, HqClient, HqError, ShipAnswer};
 use super::link::{retry_delay, update, Ended};
 use super::status::HqStatus;
-
-/// The protocol's largest batch.
-pub const BATCH: usize = 500;
 /// How often a caught-up shipper looks at the journal's head anyway: not
 /// every journal write (shifts, refunds requested) is an engine event.
 const TICK: Duration = Duration::from_secs(3);
@@ -63,6 +63,21 @@ pub async fn ship_backlog(
     ledger: &Arc<Ledger>,
     acked: i64,
     overlap: bool,
+    on_batch: impl FnMut(&ShipAnswer, i64, usize),
+) -> Result<ShipReport, HqError> {
+    let mut limit = BatchLimit::default();
+    ship_backlog_within(client, ledger, acked, overlap, &mut limit, on_batch).await
+}
+
+/// [`ship_backlog`] in batches of at most `limit` bytes. A batch HQ refuses
+/// as too large (413) lowers `limit` and is sent again split; a single row
+/// HQ refuses is [`HqError::RowTooLarge`]: shipping is stuck at it.
+pub async fn ship_backlog_within(
+    client: &HqClient,
+    ledger: &Arc<Ledger>,
+    acked: i64,
+    overlap: bool,
+    limit: &mut BatchLimit,
     mut on_batch: impl FnMut(&ShipAnswer, i64, usize),
 ) -> Result<ShipReport, HqError> {
     let mut acked = acked;
@@ -76,7 +91,10 @@ pub async fn ship_backlog(
         } else {
             acked
         };
-        let rows = read(ledger, move |l| l.journal_rows_after(from, BATCH)).await?;
+        let mut rows = read(ledger, move |l| l.journal_rows_after(from, MAX_BATCH_ROWS)).await?;
+        let sizes: Vec<usize> = rows.iter().map(row_len).collect();
+        let (n, bytes) = limit.fit(envelope_len(head, acked), &sizes);
+        rows.truncate(n);
         let last = rows.last().map(|r| r.seq);
         let report = move |acked: i64, diverged: Option<Diverged>| ShipReport {
             head,
@@ -88,7 +106,29 @@ pub async fn ship_backlog(
         if last.is_none() && !overlap {
             return Ok(report(acked, diverged));
         }
-        let answer = client.ship(head, acked, &rows).await?;
+        let answer = match client.ship(head, acked, &rows).await {
+            Err(HqError::TooLarge { limit_bytes }) => {
+                let first = rows.first().map_or(from + 1, |r| r.seq);
+                // One row alone: no split helps (the shipper task logs it
+                // once and shows it in the status line).
+                limit
+                    .refused(n, bytes, limit_bytes)
+                    .map_err(|_| HqError::RowTooLarge {
+                        seq: first,
+                        bytes,
+                        limit_bytes,
+                    })?;
+                tracing::warn!(
+                    rows = n,
+                    bytes,
+                    ?limit_bytes,
+                    next = limit.bytes(),
+                    "the head office refused a batch as too large; splitting it"
+                );
+                continue;
+            }
+            answer => answer?,
+        };
         on_batch(&answer, head, rows.len());
         overlap = false;
         shipped += rows.len();
@@ -117,17 +157,26 @@ pub(crate) async fn run(
     let ledger = engine.ledger().clone();
     let mut events = Some(engine.subscribe());
     let mut acked = acked;
+    // What HQ's refusals taught: kept while the link runs.
+    let mut limit = BatchLimit::default();
     let mut failures = 0u32;
     // Until HQ has compared a row with its copy once.
     let mut compared = false;
     loop {
         let mut progress = acked;
-        let result = ship_backlog(&client, &ledger, acked, !compared, |answer, head, rows| {
-            progress = answer.acked;
-            update(&status, |s| {
-                s.on_shipped(answer, head, rows, engine.now_ms())
-            });
-        })
+        let result = ship_backlog_within(
+            &client,
+            &ledger,
+            acked,
+            !compared,
+            &mut limit,
+            |answer, head, rows| {
+                progress = answer.acked;
+                update(&status, |s| {
+                    s.on_shipped(answer, head, rows, engine.now_ms())
+                });
+            },
+        )
         .await;
         acked = progress;
         match result {

@@ -14,9 +14,11 @@ pub struct SseEvent {
     pub data: String,
 }
 
-/// A line or an event longer than this is refused: a webhook body is a few
-/// kilobytes, and a stream that never ends a line must not eat the memory.
-pub const MAX_EVENT_BYTES: usize = 1 << 20;
+/// A line or an event longer than this ends the stream with an error: a
+/// webhook body is a few kilobytes, and a stream that never ends a line
+/// must not eat the memory. Twice HQ's own limit on a webhook (256 KiB),
+/// so no event HQ accepted can stall the stream.
+pub const MAX_EVENT_BYTES: usize = 512 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("an event of the head office's stream is longer than {MAX_EVENT_BYTES} bytes")]

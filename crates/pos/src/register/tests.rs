@@ -164,3 +164,53 @@ fn bad_input_names_its_field() {
         assert_eq!(e.field.as_deref(), Some(field), "{req:?}: {}", e.message);
     }
 }
+
+/// Issue 22 point 3: elepay's description rule and the tax crate's item
+/// name rule apply before a sale is recorded (and journaled).
+#[test]
+fn descriptions_and_item_names_are_checked_by_length() {
+    let p = policy(Pricing::Included);
+    let longest = ChargeRequest {
+        amount: Some(100),
+        description: Some("あ".repeat(elepay::DESCRIPTION_MAX)),
+        ..ChargeRequest::default()
+    };
+    assert!(longest.checked(&p).is_ok());
+    let over = ChargeRequest {
+        description: Some("あ".repeat(elepay::DESCRIPTION_MAX + 1)),
+        ..longest.clone()
+    };
+    let e = over.checked(&p).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("description"), "{}", e.message);
+    assert!(e.message.contains("255"), "{}", e.message);
+    let long_name = ChargeRequest {
+        items: vec![
+            item("a", 1, 100, None),
+            item(&"x".repeat(easyqr_tax::NAME_MAX + 1), 1, 100, None),
+        ],
+        ..ChargeRequest::default()
+    };
+    let e = long_name.checked(&p).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("items[1].name"), "{}", e.message);
+}
+
+#[test]
+fn many_items_make_a_description_elepay_takes() {
+    let names: Vec<String> = (0..easyqr_tax::LINES_MAX)
+        .map(|i| format!("{i:02}{}", "商".repeat(easyqr_tax::NAME_MAX - 2)))
+        .collect();
+    let req = ChargeRequest {
+        items: names.iter().map(|n| item(n, 999, 1, None)).collect(),
+        ..ChargeRequest::default()
+    };
+    let c = req.checked(&policy(Pricing::Included)).unwrap();
+    let d = c.description.unwrap();
+    assert_eq!(d.chars().count(), elepay::DESCRIPTION_MAX);
+    assert!(d.starts_with("00商") && d.ends_with('…'), "{d}");
+    assert!(elepay::check_description(&d).is_ok());
+    assert_eq!(
+        c.taxed.lines.len(),
+        easyqr_tax::LINES_MAX,
+        "lines kept whole"
+    );
+}

@@ -125,6 +125,7 @@ impl Station {
             hq_tokens: HqTokenStore::new(store.clone()),
             hq_link: tokio::sync::Mutex::new(None),
             hq_status: tokio::sync::watch::Sender::new(crate::hq::HqStatus::off()),
+            counter: tokio::sync::Mutex::new(()),
             _sim: sim,
             _locks: (
                 app_lock,
@@ -158,6 +159,9 @@ fn load_settings(store: &SettingsStore) -> Settings {
     }
 }
 
+/// The port of the DEMO pay page on the LAN (README: "listen on the LAN").
+const DEMO_LAN_PORT: u16 = 8790;
+
 async fn start_demo_sim(lan: bool, clock_scale: Option<f64>) -> Result<elepay_sim::RunningSim> {
     let demo = |e: String| {
         PosError::new(
@@ -165,24 +169,32 @@ async fn start_demo_sim(lan: bool, clock_scale: Option<f64>) -> Result<elepay_si
             format!("cannot start the DEMO simulator: {e}"),
         )
     };
-    let addr = if lan { "0.0.0.0:8790" } else { "127.0.0.1:0" };
-    let public_base = if lan {
-        lan_address().and_then(|ip| url::Url::parse(&format!("http://{ip}:8790/")).ok())
+    // On the LAN, phones reach the pay page alone; the simulator's API
+    // (its DEMO key is no secret) and its controls stay on loopback.
+    let (pay_page_addr, public_base) = if lan {
+        let ip = lan_address().unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        (
+            Some(std::net::SocketAddr::from((
+                std::net::Ipv4Addr::UNSPECIFIED,
+                DEMO_LAN_PORT,
+            ))),
+            url::Url::parse(&format!("http://{ip}:{DEMO_LAN_PORT}/")).ok(),
+        )
     } else {
-        None
+        (None, None)
     };
     elepay_sim::start(
         elepay_sim::SimConfig {
             secret_keys: vec![DEMO_KEY.into()],
             public_base,
+            pay_page_addr,
             clock: elepay_sim::ClockConfig {
                 start_ms: None,
                 scale: clock_scale.unwrap_or(1.0),
             },
             ..Default::default()
         },
-        addr.parse()
-            .map_err(|e: std::net::AddrParseError| demo(e.to_string()))?,
+        std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
     )
     .await
     .map_err(|e| demo(e.to_string()))

@@ -1,0 +1,183 @@
+//! The open event streams: one per register. Each register row carries a
+//! stream generation (`registers.stream_gen`) that opening a stream,
+//! enrolling and revoking all bump; a stream whose generation is no longer
+//! its register's ends. So a register that reconnects after a network blip
+//! ends its own half-dead stream instead of being locked out by it, and a
+//! revocation or a new token ends the old token's stream — also when the
+//! `easyqr-hq register` command changed the row from another process.
+//!
+//! In this process a newer stream ends the older at once; everything else
+//! is seen by one shared ticker that checks every open stream's register
+//! in a single query each [`CHECK_EVERY`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::db::Db;
+use crate::error::HqError;
+
+/// How often the open streams are checked: a revocation, a re-enrolment
+/// or another HQ process's newer stream ends a stream within a second.
+pub const CHECK_EVERY: Duration = Duration::from_millis(500);
+
+#[derive(Debug, Default)]
+pub struct Streams {
+    /// Register row id → the open stream's generation and its end switch.
+    open: Mutex<HashMap<i64, Open>>,
+}
+
+#[derive(Debug)]
+struct Open {
+    generation: i64,
+    end: watch::Sender<bool>,
+}
+
+/// An open stream's place in [`Streams`]; `ended` turns true (or closes)
+/// when the stream must end. Dropping it frees the place.
+#[derive(Debug)]
+pub struct Ticket {
+    streams: Weak<Streams>,
+    register: i64,
+    generation: i64,
+    pub ended: watch::Receiver<bool>,
+}
+
+impl Streams {
+    pub fn new() -> Arc<Streams> {
+        Arc::new(Streams::default())
+    }
+
+    fn open_map(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Open>> {
+        // A panic while holding the map cannot leave it inconsistent (each
+        // step is one insert or remove), so a poisoned lock is still usable.
+        self.open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes the register's place for a stream of `generation` (just bumped
+    /// in the database), ending an older stream of it in this process. A
+    /// stream that lost a race to a newer one is ended at once.
+    pub fn open(self: &Arc<Self>, register: i64, generation: i64) -> Ticket {
+        let (end, ended) = watch::channel(false);
+        let mut open = self.open_map();
+        match open.get(&register) {
+            Some(newer) if newer.generation > generation => {
+                end.send_replace(true);
+            }
+            _ => {
+                if let Some(older) = open.insert(register, Open { generation, end }) {
+                    older.end.send_replace(true);
+                }
+            }
+        }
+        Ticket {
+            streams: Arc::downgrade(self),
+            register,
+            generation,
+            ended,
+        }
+    }
+
+    /// How many streams are open in this process.
+    pub fn len(&self) -> usize {
+        self.open_map().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Ends every stream whose generation is no longer its register's (or
+    /// whose register is gone); answers how many it ended.
+    pub async fn check(&self, db: &Db) -> Result<usize, HqError> {
+        let ids: Vec<i64> = self.open_map().keys().copied().collect();
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let rows = db
+            .get()
+            .await?
+            .query(
+                "SELECT id, stream_gen FROM registers WHERE id = ANY($1)",
+                &[&ids],
+            )
+            .await?;
+        let current: HashMap<i64, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let mut open = self.open_map();
+        let stale: Vec<i64> = open
+            .iter()
+            .filter(|(id, o)| current.get(*id) != Some(&o.generation))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &stale {
+            if let Some(o) = open.remove(id) {
+                o.end.send_replace(true);
+            }
+        }
+        Ok(stale.len())
+    }
+
+    /// Runs [`Streams::check`] every [`CHECK_EVERY`] until `streams` is
+    /// dropped (the server that owned it stopped).
+    pub fn spawn_ticker(streams: &Arc<Streams>, db: Db) -> tokio::task::JoinHandle<()> {
+        let streams = Arc::downgrade(streams);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECK_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(s) = streams.upgrade() else { return };
+                match s.check(&db).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        ended = n,
+                        "event streams ended: replaced, re-enrolled or revoked"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "cannot check the open event streams"),
+                }
+            }
+        })
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if let Some(s) = self.streams.upgrade() {
+            let mut open = s.open_map();
+            if open
+                .get(&self.register)
+                .is_some_and(|o| o.generation == self.generation)
+            {
+                open.remove(&self.register);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_stream_ends_the_older_and_a_late_older_one_ends_at_once() {
+        let s = Streams::new();
+        let first = s.open(7, 1);
+        assert!(!*first.ended.borrow());
+        let second = s.open(7, 2);
+        assert!(*first.ended.borrow(), "the newer stream ends the older");
+        assert!(!*second.ended.borrow());
+        // The older one going away does not free the newer one's place.
+        drop(first);
+        assert_eq!(s.len(), 1);
+        let late = s.open(7, 1);
+        assert!(*late.ended.borrow(), "a stream that lost the race ends");
+        assert!(!*second.ended.borrow());
+        drop(late);
+        drop(second);
+        assert!(s.is_empty());
+    }
+}

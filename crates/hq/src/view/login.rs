@@ -1,0 +1,202 @@
+//! Signing in and out. Both forms carry a CSRF token: the login form the
+//! one in its `hq_login` cookie (set with the form, so another site can
+//! neither read nor post it), the logout form the session's own. The
+//! session cookie is `SameSite=Strict` besides.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
+
+use super::audit::{self, Kind};
+use super::client::Client;
+use super::html::{esc, page};
+use super::session::{self, random_token, Viewer, SESSION_COOKIE};
+use super::throttle::Key;
+use super::{cookie, lang, Lang};
+use crate::users;
+use crate::AppState;
+
+const LOGIN_COOKIE: &str = "hq_login";
+
+/// What the login page says above the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Note {
+    None,
+    NoUsers,
+    Wrong,
+    Expired,
+    Throttled(i64),
+}
+
+fn form(s: &AppState, l: Lang, note: Note, user: &str, status: StatusCode) -> Response {
+    let token = random_token();
+    let mut b = String::new();
+    let msg = match note {
+        Note::None => String::new(),
+        Note::NoUsers => l.t("no_users").to_owned(),
+        Note::Wrong => l.t("wrong_login").to_owned(),
+        Note::Expired => l.t("form_expired").to_owned(),
+        Note::Throttled(secs) => l.t("throttled").replace("{s}", &secs.to_string()),
+    };
+    let _ = write!(
+        b,
+        "<form class=\"login\" method=\"post\" action=\"/login\"><h1>{t}</h1>{err}\
+         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
+         <label>{u}<input type=\"text\" name=\"user\" value=\"{user}\" autocomplete=\"username\" autofocus></label>\
+         <label>{p}<input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label>\
+         <button type=\"submit\" id=\"sign-in\">{t}</button></form>",
+        t = l.t("login"),
+        u = l.t("user"),
+        p = l.t("password"),
+        user = esc(user),
+        err = if msg.is_empty() {
+            String::new()
+        } else {
+            format!("<p class=\"error\" id=\"login-error\">{}</p>", esc(&msg))
+        },
+    );
+    let set = format!(
+        "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        session::secure(s)
+    );
+    let mut r = (
+        status,
+        [(header::SET_COOKIE, set)],
+        page(l, None, l.t("login"), &b),
+    )
+        .into_response();
+    if let Note::Throttled(secs) = note {
+        if let Ok(v) = secs.to_string().parse() {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    r
+}
+
+pub async fn login_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let none = match s.db.get().await {
+        Ok(c) => c
+            .query_opt("SELECT 1 FROM view_users LIMIT 1", &[])
+            .await
+            .map(|r| r.is_none())
+            .unwrap_or(false),
+        Err(_) => false,
+    };
+    let note = if none { Note::NoUsers } else { Note::None };
+    form(&s, lang(&headers), note, "", StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct Login {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn login(
+    State(s): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    Form(f): Form<Login>,
+) -> Response {
+    let l = lang(&headers);
+    let posted = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if posted.is_empty() || !bool::from(posted.as_bytes().ct_eq(f.csrf.as_bytes())) {
+        return form(&s, l, Note::Expired, &f.user, StatusCode::FORBIDDEN);
+    }
+    let now = (s.clock)();
+    let mut keys = vec![Key::account(&f.user)];
+    keys.extend(client.0.map(Key::address));
+    let begun = s
+        .view
+        .throttle
+        .lock()
+        .map_or(Ok(()), |mut t| t.begin(&keys, now));
+    if let Err(wait) = begun {
+        return form(
+            &s,
+            l,
+            Note::Throttled(wait.secs()),
+            &f.user,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let account = match users::verify(&s.db, &f.user, &f.password).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let Some(account) = account else {
+        audit::note(&s, Kind::LoginFailed, &f.user, client, "").await;
+        return form(&s, l, Note::Wrong, &f.user, StatusCode::UNAUTHORIZED);
+    };
+    if let Ok(mut t) = s.view.throttle.lock() {
+        t.succeeded(&keys);
+    }
+    let old = cookie(&headers, SESSION_COOKIE);
+    let (id, _) = match session::start(&s.db, account.id, old, now).await {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    audit::note(
+        &s,
+        Kind::Login,
+        &account.name,
+        client,
+        account.role.as_str(),
+    )
+    .await;
+    let mut r = Redirect::to("/").into_response();
+    let h = r.headers_mut();
+    for c in [
+        session::set_cookie(&s, &id),
+        format!(
+            "{LOGIN_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0{}",
+            session::secure(&s)
+        ),
+    ] {
+        if let Ok(v) = c.parse() {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+#[derive(Deserialize)]
+pub struct Logout {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(s): State<AppState>,
+    v: Viewer,
+    client: Client,
+    headers: HeaderMap,
+    Form(f): Form<Logout>,
+) -> Response {
+    if !bool::from(v.csrf.as_bytes().ct_eq(f.csrf.as_bytes())) {
+        return (
+            StatusCode::FORBIDDEN,
+            "logout: the form is stale; reload the page",
+        )
+            .into_response();
+    }
+    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = session::end(&s.db, id).await {
+            return e.into_response();
+        }
+    }
+    audit::note(&s, Kind::Logout, &v.account.name, client, "").await;
+    (
+        [(header::SET_COOKIE, session::clear_cookie(&s))],
+        Redirect::to("/login"),
+    )
+        .into_response()
+}

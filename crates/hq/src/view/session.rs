@@ -1,0 +1,186 @@
+//! View sessions, kept in PostgreSQL: the browser holds a random id, HQ
+//! only its SHA-256. A session ends after `IDLE_MS` without a request or
+//! `ABSOLUTE_MS` after its login, at logout, when its user is removed or
+//! its password changed. Each login makes a new id (the old one, if sent,
+//! is ended), so an id planted before the login is worth nothing after.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+
+use super::html::{self, Nav};
+use super::{cookie, lang, Lang};
+use crate::auth::token_hash;
+use crate::error::HqError;
+use crate::users::{Account, Role, ACCOUNT_COLUMNS};
+use crate::{AppState, Db};
+
+pub const SESSION_COOKIE: &str = "hq_session";
+pub const IDLE_MS: i64 = 2 * 3_600_000;
+pub const ABSOLUTE_MS: i64 = 12 * 3_600_000;
+
+/// 32 random bytes, URL-safe.
+pub fn random_token() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+/// A new session for `user_id`; ends `old` (the id the browser sent, if
+/// any) and sessions long expired. Returns (session id, CSRF token).
+pub async fn start(
+    db: &Db,
+    user_id: i64,
+    old: Option<&str>,
+    now: i64,
+) -> Result<(String, String), HqError> {
+    let id = random_token();
+    let csrf = random_token();
+    let c = db.get().await?;
+    if let Some(old) = old {
+        c.execute(
+            "DELETE FROM view_sessions WHERE id_hash = $1",
+            &[&token_hash(old)],
+        )
+        .await?;
+    }
+    c.execute(
+        "DELETE FROM view_sessions WHERE last_seen_ms <= $1 OR created_ms <= $2",
+        &[&(now - IDLE_MS), &(now - ABSOLUTE_MS)],
+    )
+    .await?;
+    c.execute(
+        "INSERT INTO view_sessions (id_hash, user_id, csrf, created_ms, last_seen_ms)
+         VALUES ($1, $2, $3, $4, $4)",
+        &[&token_hash(&id), &user_id, &csrf, &now],
+    )
+    .await?;
+    Ok((id, csrf))
+}
+
+/// The live session `id` belongs to, touched (its idle time starts again);
+/// `None` when unknown, ended or expired.
+pub async fn find(db: &Db, id: &str, now: i64) -> Result<Option<(Account, String)>, HqError> {
+    let row = db
+        .get()
+        .await?
+        .query_opt(
+            &format!(
+                "UPDATE view_sessions se SET last_seen_ms = $2 FROM view_users u
+                 WHERE se.id_hash = $1 AND u.id = se.user_id
+                   AND se.last_seen_ms > $3 AND se.created_ms > $4
+                 RETURNING {ACCOUNT_COLUMNS}, se.csrf"
+            ),
+            &[
+                &token_hash(id),
+                &now,
+                &(now - IDLE_MS),
+                &(now - ABSOLUTE_MS),
+            ],
+        )
+        .await?;
+    Ok(row.map(|r| (Account::from_row(&r, 0), r.get(4))))
+}
+
+pub async fn end(db: &Db, id: &str) -> Result<(), HqError> {
+    db.get()
+        .await?
+        .execute(
+            "DELETE FROM view_sessions WHERE id_hash = $1",
+            &[&token_hash(id)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The session cookie: never readable by script, never sent from another
+/// site, and `Secure` when HQ's public URL is https.
+pub fn set_cookie(s: &AppState, id: &str) -> String {
+    format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        ABSOLUTE_MS / 1000,
+        secure(s)
+    )
+}
+
+pub fn clear_cookie(s: &AppState) -> String {
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(s)
+    )
+}
+
+pub fn secure(s: &AppState) -> &'static str {
+    if s.view.https {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// A signed-in viewer (or a redirect to the login page).
+#[derive(Debug)]
+pub struct Viewer {
+    pub lang: Lang,
+    pub account: Account,
+    /// The session's token for its forms (logout).
+    pub csrf: String,
+}
+
+impl Viewer {
+    pub fn brand(&self) -> bool {
+        self.account.role == Role::Brand
+    }
+
+    /// The page frame for this viewer.
+    pub fn page(&self, title: &str, body: &str) -> axum::response::Html<String> {
+        html::page(
+            self.lang,
+            Some(&Nav {
+                user: &self.account.name,
+                brand: self.brand(),
+                csrf: &self.csrf,
+            }),
+            title,
+            body,
+        )
+    }
+
+    /// Not found for a store this viewer may not see, exactly as for one
+    /// that does not exist.
+    pub fn may_see(&self, location_id: &str) -> Result<(), HqError> {
+        if self.account.scope.allows(location_id) {
+            Ok(())
+        } else {
+            Err(HqError::NotFound(format!("store {location_id}")))
+        }
+    }
+
+    /// Brand-only pages answer 404 to store users.
+    pub fn brand_only(&self) -> Result<(), HqError> {
+        if self.brand() {
+            Ok(())
+        } else {
+            Err(HqError::NotFound("page".into()))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/login").into_response();
+        let Some(id) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        match find(&s.db, id, (s.clock)()).await {
+            Ok(Some((account, csrf))) => Ok(Viewer {
+                lang: lang(&parts.headers),
+                account,
+                csrf,
+            }),
+            Ok(None) => Err(to_login()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
