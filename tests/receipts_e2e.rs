@@ -253,7 +253,7 @@ async fn receipts_from_a_mixed_rate_sale_to_the_z_report_by_rate() {
         let title = app.text("#confirm[open] #confirm-title").await;
         assert!(title.contains("¥480"), "{title}");
         app.shot_named("receipts-04-refund-confirm").await;
-        app.keys("\u{E007}").await;
+        app.keys("y").await; // Y refunds (Enter would keep things as they are)
         app.wait_for("#tx-refund-slip", "the offer of the refund slip")
             .await
             .click()
@@ -298,7 +298,7 @@ async fn receipts_from_a_mixed_rate_sale_to_the_z_report_by_rate() {
         app.wait_for("#shift-actions:not([hidden])", "the shift actions").await;
         app.click("#shift-close").await;
         app.wait_for("#confirm[open]", "the close confirmation").await;
-        app.keys("\u{E007}").await;
+        app.keys("y").await;
         app.wait_for("#report[data-kind='Z'] #report-rates-table", "the Z report by rate")
             .await;
         // 売上（税込）, うち消費税, 返金, うち消費税, 純売上, うち消費税

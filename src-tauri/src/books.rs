@@ -45,6 +45,8 @@ pub async fn transaction_log(
     limit: u32,
     before_id: Option<i64>,
 ) -> Result<Vec<LogRow>, CommandError> {
+    let offset = ctx.station.engine().config().utc_offset_minutes;
+    let filter = filter.with_store_days(offset)?;
     ctx.station.books().log(&filter, limit, before_id)
 }
 
@@ -108,6 +110,13 @@ pub async fn export_csv(
         .unwrap_or_else(|| ctx.station.data_dir.join("exports"));
     let books = ctx.station.books().clone();
     let offset = ctx.station.engine().config().utc_offset_minutes;
+    // The days typed on the Transactions tab, read at the store's offset.
+    let export = match export {
+        Export::Log { filter } => Export::Log {
+            filter: filter.with_store_days(offset)?,
+        },
+        other => other,
+    };
     let path =
         tauri::async_runtime::spawn_blocking(move || books.export_to_dir(&export, offset, &dir))
             .await

@@ -153,6 +153,7 @@ pub fn forward(app: AppHandle, ctx: Arc<AppContext>) {
                     };
                     if let Some(view) = view {
                         let _ = app.emit_to(WindowId::Customer.label(), "customer", &view);
+                        back_to_idle(&app, &ctx, view.screen);
                     }
                 }
                 Err(RecvError::Lagged(n)) => {
@@ -163,6 +164,23 @@ pub fn forward(app: AppHandle, ctx: Arc<AppContext>) {
                 }
                 Err(RecvError::Closed) => return,
             }
+        }
+    });
+}
+
+/// An outcome stays up for its seconds, then the display is sent idle: the
+/// window keeps no timer of its own. Nothing is sent if another view
+/// replaced the outcome meanwhile.
+fn back_to_idle(app: &AppHandle, ctx: &Arc<AppContext>, screen: crate::customer::Screen) {
+    let Some(hold) = crate::customer::hold_ms(screen) else {
+        return;
+    };
+    let (app, ctx) = (app.clone(), ctx.clone());
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(hold.unsigned_abs())).await;
+        let view = ctx.customer_view();
+        if view.screen == crate::customer::Screen::Idle {
+            let _ = app.emit_to(WindowId::Customer.label(), "customer", &view);
         }
     });
 }

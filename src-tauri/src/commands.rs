@@ -45,6 +45,9 @@ pub struct AppInfo {
     /// the amount shown is tax included (`pricing` says how item prices
     /// are read).
     tax: easyqr_app_core::settings::TaxSettings,
+    /// The limits the register presents (the amount maximum, item limits),
+    /// read from the rules that enforce them.
+    limits: easyqr_pos_core::InputLimits,
 }
 
 // Commands that may touch the keyring (D-Bus) or the disk are async, so
@@ -66,6 +69,7 @@ pub async fn app_info(ctx: Ctx<'_>) -> Result<AppInfo, CommandError> {
         launched_at_ms: crate::LAUNCHED_AT_MS.get().copied().unwrap_or(0),
         utc_offset_minutes: ctx.station.engine().config().utc_offset_minutes,
         tax: s.tax,
+        limits: easyqr_pos_core::InputLimits::current(),
     })
 }
 
@@ -137,7 +141,7 @@ pub async fn charge(
 
 #[tauri::command]
 pub async fn retry(ctx: Ctx<'_>, sale_id: i64) -> Result<CheckoutView, CommandError> {
-    let checkout = ctx.station.register().retry(sale_id).await?;
+    let checkout = ctx.station.retry(sale_id).await?;
     Ok(checkout_view(&ctx, checkout))
 }
 

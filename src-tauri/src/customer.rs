@@ -67,11 +67,30 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// How many finished codes are remembered, so a late refresh of one never
+/// brings its QR back (far more than can finish within one event's delay).
+const FINISHED_KEPT: usize = 50;
+
+/// The customer display's state: which screen, for which code, since when.
+/// The only place it is decided; the window draws each view it is sent
+/// (including the return to idle, see [`CustomerScreen::hold_ms`]).
 #[derive(Debug, Clone)]
 pub struct CustomerScreen {
     view: CustomerView,
     /// When the current view was entered (engine clock, ms).
     since_ms: i64,
+    /// Codes that reached an outcome, newest last.
+    finished: std::collections::VecDeque<String>,
+}
+
+/// How long `screen` stays up before the display returns to idle by
+/// itself; `None` for screens that stay until an event moves them.
+pub fn hold_ms(screen: Screen) -> Option<i64> {
+    match screen {
+        Screen::Paid => Some(PAID_MS),
+        Screen::Expired | Screen::Cancelled => Some(OTHER_OUTCOME_MS),
+        Screen::Idle | Screen::Payment => None,
+    }
 }
 
 impl CustomerScreen {
@@ -91,6 +110,7 @@ impl CustomerScreen {
                 wallet: None,
             },
             since_ms: 0,
+            finished: std::collections::VecDeque::new(),
         }
     }
 
@@ -138,6 +158,10 @@ impl CustomerScreen {
                 remaining_ms,
                 ..
             } => {
+                if self.finished.contains(code_id) {
+                    // A late countdown refresh of a code already over.
+                    return None;
+                }
                 self.view.amount = Some(*amount);
                 self.view.qr_svg = draw(code_url);
                 self.view.remaining_ms = Some(*remaining_ms);
@@ -177,6 +201,10 @@ impl CustomerScreen {
         if self.view.screen != Screen::Payment || self.view.code_id.as_deref() != Some(code_id) {
             return None;
         }
+        self.finished.push_back(code_id.clone());
+        if self.finished.len() > FINISHED_KEPT {
+            self.finished.pop_front();
+        }
         self.view.screen = screen;
         self.view.qr_svg = None;
         self.view.remaining_ms = None;
@@ -195,10 +223,8 @@ impl CustomerScreen {
     }
 
     fn expire(&mut self, now_ms: i64) {
-        let hold = match self.view.screen {
-            Screen::Paid => PAID_MS,
-            Screen::Expired | Screen::Cancelled => OTHER_OUTCOME_MS,
-            Screen::Idle | Screen::Payment => return,
+        let Some(hold) = hold_ms(self.view.screen) else {
+            return;
         };
         if now_ms - self.since_ms >= hold {
             self.view.screen = Screen::Idle;
@@ -336,6 +362,72 @@ mod tests {
         assert_eq!(v.wallet.as_deref(), Some("PayPay"));
         let idle = s.current(10 + PAID_MS);
         assert!(idle.items.is_empty() && idle.wallet.is_none());
+    }
+
+    /// Every engine event, from every screen: what the display shows next
+    /// (`None`: unchanged). The window has no rule of its own.
+    #[test]
+    fn the_screen_each_event_leads_to_from_each_screen() {
+        let cancelled = |c: &str| CustomerEvent::Cancelled {
+            code_id: c.into(),
+            amount: 1,
+        };
+        let expired = |c: &str| CustomerEvent::Expired {
+            code_id: c.into(),
+            amount: 1,
+        };
+        let sale_paid = CustomerEvent::SalePaid { amount: 1 };
+        // (screen before, with code "cod_a" when showing one) → event → after
+        let table: Vec<(Screen, CustomerEvent, Option<Screen>)> = vec![
+            (Screen::Idle, payment("cod_a", 1), Some(Screen::Payment)),
+            (Screen::Idle, paid("cod_a"), None),
+            (Screen::Idle, expired("cod_a"), None),
+            (Screen::Idle, cancelled("cod_a"), None),
+            (Screen::Idle, sale_paid.clone(), Some(Screen::Paid)),
+            (Screen::Payment, paid("cod_a"), Some(Screen::Paid)),
+            (Screen::Payment, expired("cod_a"), Some(Screen::Expired)),
+            (Screen::Payment, cancelled("cod_a"), Some(Screen::Cancelled)),
+            (Screen::Payment, paid("cod_b"), None),
+            (Screen::Payment, expired("cod_b"), None),
+            (Screen::Payment, sale_paid.clone(), Some(Screen::Paid)),
+            (Screen::Payment, payment("cod_a", 1), Some(Screen::Payment)),
+            (Screen::Expired, paid("cod_a"), None),
+            (Screen::Expired, payment("cod_a", 1), None),
+            (Screen::Expired, payment("cod_b", 1), Some(Screen::Payment)),
+            (Screen::Cancelled, payment("cod_a", 1), None),
+            (Screen::Paid, expired("cod_a"), None),
+        ];
+        for (before, ev, after) in table {
+            let mut s = CustomerScreen::new("Cafe".into(), "test");
+            match before {
+                Screen::Idle => {}
+                Screen::Payment => {
+                    s.apply(&payment("cod_a", 1), 0, svg);
+                }
+                outcome => {
+                    s.apply(&payment("cod_a", 1), 0, svg);
+                    let end = match outcome {
+                        Screen::Paid => paid("cod_a"),
+                        Screen::Expired => expired("cod_a"),
+                        _ => cancelled("cod_a"),
+                    };
+                    assert_eq!(s.apply(&end, 1, svg).unwrap().screen, outcome);
+                }
+            }
+            let got = s.apply(&ev, 2, svg).map(|v| v.screen);
+            assert_eq!(got, after, "{before:?} then {ev:?}");
+        }
+        // Each screen's name on the wire, and how long it stays by itself.
+        for (screen, name, hold) in [
+            (Screen::Idle, "idle", None),
+            (Screen::Payment, "payment", None),
+            (Screen::Paid, "paid", Some(PAID_MS)),
+            (Screen::Expired, "expired", Some(OTHER_OUTCOME_MS)),
+            (Screen::Cancelled, "cancelled", Some(OTHER_OUTCOME_MS)),
+        ] {
+            assert_eq!(serde_json::to_value(screen).unwrap(), name);
+            assert_eq!(hold_ms(screen), hold, "{name}");
+        }
     }
 
     #[test]

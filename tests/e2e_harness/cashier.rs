@@ -50,7 +50,7 @@ pub async fn open_shift_at_the_register(app: &mut App) {
             "the register's open-shift form",
         )
         .await;
-    app.shot("cashier-no-shift").await;
+    app.shot_once("cashier-no-shift").await;
     name.click().await.unwrap();
     name.send_keys("佐藤\u{E007}").await.unwrap();
     app.wait_for("body[data-shift-open='true']", "the shift to be open")
@@ -79,7 +79,7 @@ pub async fn charge_1280(app: &mut App) -> Value {
         .await
         .unwrap();
     assert_eq!(shown.text().await.unwrap(), "¥1,280");
-    app.shot("cashier-amount").await;
+    app.shot_once("cashier-amount").await;
     app.keys("\u{E007}").await; // Enter = charge
     app.wait_for(
         "#pay-active[data-status='pending']",

@@ -74,7 +74,22 @@ pub struct App {
     pub customer: fantoccini::wd::WindowHandle,
     name: &'static str,
     shot: u32,
+    /// Which window WebDriver talks to now (a screenshot switches and
+    /// comes back).
+    in_customer: bool,
 }
+
+/// Labels of shots shared steps take (the register before a shift, an
+/// amount typed): saved once per run, not once per scenario.
+static SHOT_ONCE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Animations still running that will end (infinite ones, such as the
+/// pending pill's pulse, never do and are left out).
+const ANIMATING: &str = r#"
+    if (typeof document.getAnimations !== 'function') return 0;
+    return document.getAnimations().filter((a) => a.playState === 'running'
+        && Number.isFinite(a.effect?.getComputedTiming().endTime ?? Infinity)).length;
+"#;
 
 impl App {
     /// Starts the app with extra environment (e.g. a key and an API base).
@@ -139,6 +154,7 @@ impl App {
             customer,
             name,
             shot: 0,
+            in_customer: false,
         };
         app.in_cashier().await;
         app.wait_for("body.ready", "the cashier window to finish loading")
@@ -151,6 +167,7 @@ impl App {
             .switch_to_window(self.cashier.clone())
             .await
             .unwrap();
+        self.in_customer = false;
     }
 
     pub async fn in_customer(&mut self) {
@@ -158,6 +175,82 @@ impl App {
             .switch_to_window(self.customer.clone())
             .await
             .unwrap();
+        self.in_customer = true;
+    }
+
+    /// Switches the cashier window's language as its header buttons do
+    /// ("ja" or "en"); the customer display always shows both.
+    pub async fn set_lang(&mut self, lang: &str) {
+        let back = self.in_customer;
+        self.in_cashier().await;
+        self.client
+            .execute(
+                "document.querySelector(`.lang-switch button[data-lang='${arguments[0]}']`).click();",
+                vec![json!(lang)],
+            )
+            .await
+            .unwrap();
+        self.wait_for(&format!("html[lang='{lang}']"), "the language switch")
+            .await;
+        if back {
+            self.in_customer().await;
+        }
+    }
+
+    /// Waits until neither window is mid-fade or mid-transition, and both
+    /// have painted since: a screenshot shows the screen as it rests.
+    pub async fn settle(&mut self) {
+        let back = self.in_customer;
+        for customer in [true, false] {
+            if customer {
+                self.in_customer().await;
+            } else {
+                self.in_cashier().await;
+            }
+            for _ in 0..100 {
+                let busy = self.client.execute(ANIMATING, vec![]).await.unwrap();
+                if busy.as_u64() == Some(0) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+            self.client
+                .execute_async(
+                    "requestAnimationFrame(() => requestAnimationFrame(() => arguments[0](true)));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+        }
+        if back {
+            self.in_customer().await;
+        } else {
+            self.in_cashier().await;
+        }
+    }
+
+    /// The cashier window's language now ("ja" or "en"), and whether a
+    /// dialog is open there.
+    async fn lang(&mut self) -> (String, bool) {
+        let back = self.in_customer;
+        self.in_cashier().await;
+        let lang = self
+            .client
+            .execute("return document.documentElement.lang;", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or("ja")
+            .to_owned();
+        let dialog = self
+            .client
+            .execute("return !!document.querySelector('dialog[open]');", vec![])
+            .await
+            .unwrap();
+        if back {
+            self.in_customer().await;
+        }
+        (lang, dialog == json!(true))
     }
 
     /// Waits (bounded, polling) for a CSS selector to match.
@@ -187,21 +280,59 @@ impl App {
         target.send_keys(text).await.unwrap();
     }
 
-    /// Saves a screenshot of the whole (virtual) screen as an artifact:
-    /// what the cashier and the customer actually see. Taken from the X
-    /// server, because WebKitWebDriver's own screenshot can stall on a
-    /// window that has not repainted.
+    /// Saves screenshots of the whole (virtual) screen as artifacts: what
+    /// the cashier and the customer actually see, once animations settle,
+    /// in the cashier's language now and then in the other one (a store's
+    /// register runs in Japanese), as `{app}-{nn}-{label}-{ja|en}.png`.
+    /// Taken from the X server, because WebKitWebDriver's own screenshot
+    /// can stall on a window that has not repainted. Answers the first
+    /// (current language) screenshot.
     pub async fn shot(&mut self, label: &str) -> Vec<u8> {
         self.shot += 1;
+        let stem = format!("{}-{:02}-{label}", self.name, self.shot);
+        self.shot_both(&stem).await
+    }
+
+    /// A shot a shared step takes (every scenario passes it): saved once
+    /// per run as `common-{label}-{lang}.png`, not once per scenario.
+    pub async fn shot_once(&mut self, label: &str) {
+        {
+            let mut taken = SHOT_ONCE.lock().unwrap();
+            if taken.iter().any(|l| l == label) {
+                return;
+            }
+            taken.push(label.to_owned());
+        }
+        self.shot_both(&format!("common-{label}")).await;
+    }
+
+    async fn shot_both(&mut self, stem: &str) -> Vec<u8> {
+        self.settle().await;
+        let (lang, dialog) = self.lang().await;
         let png = screen_png().await;
-        let file = artifacts_dir().join(format!("{}-{:02}-{label}.png", self.name, self.shot));
-        std::fs::write(file, &png).unwrap();
+        std::fs::write(artifacts_dir().join(format!("{stem}-{lang}.png")), &png).unwrap();
+        // A dialog's words were chosen when it opened: it is shown in that
+        // language only (a scenario opens it again in the other).
+        let other = match lang.as_str() {
+            "ja" => "en",
+            _ => "ja",
+        };
+        if !dialog {
+            self.set_lang(other).await;
+            self.settle().await;
+            let shot = screen_png().await;
+            std::fs::write(artifacts_dir().join(format!("{stem}-{other}.png")), shot).unwrap();
+            self.set_lang(&lang).await;
+            self.settle().await;
+        }
         png
     }
 
     /// Like [`App::shot`], saved as exactly `{file}.png` (no running
-    /// number), for screenshots a test names one by one.
+    /// number, the language as it is), for screenshots a test names one
+    /// by one.
     pub async fn shot_named(&mut self, file: &str) -> Vec<u8> {
+        self.settle().await;
         let png = screen_png().await;
         std::fs::write(artifacts_dir().join(format!("{file}.png")), &png).unwrap();
         png
@@ -248,15 +379,26 @@ impl App {
         }
     }
 
-    /// Clicks the element a CSS selector finds (it must be there now).
+    /// Clicks the element a CSS selector finds (it must be there now). A
+    /// list the feed redraws between the find and the click leaves a stale
+    /// element: find it again, as a cashier's second click would.
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .unwrap();
+        let mut tries = 0;
+        loop {
+            let e = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"));
+            match e.click().await {
+                Ok(_) => return,
+                Err(e) if e.is_stale_element_reference() && tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("{css}: {e}"),
+            }
+        }
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {

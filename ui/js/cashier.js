@@ -4,7 +4,6 @@
 import { $, $$, announce } from './dom.js';
 import { t, setLang, getLang, resolveLang, onLangChange, errorText } from './i18n.js';
 import { hhmm, asciiDigits, setStoreUtcOffset } from './format.js';
-import { isFake } from './ipc.js';
 import { api } from './cashier-api.js';
 import { initDialog, dialogOpen } from './dialog.js';
 import * as register from './register.js';
@@ -20,6 +19,8 @@ let currentTab = 'register';
 let info = { mode: 'demo', storeName: '', registerId: '' };
 let connectivity = { online: true, sinceMs: 0 };
 let pendingCount = 0;
+let shift = null; // the open shift ({ id, cashier, … }) or null
+let journalProblem = null;
 
 // ---- header ----------------------------------------------------------------
 
@@ -35,6 +36,35 @@ function renderHeader() {
   $$('.lang-switch button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.lang === getLang())));
   renderConnectivity();
   renderPendingCount();
+  renderShift();
+  renderClock();
+  renderAlarm();
+}
+
+/** Who is at the register and which shift, from the ledger's open shift. */
+function renderShift() {
+  const who = $('#shift-who');
+  who.classList.toggle('none', !shift);
+  who.textContent = shift ? t('header.shift', { id: shift.id, cashier: shift.cashier }) : t('header.noShift');
+  who.dataset.shift = shift ? String(shift.id) : '';
+}
+
+/** The store's time (its UTC offset, like every time on screen). */
+function renderClock() {
+  const clock = $('#clock');
+  const text = hhmm(Date.now());
+  if (clock.textContent !== text) clock.textContent = text;
+  clock.title = t('header.clock');
+}
+
+/** The ledger alarm: what happened and what to do, in words; Rust's
+ * finding small, for support. */
+function renderAlarm() {
+  $('#alarm').hidden = !journalProblem;
+  if (!journalProblem) return;
+  $('#alarm-what').textContent = t('alarm.journal');
+  $('#alarm-next').textContent = t('alarm.next');
+  $('#alarm-detail').textContent = t('alarm.detail', { problem: journalProblem });
 }
 
 function renderConnectivity() {
@@ -161,7 +191,7 @@ async function onCharge(req) {
   } catch (err) {
     const text = errorText(err);
     if (err?.code === 'no_open_shift') requireShift();
-    else register.showChargeError(text);
+    else register.showChargeError(text, err);
     announce(text.title, true);
     throw err;
   }
@@ -172,13 +202,17 @@ async function main() {
   initTabs();
   initHistory();
   const reg = register.initRegister({ onCharge });
-  initShiftGate({ onOpened: (x) => announce(t('shift.opened', { id: x.shift.id, cashier: x.shift.cashier })) });
+  initShiftGate({
+    onOpened: (x) => announce(t('shift.opened', { id: x.shift.id, cashier: x.shift.cashier })),
+    onShift: (s) => { shift = s; renderShift(); },
+  });
   initSettings({
     onSaved: (saved) => {
       info = { ...info, storeName: saved.storeName, registerId: saved.registerId, language: saved.language, tax: saved.tax };
       register.setTax(saved.tax);
       setHqContext({ registerId: saved.registerId });
       setLang(resolveLang(saved.language));
+      renderHeader(); // the new store name, whether or not the language changed
     },
     onKeyChanged: () => refreshInfo().catch((err) => console.error(err)),
   });
@@ -195,11 +229,6 @@ async function main() {
   $$('.lang-switch button').forEach((b) => b.addEventListener('click', () => setLang(b.dataset.lang)));
   document.addEventListener('keydown', onKeydown);
 
-  if (await isFake()) {
-    $('#dev-banner').hidden = false;
-    $('#dev-banner').textContent = t('dev.fake');
-  }
-
   try {
     info = await api.appInfo();
   } catch (err) {
@@ -208,16 +237,16 @@ async function main() {
   }
   setStoreUtcOffset(info.utcOffsetMinutes);
   register.setTax(info.tax);
+  register.setLimits(info.limits);
   setLang(resolveLang(info.language));
-  if (await isFake()) $('#dev-banner').textContent = t('dev.fake');
   renderKeyStatus(info.key ?? { set: false });
   setSimulatorUrl(info.mode === 'demo' ? info.simulatorUrl : null);
   if (info.connectivity) connectivity = info.connectivity;
   setHqContext({ mode: info.mode, registerId: info.registerId });
   await initHq();
   const showAlarm = (problem) => {
-    $('#alarm').hidden = false;
-    $('#alarm').textContent = `${t('alarm.journal')} (${problem})`;
+    journalProblem = problem;
+    renderAlarm();
   };
   if (info.journalProblem) showAlarm(info.journalProblem);
   // The ledger check runs in the background after start; its finding may
@@ -233,11 +262,14 @@ async function main() {
   await payments.initPayments({
     isRegisterVisible: () => currentTab === 'register',
     onPendingCount: (n) => { pendingCount = n; renderPendingCount(); },
+    onSettled: (attempt) => register.attemptSettled(attempt.id),
   });
   payments.setMode(info.mode);
   await initReceipts({ lookup: payments.attemptById });
   await refreshShiftGate();
   renderHeader();
+  // The clock: checked often so the minute turns on time.
+  setInterval(renderClock, 1000);
   document.body.classList.add('ready');
   // When the register became usable, and when the process started (read
   // by the startup benchmark).

@@ -5,17 +5,15 @@ import { customerApi } from './ipc.js';
 import { t } from './i18n.js';
 import { yen, mmss, walletName } from './format.js';
 import { $, el, announce, showSvg } from './dom.js';
+import { playExpired } from './sound.js';
 
 const OUTCOMES = new Set(['paid', 'expired', 'cancelled']);
-const BACK_TO_IDLE_MS = { paid: 6000, expired: 4000, cancelled: 4000 };
 
 let view = { screen: 'idle', storeName: '' };
 let remainingMs = null;
 let syncedAt = 0;
-let backTimer = null;
 /** The QR now in the DOM (its SVG text), so a countdown refresh never redraws it. */
 let drawnSvg = null;
-const finishedCodes = new Set(); // codes that reached an outcome: never show their QR again
 
 /** Japanese line, then the English line under it. */
 const bilingual = (key, params) => [
@@ -24,39 +22,18 @@ const bilingual = (key, params) => [
 ];
 const both = (key, params) => `${t(key, params, 'ja')} ${t(key, params, 'en')}`.replaceAll('\u200b', '');
 
-/** Should this event replace what is on screen? */
-function accepts(next) {
-  const showingOutcome = OUTCOMES.has(view.screen);
-  // "Paid" naming no code: the sale was paid through an earlier code, and
-  // no QR of it may stay up.
-  if (next.screen === 'paid' && !next.codeId) return true;
-  if (OUTCOMES.has(next.screen)) {
-    // A stale attempt must not flash "paid" over another customer's QR.
-    return view.screen === 'idle' || !view.codeId || next.codeId === view.codeId;
-  }
-  if (next.screen === 'payment') return !finishedCodes.has(next.codeId);
-  // "idle" while thanking the customer: let the outcome screen finish its seconds.
-  return !showingOutcome;
-}
-
-function show(next, { force = false } = {}) {
-  if (!next || (!force && !accepts(next))) return;
+/** Draws a view as Rust sent it. Which screen is up, for which code and for
+ * how long, is decided in Rust (src-tauri/src/customer.rs), which also sends
+ * the return to idle. */
+function show(next) {
+  if (!next) return;
   const sameScreen = next.screen === view.screen && next.codeId === view.codeId;
   view = { ...next, storeName: next.storeName || view.storeName };
-  if (OUTCOMES.has(next.screen) && next.codeId) {
-    finishedCodes.add(next.codeId);
-    if (finishedCodes.size > 50) finishedCodes.delete(finishedCodes.values().next().value);
-  }
   if (next.screen === 'payment' && next.remainingMs != null) {
     remainingMs = next.remainingMs;
     syncedAt = performance.now();
   }
-  if (!sameScreen) {
-    clearTimeout(backTimer);
-    if (OUTCOMES.has(next.screen)) {
-      backTimer = setTimeout(() => show({ screen: 'idle', storeName: view.storeName }, { force: true }), BACK_TO_IDLE_MS[next.screen]);
-    }
-  }
+  if (!sameScreen && next.screen === 'expired') playExpired();
   // A repeat of the same screen (the countdown refresh) only re-syncs the clock.
   if (sameScreen && view.screen === 'payment') renderCountdown();
   else render(!sameScreen);
@@ -74,7 +51,11 @@ function render(speak = true) {
   $('#screen-idle').hidden = view.screen !== 'idle';
   $('#screen-payment').hidden = view.screen !== 'payment';
   $('#screen-outcome').hidden = !OUTCOMES.has(view.screen);
-  $('#demo-ribbon').hidden = view.mode !== 'demo'; // `mode` is an optional extension of CustomerView
+  // DEMO and TEST move no real money: a ribbon says so, in words.
+  const ribbon = $('#demo-ribbon');
+  ribbon.hidden = view.mode !== 'demo' && view.mode !== 'test';
+  ribbon.dataset.mode = view.mode ?? '';
+  if (!ribbon.hidden) ribbon.replaceChildren(...bilingual(view.mode === 'test' ? 'cust.test' : 'cust.demo'));
 
   if (view.screen === 'idle') {
     $('#idle-store').textContent = view.storeName ?? '';
@@ -98,7 +79,8 @@ function render(speak = true) {
     if (speak) announce(`${yen(view.amount)}. ${both('cust.scan')}`);
   } else {
     const paid = view.screen === 'paid';
-    $('#outcome-icon').textContent = paid ? '' : '!'; // the check mark is drawn in CSS
+    // Each outcome has its own icon, drawn in CSS (✓, clock, ×): never colour alone.
+    $('#outcome-icon').dataset.icon = view.screen;
     const key = { paid: 'cust.paid', expired: 'cust.expired', cancelled: 'cust.cancelled' }[view.screen];
     $('#outcome-title').replaceChildren(...bilingual(key));
     // Paid: name the wallet the customer used, when the app knows it.
@@ -155,7 +137,7 @@ async function main() {
   });
   try {
     const state = await customerApi.state();
-    if (!heardEvent) show(state, { force: true });
+    if (!heardEvent) show(state);
   } catch (err) {
     console.error('customer_state failed', err);
   }

@@ -1,5 +1,7 @@
-// One modal confirmation dialog. Enter or Y confirms, Esc or N dismisses;
-// Tab stays inside the dialog while it is open.
+// One modal confirmation dialog. Y confirms, Esc or N dismisses, Enter
+// presses the focused button; Tab stays inside the dialog while it is open.
+// A destructive question (danger) starts on "No": Enter keeps things as they
+// are, so a cashier typing ahead never cancels or refunds by accident.
 
 import { $ } from './dom.js';
 
@@ -14,9 +16,13 @@ export function confirmDialog({ title, body, yes, no, danger = false }) {
   $('#confirm-yes-label').textContent = yes;
   $('#confirm-no-label').textContent = no;
   $('#confirm-yes').classList.toggle('danger', danger);
+  // The keys each button answers to: Enter is the default's.
+  $('#confirm-no-keys').textContent = danger ? 'Enter / Esc' : 'Esc / N';
+  $('#confirm-yes-keys').textContent = danger ? 'Y' : 'Enter / Y';
   const returnFocus = document.activeElement;
+  dialog.dataset.default = danger ? 'no' : 'yes';
   dialog.showModal();
-  $('#confirm-yes').focus();
+  $(danger ? '#confirm-no' : '#confirm-yes').focus();
   return new Promise((resolve) => {
     pending = (answer) => {
       pending = null;
@@ -40,7 +46,7 @@ export function initDialog() {
   dialog.addEventListener('keydown', (e) => {
     if (!pending || e.isComposing) return;
     const k = e.key.toLowerCase();
-    if (k === 'y' || (k === 'enter' && e.target.id !== 'confirm-no')) {
+    if (k === 'y' || (k === 'enter' && document.activeElement === $('#confirm-yes'))) {
       e.preventDefault();
       pending?.(true);
     } else if (k === 'n' || k === 'escape' || k === 'enter') {

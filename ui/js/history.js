@@ -4,7 +4,7 @@
 
 import { $, el, announce } from './dom.js';
 import { t, errorText } from './i18n.js';
-import { yen, hhmmss, dateTime, walletName, asciiDigits, parseStoreTime } from './format.js';
+import { yen, hhmmss, dateTime, walletName, asciiDigits } from './format.js';
 import { confirmDialog } from './dialog.js';
 import { api } from './cashier-api.js';
 import { refreshShiftGate } from './shift-gate.js';
@@ -22,15 +22,18 @@ let rows = [];
 let report = null;
 let refunding = null; // { row, sale: SaleRecord | null, byItems, sent: [{ line, qty }] }
 let detailFor = null; // attempt id whose history is open
+let shiftLine = null; // [key, params] of the Shift tab's status line
 const timelines = new Map(); // saleId → TimelineEntry[]
 
 function showError(target, err) {
+  delete target.dataset.line;
   const { title, detail } = errorText(err);
   target.textContent = `${title} ${detail ?? ''}`.trim();
   target.classList.add('error');
 }
 
 function showInfo(target, text) {
+  delete target.dataset.line;
   target.textContent = text;
   target.classList.remove('error');
 }
@@ -39,10 +42,11 @@ function showInfo(target, text) {
 
 function filter() {
   const f = {};
-  // datetime-local is the store's time; the backend takes epoch ms.
-  for (const [id, key] of [['#f-from', 'from'], ['#f-to', 'to']]) {
-    const v = $(id).value;
-    if (v) f[key] = parseStoreTime(v);
+  // The days as typed (yyyy/mm/dd); Rust reads them as the store's days
+  // and names the field it cannot read.
+  for (const [id, key] of [['#f-from', 'fromDay'], ['#f-to', 'toDay']]) {
+    const v = asciiDigits($(id).value).trim();
+    if (v) f[key] = v;
   }
   const order = $('#f-order').value.trim();
   if (order) f.orderNo = order;
@@ -69,8 +73,22 @@ function rateBadges(rates) {
   return out;
 }
 
+/** The refund column: what was given back, and the part of it elepay has
+ * not confirmed yet (the same figures as the sale's history and the X
+ * report; Rust's LogRow.refunded and refundInProgress). */
+function refundCell(r) {
+  if (!r.refunded) return [];
+  const busy = r.refundInProgress ?? 0;
+  const note = busy <= 0 ? null
+    : busy >= r.refunded ? t('refund.status.pending')
+      : t('tx.refundInProgress', { amount: yen(busy) });
+  return [el('span', { class: 'refund-amount' }, yen(r.refunded)),
+    note ? el('span', { class: 'refund-progress', dataset: { inProgress: String(busy) } }, note) : null];
+}
+
 function row(r) {
-  const status = STATUS[r.state] ?? 'creating';
+  // A paid sale given back in part or in full says so (Rust's refundExtent).
+  const status = r.refundExtent ?? STATUS[r.state] ?? 'creating';
   const reason = `tx.reason.${r.errorCode}`;
   const note = !r.errorCode ? '' : t(reason) === reason ? r.errorCode : t(reason);
   // What may be refunded is the ledger's rule (LogRow.refundable).
@@ -86,7 +104,7 @@ function row(r) {
     el('td', {}, el('span', { class: `pill pill-${status}` }, t(`pay.state.${status}`)),
       r.late ? el('span', { class: 'tag-late' }, t('tx.late')) : null),
     el('td', {}, walletName(r.paymentMethod)),
-    el('td', { class: 'num refunded' }, r.refunded ? yen(r.refunded) : ''),
+    el('td', { class: 'num refunded' }, refundCell(r)),
     el('td', { class: 'note' }, note),
     el('td', { class: 'tx-actions' },
       r.state === 'captured'
@@ -105,7 +123,7 @@ function timelineText(e) {
     case 'attempt.changed': {
       const parts = [t(`tl.to.${p.to}`)];
       if (p.paymentMethod) parts.push(walletName(p.paymentMethod));
-      if (p.source) parts.push(t('tl.via', { source: p.source }));
+      if (p.source) parts.push(known(`tl.source.${p.source}`) ?? t('tl.via', { source: p.source }));
       if (p.reason || p.message) parts.push(p.reason ?? p.message);
       return parts.join(' · ');
     }
@@ -124,6 +142,24 @@ function timelineText(e) {
     default: return e.kind;
   }
 }
+
+/** The words for `key`, or null when the dictionary has none. */
+function known(key) {
+  const text = t(key);
+  return text === key ? null : text;
+}
+
+/** t(key) with some of its {params} as nodes (e.g. an order number that
+ * must not break across lines). */
+function fill(key, nodes) {
+  return t(key).split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    return name && name in nodes ? nodes[name] : part;
+  });
+}
+
+/** An order number as one unbreakable piece. */
+const orderNo = (no) => el('span', { class: 'order-no' }, no);
 
 /** A recorded breakdown's rates as words: "10%対象 ¥960（税 ¥87）・…". */
 function ratesText(b) {
@@ -161,8 +197,18 @@ function renderTransactions() {
   $('#tx-empty').hidden = rows.length > 0;
 }
 
+/** Marks the filter Rust named (fromDay → the From field, …). */
+const FILTER_FIELDS = { fromDay: '#f-from', toDay: '#f-to', orderNo: '#f-order', wallet: '#f-wallet', minAmount: '#f-min', maxAmount: '#f-max' };
+function markFilter(err) {
+  for (const [field, id] of Object.entries(FILTER_FIELDS)) {
+    if (err?.field === field) $(id).setAttribute('aria-invalid', 'true');
+    else $(id).removeAttribute('aria-invalid');
+  }
+}
+
 async function load(older) {
   const status = $('#tx-status');
+  markFilter(null);
   try {
     const beforeId = older && rows.length ? rows[rows.length - 1].id : undefined;
     const page = await api.transactionLog(filter(), PAGE, beforeId);
@@ -171,6 +217,7 @@ async function load(older) {
     showInfo(status, '');
     renderTransactions();
   } catch (err) {
+    markFilter(err);
     showError(status, err);
   }
 }
@@ -180,6 +227,7 @@ async function exportLog() {
     const path = await api.exportCsv({ what: 'log', filter: filter() });
     showInfo($('#tx-status'), t('tx.exported', { path }));
   } catch (err) {
+    markFilter(err);
     showError($('#tx-status'), err);
   }
 }
@@ -443,8 +491,10 @@ function renderReport(rep) {
     register: s.registerId, cashier: s.cashier, opened: dateTime(s.openedAt),
     closed: s.closedAt == null ? t('report.now') : dateTime(s.closedAt),
   });
-  const orders = rep.firstOrderNo ? ` · ${t('report.orders', { first: rep.firstOrderNo, last: rep.lastOrderNo })}` : '';
-  $('#report-meta').textContent = meta + orders;
+  const orders = rep.firstOrderNo
+    ? [' · ', ...fill('report.orders', { first: orderNo(rep.firstOrderNo), last: orderNo(rep.lastOrderNo) })]
+    : [];
+  $('#report-meta').replaceChildren(meta, ...orders);
   const f = rep.byRate;
   $('#report-headline').replaceChildren(...(f ? headline(f) : []));
   $('#report-rates').replaceChildren(f ? ratesTable(f, 'report-rates-table') : '');
@@ -488,14 +538,26 @@ export async function openShift() {
     const open = st.open;
     $('#shift-open').hidden = !!open;
     $('#shift-actions').hidden = !open;
-    showInfo(status, open ? t('shift.opened', { id: open.shift.id, cashier: open.shift.cashier }) : t('shift.none'));
+    shiftLine = open ? ['shift.opened', { id: open.shift.id, cashier: open.shift.cashier }] : ['shift.none', {}];
+    showInfo(status, t(...shiftLine));
+    status.dataset.line = 'shift'; // redrawn on a language change
     if (open || !report || report.shift.closedAt == null) renderReport(open);
+    placeNextShift(!open && report?.shift.closedAt != null);
     renderPast(st.past);
     renderOutside(st.outsideShifts);
     await refreshShiftGate();
   } catch (err) {
     showError(status, err);
   }
+}
+
+/** After a close the Z report comes first and the next shift's form under
+ * it (titled, with an empty name field); otherwise the form leads. */
+function placeNextShift(afterClose) {
+  const next = $('#shift-next');
+  $('#shift-next-title').hidden = !afterClose;
+  if (afterClose) $('#recon').after(next);
+  else $('#panel-shift .page-head').after(next);
 }
 
 /** Sales an older ledger kept outside any shift: in no X/Z report. */
@@ -534,12 +596,27 @@ async function closeShift() {
   if (open) await reconcile(open.shift.id);
   try {
     const z = await api.closeShift();
+    // The next shift's cashier types their own name.
+    $('#shift-cashier').value = '';
     renderReport(z);
     await openShift();
     announce(t('report.z', { id: z.shift.id, z: z.shift.zNumber }));
   } catch (err) {
     showError($('#shift-status'), err);
   }
+}
+
+let recon = null; // the last reconciliation shown (redrawn on a language change)
+
+function renderRecon(r) {
+  recon = r;
+  const counts = { remote: r.elepayCharges, local: r.ledgerPaid, n: r.differences.length };
+  $('#recon-summary').textContent = r.differences.length ? t('shift.recon.some', counts) : t('shift.recon.clean', counts);
+  $('#recon-list').replaceChildren(...r.differences.map((d) => el('li', {},
+    t(`recon.${d.kind}`, {
+      orderNo: d.orderNo, amount: yen(d.amount), local: yen(d.local ?? d.localRefunded),
+      elepay: yen(d.elepay ?? d.elepayRefunded), status: d.status ?? '',
+    }) + (d.recorded ? t('recon.recorded') : ''))));
 }
 
 /** Reconciles `shiftId` (default: the report on screen) with elepay. */
@@ -550,13 +627,7 @@ async function reconcile(shiftId = report?.shift.id) {
   try {
     const r = await api.reconcile(shiftId);
     box.hidden = false;
-    const counts = { remote: r.elepayCharges, local: r.ledgerPaid, n: r.differences.length };
-    $('#recon-summary').textContent = r.differences.length ? t('shift.recon.some', counts) : t('shift.recon.clean', counts);
-    $('#recon-list').replaceChildren(...r.differences.map((d) => el('li', {},
-      t(`recon.${d.kind}`, {
-        orderNo: d.orderNo, amount: yen(d.amount), local: yen(d.local ?? d.localRefunded),
-        elepay: yen(d.elepay ?? d.elepayRefunded), status: d.status ?? '',
-      }) + (d.recorded ? t('recon.recorded') : ''))));
+    renderRecon(r);
     if (r.differences.some((d) => d.recorded)) await openShift();
   } catch (err) {
     showError($('#shift-status'), err);
@@ -626,4 +697,7 @@ export function initHistory() {
 export function relabelHistory() {
   renderTransactions();
   if (report) renderReport(report);
+  if (recon && !$('#recon').hidden) renderRecon(recon);
+  const status = $('#shift-status');
+  if (shiftLine && status.dataset.line === 'shift') status.textContent = t(...shiftLine);
 }

@@ -40,7 +40,7 @@ export function renderHq(s = status) {
   const text = pillText(status);
   pill.hidden = !text;
   pill.className = `hq-pill hq-${status.state}`;
-  pill.textContent = text;
+  $('#hq-text').textContent = text;
   pill.title = status.lastError ?? '';
 
   const enrolled = status.state !== 'off';

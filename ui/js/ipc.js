@@ -1,34 +1,25 @@
 // The one module that talks to Tauri. Everything else calls call()/on().
 //
-// Inside the app, Tauri 2 (app.withGlobalTauri) provides window.__TAURI__.
-// Opened in a plain browser there is no __TAURI__, and a dev-only fake backend
-// is loaded instead so the pages can be previewed; it is never imported when
-// __TAURI__ exists.
-
-let backendPromise;
+// The pages run only inside the app: Tauri 2 (app.withGlobalTauri) provides
+// window.__TAURI__. There is no second backend to drift from the real one;
+// screens are previewed in the real app in DEMO (ui/README.md).
 
 function backend() {
-  backendPromise ??= (async () => {
-    const tauri = window.__TAURI__;
-    if (tauri?.core?.invoke && tauri?.event?.listen) {
-      return {
-        fake: false,
-        invoke: (cmd, args) => tauri.core.invoke(cmd, args),
-        listen: (event, handler) => tauri.event.listen(event, (e) => handler(e.payload)),
-        // A channel opened by a command: only windows allowed that command
-        // receive what it carries (unlike a global event).
-        subscribe: (cmd, handler) => {
-          const channel = new tauri.core.Channel();
-          channel.onmessage = handler;
-          return tauri.core.invoke(cmd, { onEvent: channel });
-        },
-      };
-    }
-    const { createFakeBackend } = await import('./fake-backend.js');
-    const fake = createFakeBackend();
-    return { fake: true, subscribe: (_cmd, handler) => fake.listen('cashier-feed', handler), ...fake };
-  })();
-  return backendPromise;
+  const tauri = window.__TAURI__;
+  if (!tauri?.core?.invoke || !tauri?.event?.listen) {
+    throw { code: 'unknown', message: 'EasyQR POS pages run only inside the app (no __TAURI__)' };
+  }
+  return {
+    invoke: (cmd, args) => tauri.core.invoke(cmd, args),
+    listen: (event, handler) => tauri.event.listen(event, (e) => handler(e.payload)),
+    // A channel opened by a command: only windows allowed that command
+    // receive what it carries (unlike a global event).
+    subscribe: (cmd, handler) => {
+      const channel = new tauri.core.Channel();
+      channel.onmessage = handler;
+      return tauri.core.invoke(cmd, { onEvent: channel });
+    },
+  };
 }
 
 /** Errors always reach callers as { code, message, field? }. */
@@ -61,11 +52,6 @@ export async function subscribe(cmd, handler) {
   } catch (err) {
     throw normalizeError(err);
   }
-}
-
-/** True when running on the dev-only fake backend (plain browser preview). */
-export async function isFake() {
-  return (await backend()).fake;
 }
 
 // The customer window's entire contract: one read-only command, one event.

@@ -7,9 +7,8 @@ import { t, errorText } from './i18n.js';
 import { yen, mmss, hhmmss, walletName } from './format.js';
 import { api } from './cashier-api.js';
 import { confirmDialog, dialogOpen } from './dialog.js';
-import { playPaid } from './sound.js';
+import { playPaid, playExpired } from './sound.js';
 
-const FINAL = new Set(['captured', 'closed', 'expired', 'burned', 'rejected']);
 const STATUS = {
   reserved: 'creating', creating: 'creating', pending: 'pending', captured: 'paid',
   closed: 'cancelled', expired: 'expired', burned: 'failed', rejected: 'failed',
@@ -22,16 +21,18 @@ let chargeInFlight = false;
 const seenDuringCharge = new Set();
 let isRegisterVisible = () => true;
 let onPendingCount = () => {};
+let onSettled = () => {};
 
 const statusOf = (e) => (e.cancelling ? 'cancelling' : STATUS[e.attempt.state] ?? 'creating');
-const isFinal = (e) => FINAL.has(e.attempt.state);
+// Whether an attempt may still change is Rust's (`final`, AttemptState::is_final).
+const isFinal = (e) => Boolean(e.attempt.final);
 const remaining = (e) => (e.remainingMs == null ? null : e.remainingMs - (performance.now() - e.syncedAt));
 
 /** Does `incoming` describe a later moment of the attempt than `old`? */
 function supersedes(old, incoming) {
   if (old.state === 'captured') return incoming.state === 'captured' && incoming.updatedAt >= old.updatedAt;
   if (incoming.state === 'captured') return true; // a late payment beats closed/expired
-  if (FINAL.has(old.state) && !FINAL.has(incoming.state)) return false;
+  if (old.final && !incoming.final) return false;
   return incoming.updatedAt >= old.updatedAt;
 }
 
@@ -68,7 +69,10 @@ function track(attempt, { remainingMs, note, qrSvg, label } = {}) {
 
 function stateChanged(e) {
   const a = e.attempt;
-  if (isFinal(e)) e.seenFinalAt ??= Date.now();
+  if (isFinal(e)) {
+    e.seenFinalAt ??= Date.now();
+    onSettled(a);
+  }
   const status = statusOf(e);
   const stateText = t(`pay.state.${status}`);
   if (a.state === 'captured') {
@@ -77,6 +81,7 @@ function stateChanged(e) {
     announce(`${msg} — ${a.orderNo}`, true);
     if (!isRegisterVisible()) toast(msg);
   } else {
+    if (a.state === 'expired') playExpired();
     announce(t('ann.state', { orderNo: a.orderNo, state: stateText, amount: yen(a.amount) }), status === 'failed');
   }
 }
@@ -228,7 +233,8 @@ function renderActive(e) {
   const final = isFinal(e);
   $('#pay-cancel').hidden = a.state !== 'pending';
   $('#pay-cancel').disabled = Boolean(e.cancelling);
-  $('#pay-retry').hidden = !final || a.state === 'captured';
+  // Whether the sale may be tried again is Rust's to say (AttemptState::allows_retry).
+  $('#pay-retry').hidden = !a.retryable;
   $('#pay-retry').disabled = Boolean(e.busy);
   $('#pay-new').hidden = !final;
   $('#pay-phone').hidden = !(appMode === 'demo' && a.state === 'pending');
@@ -302,6 +308,7 @@ export const attemptById = (id) => entries.get(id)?.attempt ?? null;
 export async function initPayments(opts) {
   isRegisterVisible = opts.isRegisterVisible;
   onPendingCount = opts.onPendingCount;
+  onSettled = opts.onSettled ?? onSettled;
   $('#pay-cancel').addEventListener('click', cancelActive);
   $('#pay-retry').addEventListener('click', retry);
   $('#pay-new').addEventListener('click', newSale);
@@ -319,7 +326,7 @@ export async function initPayments(opts) {
   // After a reload or restart: pick up attempts that are still open.
   try {
     const recent = await api.recentAttempts(30);
-    for (const a of recent.filter((x) => !FINAL.has(x.state)).reverse()) track(a, { label: 'pay.note.restored' });
+    for (const a of recent.filter((x) => !x.final).reverse()) track(a, { label: 'pay.note.restored' });
     activeId = newestOpen()?.attempt.id ?? activeId;
   } catch (err) {
     console.error('recent_attempts failed', err);

@@ -7,7 +7,7 @@
 // field. The only sums here are for display (the lines as typed).
 
 import { $, el, announce } from './dom.js';
-import { t } from './i18n.js';
+import { t, errorText } from './i18n.js';
 import { yen, asciiDigits } from './format.js';
 
 /** The rates a line can have, in the order the row's toggle cycles them. */
@@ -18,6 +18,9 @@ const DIGITS_ROOM = 10;
 
 let digits = ''; // typed amount, no leading zeros
 let tax = { pricing: 'included', rounding: 'floor', defaultRate: 'standard' };
+/** What Rust accepts (app_info.limits), only to say so on screen; Rust
+ * refuses anything beyond them, naming the field. */
+let limits = null;
 let amountRate = 'standard'; // the rate of an amount-only sale
 let items = []; // [{ name, qty, price, rate, row }] as typed (strings)
 let itemsOpen = true;
@@ -37,6 +40,13 @@ export function setTax(settings) {
   const before = tax.defaultRate;
   tax = { ...tax, ...settings };
   if (!digits || amountRate === before) amountRate = tax.defaultRate;
+  render();
+}
+
+/** The limits Rust enforces (app_info.limits), shown as hints. */
+export function setLimits(l) {
+  limits = l ?? null;
+  relabelItems();
   render();
 }
 
@@ -101,13 +111,26 @@ export async function charge() {
   }
 }
 
-/** Shown under the Charge button when the charge call itself fails. */
-export function showChargeError({ title, detail }) {
+/** Rust's refusal shown under Charge, kept to be said again in the other language. */
+let chargeError = null;
+
+/** Shown under the Charge button when the charge call itself fails; with
+ * `err`, its words follow a language switch. */
+export function showChargeError({ title, detail }, err = null) {
+  chargeError = err;
   const box = $('#charge-error');
   box.replaceChildren(el('strong', {}, title), detail ? el('span', { class: 'detail' }, detail) : '');
   box.hidden = false;
 }
-function hideChargeError() { $('#charge-error').hidden = true; }
+/** An attempt reached its end: a refusal that named it (code_showing) no longer holds. */
+export function attemptSettled(attemptId) {
+  if (chargeError?.attemptId != null && chargeError.attemptId === attemptId) hideChargeError();
+}
+
+function hideChargeError() {
+  chargeError = null;
+  $('#charge-error').hidden = true;
+}
 
 /** Puts Rust's refusal on the field it names: the amount (or its rate), or
  * one input of one item row. */
@@ -202,6 +225,7 @@ function addItem() {
     el('p', { class: 'item-error', role: 'alert', hidden: true }));
   it.row = row;
   row.item = it;
+  limitTitles(row);
   $('#items-list').append(row);
   clearErrors();
   render();
@@ -228,12 +252,12 @@ export function render() {
   rateBox.textContent = t('reg.rateChip', { rate: t(`rate.${amountRate}`) });
 
   let hint = 'reg.hint.ready';
-  if (!hasItems && !digits) hint = 'reg.hint.zero';
+  if (!hasItems && !digits) hint = limits ? 'reg.hint.zeroMax' : 'reg.hint.zero';
   else if (hasItems) hint = tax.pricing === 'excluded' ? 'reg.hint.itemsExcl' : 'reg.hint.items';
   const msg = $('#amount-msg');
   msg.textContent = amountError
     ? `${t(amountError.field === 'rate' ? 'reg.err.rate' : 'reg.err.amount')} ${amountError.message}`.trim()
-    : t(hint);
+    : t(hint, limits ? { max: yen(limits.amountMax) } : {});
   msg.classList.toggle('error', Boolean(amountError));
   $('#amount-box').classList.toggle('invalid', Boolean(amountError));
 
@@ -243,6 +267,9 @@ export function render() {
 
   // Items bar and list
   $('#items-summary').textContent = hasItems ? t('items.summary', { n: items.length }) : '';
+  $('#items-summary').title = limits ? t('items.limits', {
+    name: limits.itemNameMax, qty: limits.qtyMax, price: yen(limits.unitPriceMax), lines: limits.linesMax,
+  }) : '';
   $('#items-toggle').hidden = !hasItems;
   $('#items-clear').hidden = !hasItems;
   $('#items-toggle').textContent = t(itemsOpen ? 'items.hide' : 'items.show');
@@ -265,6 +292,14 @@ export function render() {
   $('#rate-key-next').textContent = `⇄ ${t(`rate.short.${amountRate === 'reduced' ? 'standard' : 'reduced'}`)}`;
 }
 
+/** Each input's limit as a hover hint (Rust's, from app_info). */
+function limitTitles(row) {
+  if (!limits) return;
+  row.querySelector('.item-name').title = `1–${limits.itemNameMax}`;
+  row.querySelector('.item-qty').title = `1–${limits.qtyMax}`;
+  row.querySelector('.item-price').title = `${yen(limits.amountMin)}–${yen(limits.unitPriceMax)}`;
+}
+
 /** Re-translate texts of existing item rows after a language switch. */
 function relabelItems() {
   for (const it of items) {
@@ -275,6 +310,7 @@ function relabelItems() {
     row.querySelector('.item-price').placeholder = t('items.unitPrice');
     row.querySelector('.item-price').setAttribute('aria-label', t('items.unitPrice'));
     renderRateButton(row.querySelector('.item-rate'), it.rate);
+    limitTitles(row);
     row.querySelector('.item-remove').setAttribute('aria-label', t('items.remove'));
     row.querySelector('.item-remove').title = t('items.remove');
   }
@@ -298,5 +334,11 @@ export function initRegister(handlers) {
   $('#items-toggle').addEventListener('click', () => { itemsOpen = !itemsOpen; render(); });
   $('#items-clear').addEventListener('click', () => { items = []; $('#items-list').replaceChildren(); clearErrors(); render(); });
   render();
-  return { relabel: () => { relabelItems(); render(); } };
+  return {
+    relabel: () => {
+      relabelItems();
+      if (chargeError) showChargeError(errorText(chargeError), chargeError);
+      render();
+    },
+  };
 }

@@ -217,12 +217,8 @@ async function verifyKey(e) {
   const section = $('#key-form');
   clearErrors(section);
   $('#key-result').textContent = '';
+  // Sent as typed: an empty or malformed key is Rust's to refuse (key_empty, …).
   const key = $('#f-key').value.trim();
-  if (!key) {
-    showFieldError('key', t('v.key'));
-    $('#f-key').focus();
-    return;
-  }
   if (key.startsWith('sk_live_')) {
     const ok = await confirmDialog({
       title: t('dlg.live.title'), body: t('dlg.live.body'), yes: t('dlg.live.yes'), no: t('dlg.live.no'),

@@ -7,17 +7,21 @@ import { errorText } from './i18n.js';
 import { api } from './cashier-api.js';
 
 let onOpened = () => {};
+let onShift = () => {};
 
-function show(open) {
-  $('#shift-gate').hidden = open;
-  document.body.dataset.shiftOpen = String(open);
+/** `shift`: the open shift (id, cashier, …), or null when none is open. */
+function show(shift) {
+  $('#shift-gate').hidden = !!shift;
+  document.body.dataset.shiftOpen = String(!!shift);
+  onShift(shift);
 }
 
-/** Reads whether a shift is open and shows or hides the gate. */
+/** Reads whether a shift is open, shows or hides the gate and tells the
+ * header who is at the register. */
 export async function refreshShiftGate() {
   try {
     const st = await api.shiftStatus();
-    show(!!st.open);
+    show(st.open?.shift ?? null);
   } catch (err) {
     console.error(err);
   }
@@ -25,7 +29,7 @@ export async function refreshShiftGate() {
 
 /** A charge was refused for want of a shift: ask for the cashier's name. */
 export function requireShift() {
-  show(false);
+  show(null);
   $('#gate-cashier').focus();
 }
 
@@ -36,7 +40,7 @@ async function submit(e) {
   try {
     const x = await api.openShift($('#gate-cashier').value);
     $('#gate-cashier').value = ''; // the next shift's cashier types their own name
-    show(true);
+    show(x.shift);
     onOpened(x);
   } catch (err) {
     const { title, detail } = errorText(err);
@@ -46,6 +50,7 @@ async function submit(e) {
 
 export function initShiftGate(opts) {
   onOpened = opts.onOpened;
+  onShift = opts.onShift ?? onShift;
   $('#shift-gate').addEventListener('submit', submit);
   // Enter in the name field opens the shift; it must not ring up a sale.
   $('#gate-cashier').addEventListener('keydown', (e) => {

@@ -1,4 +1,4 @@
-// The "paid" chime, synthesised with WebAudio (no audio files to ship).
+// The "paid" chime and the "expired" tone, synthesised with WebAudio (no audio files to ship).
 //
 // An open AudioContext keeps an audio pipeline (GStreamer threads and
 // buffers) alive in the web process, so the chime opens one for itself and
@@ -19,16 +19,25 @@ function tone(ctx, freq, start, duration, gain = 0.22) {
   osc.stop(start + duration + 0.05);
 }
 
-/** Two rising notes, about half a second: audible over a busy counter, not shrill. */
-export function playPaid() {
+/** Plays `notes` ([freq, start s, duration s]) on a context of its own. */
+function play(notes) {
   try {
     const ctx = new (window.AudioContext || window.webkitAudioContext)();
     if (ctx.state === 'suspended') ctx.resume();
     const t = ctx.currentTime + 0.02;
-    tone(ctx, 1318.5, t, 0.25); // E6
-    tone(ctx, 1760, t + 0.13, 0.4); // A6
+    for (const [freq, at, duration] of notes) tone(ctx, freq, t + at, duration);
     setTimeout(() => ctx.close().catch(() => {}), NOTES_S * 1000);
   } catch {
-    // No audio device: the screen still says "paid".
+    // No audio device: the screen still says what happened.
   }
+}
+
+/** Two rising notes, about half a second: audible over a busy counter, not shrill. */
+export function playPaid() {
+  play([[1318.5, 0, 0.25], [1760, 0.13, 0.4]]); // E6, A6
+}
+
+/** Two falling, lower notes: unlike "paid" by ear too, never alarming. */
+export function playExpired() {
+  play([[659.3, 0, 0.22], [523.3, 0.16, 0.4]]); // E5, C5
 }

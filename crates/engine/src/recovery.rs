@@ -6,6 +6,7 @@ use easyqr_ledger::{AttemptState, Change, JournalReport};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::events::{CustomerEvent, EngineEvent};
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,8 +63,9 @@ impl Engine {
                         report.captured.push(a.order_no.clone())
                     }
                     Ok((after, _)) if after.state.is_final() => {}
-                    _ => {
+                    read => {
                         report.resumed.push(a.order_no.clone());
+                        self.show_again(&a, read.ok().and_then(|(_, r)| r));
                         self.watch(a.id);
                     }
                 },
@@ -72,6 +74,21 @@ impl Engine {
         }
         report.webhooks = self.resume_inbox()?;
         Ok(report)
+    }
+
+    /// A code still open after a restart goes back up on the customer
+    /// display: the customer may still be at the counter, phone in hand, and
+    /// the register refuses a new sale while it is open (pos `counter`).
+    /// `remaining`: elepay's figure when it answered, else the recorded
+    /// expiry's.
+    fn show_again(&self, a: &easyqr_ledger::Attempt, remaining: Option<i64>) {
+        let remaining = remaining.or_else(|| a.expiry_time.map(|e| e - self.now_ms()));
+        if remaining.is_some_and(|r| r > 0) {
+            let _turn = self.customer_turn();
+            if let Some(c) = CustomerEvent::for_attempt(a, remaining) {
+                self.send_event(EngineEvent::Customer(c));
+            }
+        }
     }
 
     /// Whether another attempt of `a`'s sale is paid.

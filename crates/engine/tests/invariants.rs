@@ -311,6 +311,32 @@ async fn recovery_burns_interrupted_creates_and_records_payments_made_while_down
 }
 
 #[tokio::test]
+async fn a_code_still_open_after_a_restart_goes_back_up_on_the_customer_display() {
+    let w = world().await;
+    let open = w.engine.charge(amount(40), None, None).await.unwrap();
+    let restarted = w.restarted();
+    let mut rx = restarted.subscribe();
+    let report = restarted.recover().await.unwrap();
+    assert_eq!(report.resumed, vec![open.attempt.order_no.clone()]);
+    let mut shown = None;
+    while let Ok(ev) = rx.try_recv() {
+        if let EngineEvent::Customer(CustomerEvent::Payment {
+            code_id,
+            code_url,
+            remaining_ms,
+            ..
+        }) = ev
+        {
+            shown = Some((code_id, code_url, remaining_ms));
+        }
+    }
+    let (code_id, code_url, remaining_ms) = shown.expect("the open code is shown again");
+    assert_eq!(Some(code_id.as_str()), open.attempt.code_id.as_deref());
+    assert_eq!(Some(code_url.as_str()), open.attempt.code_url.as_deref());
+    assert!(remaining_ms > 0, "{remaining_ms}");
+}
+
+#[tokio::test]
 async fn lost_codes_are_retired_through_the_engine_with_their_events() {
     let w = world().await;
     let l = &w.ledger;

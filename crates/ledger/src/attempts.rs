@@ -21,6 +21,8 @@ pub struct Attempt {
     pub shift_id: Option<ShiftId>,
     pub order_no: String,
     pub amount: i64,
+    /// Sent with `retryable` beside it (see [`state_wire`]).
+    #[serde(flatten, serialize_with = "state_wire::serialize")]
     pub state: AttemptState,
     pub code_id: Option<String>,
     pub code_url: Option<String>,
@@ -34,6 +36,32 @@ pub struct Attempt {
     pub error_code: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// An attempt's state on the wire, with whether it may still change
+/// ([`AttemptState::is_final`]) and whether its sale may be tried again
+/// ([`AttemptState::allows_retry`]), so no screen decides either itself.
+mod state_wire {
+    use serde::{Serialize, Serializer};
+
+    use crate::AttemptState;
+
+    #[derive(Serialize)]
+    struct Wire {
+        state: AttemptState,
+        #[serde(rename = "final")]
+        is_final: bool,
+        retryable: bool,
+    }
+
+    pub fn serialize<S: Serializer>(state: &AttemptState, s: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            state: *state,
+            is_final: state.is_final(),
+            retryable: state.allows_retry(),
+        }
+        .serialize(s)
+    }
 }
 
 /// How an attempt changes; each variant carries what the new state needs.
@@ -483,5 +511,53 @@ impl Ledger {
         ))?;
         let rows = stmt.query_map(p, attempt_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    /// Each attempt on the wire says whether its sale may be tried again:
+    /// the screens show "Try again" from this, never from a rule of their own.
+    #[test]
+    fn every_attempt_carries_retryable_per_state() {
+        use AttemptState::*;
+        let table = [
+            (Reserved, false),
+            (Creating, false),
+            (Pending, false),
+            (Captured, false),
+            (Closed, true),
+            (Expired, true),
+            (Burned, true),
+            (Rejected, true),
+        ];
+        assert_eq!(table.len(), AttemptState::ALL.len());
+        for (state, retryable) in table {
+            let a = Attempt {
+                id: 1,
+                sale_id: 1,
+                shift_id: None,
+                order_no: "R1-20260101-0001".into(),
+                amount: 100,
+                state,
+                code_id: None,
+                code_url: None,
+                expiry_time: None,
+                key_last4: None,
+                charge_id: None,
+                payment_method: None,
+                paid_time: None,
+                error_code: None,
+                created_at: 0,
+                updated_at: 0,
+            };
+            let json = serde_json::to_value(&a).unwrap();
+            assert_eq!(json["state"], state.as_str(), "{state}");
+            assert_eq!(json["retryable"], retryable, "{state}");
+            let settled = !matches!(state, Reserved | Creating | Pending);
+            assert_eq!(json["final"], settled, "{state}");
+        }
     }
 }

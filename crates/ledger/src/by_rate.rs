@@ -20,8 +20,8 @@ pub struct RateAmount {
 impl RateAmount {
     fn minus(self, o: RateAmount) -> RateAmount {
         RateAmount {
-            gross: self.gross - o.gross,
-            tax: self.tax - o.tax,
+            gross: self.gross.saturating_sub(o.gross),
+            tax: self.tax.saturating_sub(o.tax),
         }
     }
 }
@@ -60,8 +60,9 @@ impl ByRate {
     /// Adds yen and tax to a rate (`None`: not recorded).
     pub fn add(&mut self, rate: Option<TaxRate>, a: RateAmount) {
         let s = self.slot(rate);
-        s.gross += a.gross;
-        s.tax += a.tax;
+        // Saturating throughout: HQ sums figures registers sent it.
+        s.gross = s.gross.saturating_add(a.gross);
+        s.tax = s.tax.saturating_add(a.tax);
     }
 
     /// The four buckets in report order, with their keys.
@@ -85,7 +86,10 @@ impl ByRate {
 
     /// Σ tax of the recorded rates.
     pub fn tax(&self) -> i64 {
-        self.standard.tax + self.reduced.tax + self.free.tax
+        self.standard
+            .tax
+            .saturating_add(self.reduced.tax)
+            .saturating_add(self.free.tax)
     }
 }
 
@@ -121,7 +125,7 @@ impl TaxFigures {
             refunds,
             gross_sales: paid.amount,
             refunded: deducted,
-            net_sales: paid.amount - deducted,
+            net_sales: paid.amount.saturating_sub(deducted),
             customers: paid.count,
             average_sale: if paid.count > 0 {
                 paid.amount / paid.count
@@ -154,14 +158,14 @@ impl TaxFigures {
     /// `self - before` (for a Z's "since the close").
     pub fn since(&self, before: &TaxFigures) -> TaxFigures {
         let paid = StateTotal {
-            count: self.customers - before.customers,
-            amount: self.gross_sales - before.gross_sales,
+            count: self.customers.saturating_sub(before.customers),
+            amount: self.gross_sales.saturating_sub(before.gross_sales),
         };
         let mut d = TaxFigures::assemble(
             self.sales.minus(&before.sales),
             self.refunds.minus(&before.refunds),
             paid,
-            self.refunded - before.refunded,
+            self.refunded.saturating_sub(before.refunded),
         );
         // An average of the difference means nothing.
         d.average_sale = 0;

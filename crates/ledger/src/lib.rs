@@ -61,7 +61,7 @@ pub use export::{csv_line, local_time, parse_local_time, report_csv, LOG_COLUMNS
 pub use heads::JournalHead;
 pub use journal::{chain_hash, BadRow, JournalReport, TimelineEntry};
 pub use lock::WriterLock;
-pub use log::{LogFilter, LogRow};
+pub use log::{LogFilter, LogRow, RefundExtent};
 pub use order_no::{business_date, OrderPrefix};
 pub use receipts::{IssuedReceipt, ReceiptKind, ReceiptRequest};
 pub use refunds::{Refund, RefundTotals};

@@ -28,6 +28,13 @@ pub struct LogFilter {
     pub max_amount: Option<i64>,
     /// Part of an orderNo (e.g. its last digits).
     pub order_no: Option<String>,
+    /// The first store day to list, as the shift lead types it:
+    /// `YYYY/MM/DD` (or `YYYY/MM/DD HH:MM`); read by
+    /// [`LogFilter::with_store_days`] into `from`.
+    pub from_day: Option<String>,
+    /// The last store day to list, inclusive (with a time: up to that
+    /// minute); read into `to`.
+    pub to_day: Option<String>,
 }
 
 /// One attempt as the log shows it.
@@ -51,6 +58,36 @@ pub struct LogRow {
     /// What can still be refunded now (see [`LogRow::refundable`]).
     #[serde(rename = "refundable")]
     refundable_now: i64,
+    /// The part of `refunded` elepay has not confirmed yet (requested or
+    /// pending): shown as in progress, though already off net sales.
+    pub refund_in_progress: i64,
+    /// How much of a paid sale has been refunded (see [`RefundExtent::of`]);
+    /// `None`: nothing, or not a paid sale.
+    pub refund_extent: Option<RefundExtent>,
+}
+
+/// How much of a paid sale has been given back, as the log shows its state
+/// (一部返金 / 返金済み). Refunds in progress count, as they do in net sales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RefundExtent {
+    /// Some of the amount, not all (一部返金).
+    Part,
+    /// All of it (返金済み).
+    Full,
+}
+
+impl RefundExtent {
+    /// `refunded`: the refunds not failed, of a sale in `state` paid `amount`.
+    pub fn of(state: AttemptState, amount: i64, refunded: i64) -> Option<RefundExtent> {
+        match state {
+            AttemptState::Captured if refunded >= amount && refunded > 0 => {
+                Some(RefundExtent::Full)
+            }
+            AttemptState::Captured if refunded > 0 => Some(RefundExtent::Part),
+            _ => None,
+        }
+    }
 }
 
 impl LogRow {
@@ -70,12 +107,54 @@ impl LogRow {
 }
 
 impl LogFilter {
+    /// The filter with `fromDay`/`toDay` read as the store's days (at its
+    /// UTC offset) into `from`/`to`: the screen sends what was typed, and
+    /// the date rule lives here. A day alone is the whole day (`toDay`
+    /// includes it); a bad one names its field.
+    pub fn with_store_days(&self, utc_offset_minutes: i32) -> Result<LogFilter, LedgerError> {
+        let mut out = self.clone();
+        let day = |field: &'static str, typed: &str| {
+            let typed = typed.trim();
+            crate::parse_local_time(field, &typed.replace('/', "-"), utc_offset_minutes)
+                .map(|ms| (ms, typed.contains([' ', 'T'])))
+                .map_err(|_| LedgerError::Invalid {
+                    field,
+                    allowed: format!(
+                        "a store date YYYY/MM/DD (or YYYY/MM/DD HH:MM), not {typed:?}"
+                    ),
+                })
+        };
+        for (field, day_field, typed) in [
+            ("from", "fromDay", out.from_day.take()),
+            ("to", "toDay", out.to_day.take()),
+        ] {
+            let Some(typed) = typed.filter(|t| !t.trim().is_empty()) else {
+                continue;
+            };
+            let (ms, timed) = day(day_field, &typed)?;
+            if field == "from" {
+                out.from = Some(ms);
+            } else {
+                // Until the end of that day, or that minute.
+                out.to = Some(if timed { ms + 60_000 } else { ms + 86_400_000 });
+            }
+        }
+        Ok(out)
+    }
+
     /// Checks the filter and turns it into SQL conditions and parameters.
     pub(crate) fn to_sql(&self) -> Result<(String, Vec<Sql>), LedgerError> {
         let invalid = |field: &'static str, allowed: &str| LedgerError::Invalid {
             field,
             allowed: allowed.to_owned(),
         };
+        if self.from_day.is_some() || self.to_day.is_some() {
+            // A shell forgot with_store_days: never list the wrong days.
+            return Err(invalid(
+                "fromDay",
+                "days read at the store's offset first (LogFilter::with_store_days)",
+            ));
+        }
         if let (Some(f), Some(t)) = (self.from, self.to) {
             if f > t {
                 return Err(invalid("to", "a time at or after `from`"));
@@ -166,7 +245,8 @@ const LOG_EXTRA: &str = "s.description,
     (SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.attempt_id = a.id AND r.status != 'failed'),
     EXISTS (SELECT 1 FROM late_captures l WHERE l.attempt_id = a.id),
     EXISTS (SELECT 1 FROM refunds r WHERE r.attempt_id = a.id AND r.status = 'requested'),
-    (SELECT group_concat(t.rate || ':' || t.gross || ':' || t.tax, ',') FROM sale_taxes t WHERE t.sale_id = a.sale_id)";
+    (SELECT group_concat(t.rate || ':' || t.gross || ':' || t.tax, ',') FROM sale_taxes t WHERE t.sale_id = a.sale_id),
+    (SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.attempt_id = a.id AND r.status IN ('requested', 'pending'))";
 
 /// The log's query for a condition from [`LogFilter::to_sql`].
 pub(crate) fn log_select(cond: &str) -> String {
@@ -188,6 +268,8 @@ pub(crate) fn log_row(r: &Row<'_>) -> rusqlite::Result<LogRow> {
     Ok(LogRow {
         rates,
         refundable_now: LogRow::refundable_of(&attempt, refunded, refund_unknown),
+        refund_in_progress: r.get(21)?,
+        refund_extent: RefundExtent::of(attempt.state, attempt.amount, refunded),
         attempt,
         description: r.get(16)?,
         refunded,
@@ -231,5 +313,33 @@ impl Ledger {
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(p), log_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod refund_extent_tests {
+    use super::RefundExtent::{self, Full, Part};
+    use crate::AttemptState::{self, *};
+
+    /// Only a paid sale is refunded, in part or in full; refunds not
+    /// failed count (those in progress too, as in net sales).
+    #[test]
+    fn a_paid_sale_is_refunded_in_part_or_in_full() {
+        let table: [(AttemptState, i64, i64, Option<RefundExtent>); 7] = [
+            (Captured, 1280, 0, None),
+            (Captured, 1280, 280, Some(Part)),
+            (Captured, 1280, 1279, Some(Part)),
+            (Captured, 1280, 1280, Some(Full)),
+            (Closed, 1280, 0, None),
+            (Expired, 1280, 0, None),
+            (Pending, 1280, 0, None),
+        ];
+        for (state, amount, refunded, want) in table {
+            assert_eq!(
+                RefundExtent::of(state, amount, refunded),
+                want,
+                "{state} {amount} {refunded}"
+            );
+        }
     }
 }

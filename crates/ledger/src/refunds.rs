@@ -99,13 +99,14 @@ impl RefundTotals {
             RefundState::Failed => &mut self.failed,
             RefundState::Requested | RefundState::Pending => &mut self.in_progress,
         };
-        slot.count += t.count;
-        slot.amount += t.amount;
+        // Saturating: HQ adds up what registers sent it.
+        slot.count = slot.count.saturating_add(t.count);
+        slot.amount = slot.amount.saturating_add(t.amount);
     }
 
     /// What comes off net sales: refunds confirmed and in progress.
     pub fn deducted(&self) -> i64 {
-        self.refunded.amount + self.in_progress.amount
+        self.refunded.amount.saturating_add(self.in_progress.amount)
     }
 }
 

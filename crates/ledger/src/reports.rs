@@ -24,8 +24,8 @@ pub struct StateTotal {
 impl StateTotal {
     fn minus(self, o: StateTotal) -> StateTotal {
         StateTotal {
-            count: self.count - o.count,
-            amount: self.amount - o.amount,
+            count: self.count.saturating_sub(o.count),
+            amount: self.amount.saturating_sub(o.amount),
         }
     }
 
@@ -96,7 +96,7 @@ impl Figures {
                 in_progress: r(self.refunds.in_progress, before.refunds.in_progress),
                 failed: r(self.refunds.failed, before.refunds.failed),
             },
-            net_sales: self.net_sales - before.net_sales,
+            net_sales: self.net_sales.saturating_sub(before.net_sales),
             late: r(self.late, before.late),
             by_rate: match (&self.by_rate, &before.by_rate) {
                 (Some(now), Some(then)) => {
@@ -293,8 +293,8 @@ impl Figures {
             states.iter().fold(StateTotal::default(), |acc, s| {
                 let t = totals.get(*s);
                 StateTotal {
-                    count: acc.count + t.count,
-                    amount: acc.amount + t.amount,
+                    count: acc.count.saturating_add(t.count),
+                    amount: acc.amount.saturating_add(t.amount),
                 }
             })
         };
@@ -311,7 +311,7 @@ impl Figures {
                 AttemptState::Pending,
             ]),
             paid_by_wallet: totals.paid_by_wallet.clone(),
-            net_sales: paid.amount - refunds.deducted(),
+            net_sales: paid.amount.saturating_sub(refunds.deducted()),
             by_rate: Some(TaxFigures::assemble(
                 rates.0,
                 rates.1,
@@ -337,9 +337,10 @@ impl ShiftTotals {
     /// the lists are kept sorted.
     pub fn add(&mut self, state: AttemptState, wallet: &str, t: StateTotal) {
         match self.by_state.last_mut() {
+            // Saturating: HQ adds up what registers sent it.
             Some((s, sum)) if *s == state => {
-                sum.count += t.count;
-                sum.amount += t.amount;
+                sum.count = sum.count.saturating_add(t.count);
+                sum.amount = sum.amount.saturating_add(t.amount);
             }
             _ => self.by_state.push((state, t)),
         }

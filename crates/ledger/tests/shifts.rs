@@ -800,3 +800,126 @@ fn a_long_log_export_leaves_the_ledger_free_between_pages() {
     assert!(text.lines().nth(1).unwrap().contains("R1-00000"));
     assert!(text.lines().last().unwrap().contains("R1-02499"));
 }
+
+/// The log's refund figures agree with the sale's history and with the X
+/// report: a refund elepay has not confirmed is shown as in progress (and
+/// already counted, as in net sales), and a sale refunded in part reads as
+/// such (一部返金), in full as 返金済み.
+#[test]
+fn the_log_says_partly_refunded_and_which_refunds_are_still_in_progress() {
+    let (_d, l) = ledger();
+    let s1 = l.open_shift("R1", "佐藤", T0).unwrap();
+    let a = paid(&l, s1, "R1-0001", 1280, "paypay");
+    let b = paid(&l, s1, "R1-0002", 500, "paypay");
+    let c = paid(&l, s1, "R1-0003", 300, "paypay");
+    refund(&l, &a, 280, s1, RefundState::Requested);
+    refund(&l, &b, 500, s1, RefundState::Refunded);
+    refund(&l, &c, 300, s1, RefundState::Failed);
+    let row = |order: &str| {
+        l.log(
+            &LogFilter {
+                order_no: Some(order.into()),
+                ..Default::default()
+            },
+            1,
+            None,
+        )
+        .unwrap()
+        .remove(0)
+    };
+    let a_row = row("R1-0001");
+    assert_eq!(
+        (
+            a_row.refunded,
+            a_row.refund_in_progress,
+            a_row.refund_extent
+        ),
+        (280, 280, Some(RefundExtent::Part))
+    );
+    let json = serde_json::to_value(&a_row).unwrap();
+    assert_eq!(
+        (&json["refundExtent"], &json["refundInProgress"]),
+        (&serde_json::json!("part"), &serde_json::json!(280))
+    );
+    let x = l.shift_report(s1, T0 + 100).unwrap();
+    assert_eq!(
+        x.refunds.in_progress,
+        total(1, 280),
+        "the same ¥280, in progress"
+    );
+
+    // elepay confirms it: no longer in progress, still partly refunded.
+    let id = l.refunds_of(a.id).unwrap()[0].id;
+    l.update_refund(id, Some("rf_a"), RefundState::Refunded, T0)
+        .unwrap();
+    let a_row = row("R1-0001");
+    assert_eq!(
+        (
+            a_row.refunded,
+            a_row.refund_in_progress,
+            a_row.refund_extent
+        ),
+        (280, 0, Some(RefundExtent::Part))
+    );
+    let b_row = row("R1-0002");
+    assert_eq!(
+        (
+            b_row.refunded,
+            b_row.refund_in_progress,
+            b_row.refund_extent
+        ),
+        (500, 0, Some(RefundExtent::Full))
+    );
+    // A failed refund gave nothing back.
+    let c_row = row("R1-0003");
+    assert_eq!((c_row.refunded, c_row.refund_extent), (0, None));
+}
+
+/// The Transactions tab sends the days as typed (yyyy/mm/dd); the ledger
+/// reads them as the store's days: a day alone is the whole day, the last
+/// day included; a bad one names its field.
+#[test]
+fn store_days_typed_yyyy_mm_dd_cover_whole_days_and_bad_ones_name_the_field() {
+    let typed = |from: Option<&str>, to: Option<&str>| LogFilter {
+        from_day: from.map(str::to_owned),
+        to_day: to.map(str::to_owned),
+        ..Default::default()
+    };
+    // 2026/11/28 in Japan starts at T0 - 9 h.
+    let day = T0 - 9 * 3_600_000;
+    let f = typed(Some("2026/11/28"), Some("2026/11/28"))
+        .with_store_days(JST)
+        .unwrap();
+    assert_eq!((f.from, f.to), (Some(day), Some(day + 86_400_000)));
+    assert_eq!((f.from_day, f.to_day), (None, None));
+    let f = typed(Some(" 2026-11-28 09:00 "), Some("2026/11/28 09:30"))
+        .with_store_days(JST)
+        .unwrap();
+    assert_eq!((f.from, f.to), (Some(T0), Some(T0 + 31 * 60_000)));
+    assert_eq!(
+        typed(Some(""), None).with_store_days(JST).unwrap().from,
+        None
+    );
+    for (from, to, field) in [
+        (Some("2026/13/01"), None, "fromDay"),
+        (None, Some("11/28/2026"), "toDay"),
+        (None, Some("2026/02/30"), "toDay"),
+    ] {
+        match typed(from, to).with_store_days(JST) {
+            Err(LedgerError::Invalid { field: f, allowed }) => {
+                assert_eq!(f, field);
+                assert!(allowed.contains("YYYY/MM/DD"), "{allowed}");
+            }
+            other => panic!("{from:?} {to:?}: {other:?}"),
+        }
+    }
+    // Days never reach the query unread.
+    let (_d, l) = ledger();
+    assert!(matches!(
+        l.log(&typed(Some("2026/11/28"), None), 10, None),
+        Err(LedgerError::Invalid {
+            field: "fromDay",
+            ..
+        })
+    ));
+}

@@ -45,6 +45,7 @@ codes! {
     KeyOtherApp = "key_other_app", 2, "the key belongs to another elepay app than this ledger's payments";
     AlreadyPaid = "already_paid", 2, "the sale is already paid";
     SaleBusy = "sale_busy", 2, "the sale still has a payment in progress";
+    CodeShowing = "code_showing", 2, "another sale's code is still on the customer display (wait for it, or cancel it first)";
     NotCancellable = "not_cancellable", 2, "only a code being shown can be cancelled";
     DemoOnly = "demo_only", 2, "only in DEMO mode";
     KeyEmpty = "key_empty", 2, "no secret key given";

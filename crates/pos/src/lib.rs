@@ -5,6 +5,8 @@
 //! - [`config`]: data folder, mode and its ledger, settings → engine config;
 //! - [`books`]: shifts, X/Z reports, the log, a sale's history, the journal check;
 //! - [`export`]: CSV exports written atomically;
+//! - [`counter`]: one sale on the customer display at a time;
+//! - [`limits`]: the input limits a screen presents, from the rules' constants;
 //! - [`register`]: charge (item lines taxed by rate), retry, cancel, refund, reconcile, recovery;
 //! - [`receipt`]: receipts (レシート, 領収書, 返金明細) to the printer, text or the print dialog;
 //! - [`report_doc`]: an X/Z report laid out for the printer;
@@ -17,9 +19,11 @@
 pub mod books;
 pub mod codes;
 pub mod config;
+pub mod counter;
 pub mod error;
 pub mod export;
 pub mod hq;
+pub mod limits;
 pub mod receipt;
 pub mod refund;
 pub mod register;
@@ -33,6 +37,7 @@ pub use config::{Access, Mode, RegisterConfig};
 pub use error::{PosError, Result};
 pub use export::Export;
 pub use hq::{HqLink, HqStatus, LinkState};
+pub use limits::InputLimits;
 pub use refund::{RefundRequest, ReturnItem};
 pub use register::{CancelResult, ChargeRequest, CheckedCharge, Item, Register};
 pub use station::{StartOptions, StartupChecks, Station};

@@ -49,6 +49,9 @@ pub struct Station {
     hq_link: tokio::sync::Mutex<Option<crate::hq::HqLink>>,
     /// Outlives any one link, so watchers never lose the channel.
     hq_status: tokio::sync::watch::Sender<crate::hq::HqStatus>,
+    /// Held from the one-sale check until the new code is recorded, so two
+    /// quick Enters cannot both pass the check ([`crate::counter`]).
+    counter: tokio::sync::Mutex<()>,
     _sim: Option<elepay_sim::RunningSim>,
     _locks: (WriterLock, WriterLock),
 }
@@ -97,9 +100,23 @@ impl Station {
 
     /// Rings up a sale under the store's tax settings now (a change applies
     /// from the next sale; each sale keeps what it was rung up with).
+    /// Refused while another sale's code is on the customer display.
     pub async fn charge(&self, req: &crate::ChargeRequest) -> Result<easyqr_engine::Checkout> {
         let policy = self.settings().tax.policy()?;
+        // Bad input is named by field first, whatever is on the display.
+        req.checked(&policy)?;
+        let _counter = self.counter.lock().await;
+        let unresolved = self.books().ledger().unresolved_attempts()?;
+        crate::counter::may_show_new_code(&unresolved, None)?;
         self.register().charge(req, &policy).await
+    }
+
+    /// Tries a sale again, under the same one-sale rule as [`Station::charge`].
+    pub async fn retry(&self, sale_id: i64) -> Result<easyqr_engine::Checkout> {
+        let _counter = self.counter.lock().await;
+        let unresolved = self.books().ledger().unresolved_attempts()?;
+        crate::counter::may_show_new_code(&unresolved, Some(sale_id))?;
+        self.register().retry(sale_id).await
     }
 
     pub fn settings(&self) -> Settings {

@@ -220,3 +220,93 @@ async fn settings_are_refused_by_rust_alone_and_kept_as_receipts_print_them() {
     let e = station.save_settings(s, None).await.unwrap_err();
     assert_eq!(e.field.as_deref(), Some("printer.url"));
 }
+
+/// Issue 23 item 3: while a customer's code is up, a second charge (or a
+/// retry of another sale) never replaces it; only the cashier's explicit
+/// cancel frees the display. Two Enters at once: exactly one code.
+#[tokio::test]
+async fn the_customers_code_is_never_swapped_without_the_cashiers_cancel() {
+    use easyqr_engine::{CustomerEvent, EngineEvent};
+
+    let dir = tempfile::tempdir().unwrap();
+    let station = Station::start(opts(dir.path())).await.unwrap();
+    let register = station.register_id();
+    station.books().open_shift(&register, "佐藤").unwrap();
+    let mut events = station.engine().subscribe();
+    let amount = |yen| ChargeRequest {
+        amount: Some(yen),
+        ..ChargeRequest::default()
+    };
+
+    let first = station.charge(&amount(1280)).await.unwrap();
+    let e = station.charge(&amount(500)).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::CodeShowing);
+    assert_eq!(e.attempt_id, Some(first.attempt.id), "names the code up");
+    assert!(e.message.contains(&first.attempt.order_no), "{}", e.message);
+    let unresolved = station.books().ledger().unresolved_attempts().unwrap();
+    assert_eq!(
+        unresolved.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [first.attempt.id],
+        "no second sale was even reserved"
+    );
+
+    // The cashier's explicit action: cancel (read back from elepay).
+    let (_, closed) = station.register().cancel(first.attempt.id).await.unwrap();
+    assert_eq!(closed.state, AttemptState::Closed);
+    // The log row says so too: the sale may be tried again.
+    let row = &station.books().log(&Default::default(), 1, None).unwrap()[0];
+    let row = serde_json::to_value(row).unwrap();
+    assert_eq!(
+        (&row["state"], &row["retryable"]),
+        (&serde_json::json!("closed"), &serde_json::json!(true))
+    );
+
+    // Two Enters at once: one code goes up, the other is refused.
+    let (seven, eight) = (amount(700), amount(800));
+    let (a, b) = tokio::join!(station.charge(&seven), station.charge(&eight));
+    let shown: Vec<_> = [&a, &b]
+        .into_iter()
+        .filter_map(|r| r.as_ref().ok())
+        .collect();
+    assert_eq!(shown.len(), 1, "{a:?} {b:?}");
+    let refused = [a.as_ref().err(), b.as_ref().err()]
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap();
+    assert_eq!(refused.code, ErrorCode::CodeShowing);
+    let second = shown[0].clone();
+
+    // Retrying the cancelled sale would also swap the QR: refused.
+    let e = station.retry(first.attempt.sale_id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::CodeShowing);
+    station.register().cancel(second.attempt.id).await.unwrap();
+    let again = station.retry(first.attempt.sale_id).await.unwrap();
+    assert_eq!(again.attempt.sale_id, first.attempt.sale_id);
+
+    // What the customer display was told: each QR only after the previous
+    // one was closed by the cashier.
+    let mut shown_codes = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        match ev {
+            EngineEvent::Customer(CustomerEvent::Payment { code_id, .. }) => {
+                shown_codes.push(("up", code_id))
+            }
+            EngineEvent::Customer(CustomerEvent::Cancelled { code_id, .. }) => {
+                shown_codes.push(("cancelled", code_id))
+            }
+            _ => {}
+        }
+    }
+    let code = |c: &easyqr_engine::Checkout| c.attempt.code_id.clone().unwrap();
+    assert_eq!(
+        shown_codes,
+        [
+            ("up", code(&first)),
+            ("cancelled", code(&first)),
+            ("up", code(&second)),
+            ("cancelled", code(&second)),
+            ("up", code(&again)),
+        ]
+    );
+}

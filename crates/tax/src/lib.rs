@@ -22,7 +22,7 @@ mod regno;
 
 pub use breakdown::{Breakdown, RateTotal};
 pub use error::InputError;
-pub use line::{Line, LINES_MAX, QTY_MAX, UNIT_PRICE_MAX};
+pub use line::{Line, LINES_MAX, NAME_MAX, QTY_MAX, UNIT_PRICE_MAX};
 pub use policy::{Pricing, Rounding, TaxPolicy};
 pub use rate::TaxRate;
 pub use regno::{RegistrationNumber, Warning};

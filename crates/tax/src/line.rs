@@ -9,7 +9,7 @@ pub const QTY_MAX: i64 = 999;
 /// Highest unit price, in yen (elepay's highest amount).
 pub const UNIT_PRICE_MAX: i64 = 99_999_999;
 /// Longest item name, in characters.
-const NAME_MAX: usize = 40;
+pub const NAME_MAX: usize = 40;
 
 /// One item line as rung up: `unit_price` is tax-included or tax-excluded
 /// as the sale's [`crate::Pricing`] says.
