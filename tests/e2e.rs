@@ -215,6 +215,28 @@ async fn settings_refuse_a_publishable_key_by_name() {
         let text = error.text().await.unwrap();
         assert!(!text.trim().is_empty());
         app.shot("settings-pk-refused").await;
+        // A live key: Rust asks for the switch to real money to be
+        // confirmed (live_key_unconfirmed); the page asks, and "No" stores
+        // nothing.
+        field.clear().await.unwrap();
+        field
+            .send_keys("sk_live_0123456789abcdef01234567")
+            .await
+            .unwrap();
+        app.click("#verify-key").await;
+        app.wait_for("#confirm[open]", "the live key's confirmation")
+            .await;
+        app.click("#confirm-no").await;
+        app.wait_for("#confirm:not([open])", "the confirmation to close")
+            .await;
+        let info = app.invoke("app_info", json!({})).await.unwrap();
+        assert_eq!(info["key"]["set"], false, "a live key unconfirmed is not stored");
+        let err = app
+            .invoke("set_key", json!({ "key": "sk_live_0123456789abcdef01234567" }))
+            .await
+            .unwrap_err();
+        assert_eq!((&err["code"], &err["field"]), (&json!("live_key_unconfirmed"), &json!("key")));
+        field.clear().await.unwrap();
         // The command itself answers with a code and the field.
         let err = app
             .invoke("set_key", json!({ "key": "pk_test_0123456789abcdef" }))
@@ -276,6 +298,27 @@ async fn settings_refuse_a_publishable_key_by_name() {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        // A refusal from the form is placed by field, and says itself again
+        // in the other language after a switch.
+        field.clear().await.unwrap();
+        field.send_keys(&"店".repeat(41)).await.unwrap();
+        app.click("#save-settings").await;
+        let refused = app
+            .wait_for("#settings-status.error", "the refused save")
+            .await
+            .text()
+            .await
+            .unwrap();
+        let lang = app.js("return document.documentElement.lang;").await;
+        let other = if lang == json!("ja") { "en" } else { "ja" };
+        app.set_lang(other).await;
+        let again = app.text("#settings-status").await;
+        assert!(!again.is_empty() && again != refused, "{refused} / {again}");
+        let placed = app
+            .js("return [...document.querySelectorAll('.field-error:not([hidden])')].length;")
+            .await;
+        assert_ne!(placed, json!(0), "the field is still marked");
+        app.set_lang(lang.as_str().unwrap()).await;
         field.clear().await.unwrap();
         field.send_keys("喫茶ひだまり").await.unwrap();
         app.click("#save-settings").await;

@@ -218,8 +218,14 @@ pub async fn save_settings(
 }
 
 #[tauri::command]
-pub async fn set_key(ctx: Ctx<'_>, key: String) -> Result<KeyChange, CommandError> {
-    ctx.station.set_key(&key).await
+pub async fn set_key(
+    ctx: Ctx<'_>,
+    key: String,
+    live_confirmed: Option<bool>,
+) -> Result<KeyChange, CommandError> {
+    ctx.station
+        .set_key(&key, live_confirmed.unwrap_or(false))
+        .await
 }
 
 #[derive(Debug, Serialize)]

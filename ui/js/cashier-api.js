@@ -18,7 +18,7 @@ export const api = {
   /** → [{ field, message }]: saved, but worth checking (a registration number's check digit). */
   settingsWarnings: () => call('settings_warnings'),
   /** → KeyStatus; the key is verified with a harmless API call first. */
-  setKey: (key) => call('set_key', { key }),
+  setKey: (key, liveConfirmed = false) => call('set_key', { key, liveConfirmed }),
   listMonitors: () => call('list_monitors'),
   /** → { open: ShiftReport | null, past: Shift[] } */
   shiftStatus: () => call('shift_status'),

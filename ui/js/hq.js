@@ -85,12 +85,9 @@ function showError(err) {
 async function enrol(e) {
   e.preventDefault();
   clearErrors();
+  // Sent as typed: an empty or malformed address or token is Rust's to refuse, by field.
   const url = $('#f-hqUrl').value.trim();
   const token = $('#f-hqToken').value.trim();
-  if (!url || !token) {
-    showError({ code: 'invalid_input', field: url ? 'hq.token' : 'hq.url', message: t('set.hq.required') });
-    return;
-  }
   const button = $('#hq-enrol');
   button.disabled = true;
   button.textContent = t('set.hq.enrolling');

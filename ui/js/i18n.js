@@ -425,7 +425,6 @@ const DICT = {
   'set.hq.unenrol': ['登録を解除', 'Unenrol'],
   'set.hq.unenrolled': ['本部の登録を解除しました', 'No longer enrolled'],
   'set.hq.demo': ['デモモードでは本部に報告しません（実際の取引ではないため）。', 'DEMO does not report to a head office (its sales are not real).'],
-  'set.hq.required': ['アドレスとトークンを入力してください', 'Enter the address and the token'],
   'set.hq.detail.offline': ['{since} から接続できません：{error}', 'Unreachable since {since}: {error}'],
   'set.hq.detail.diverged': ['本部の記録が No.{seq} から一致しません：{reason}。サポートに連絡してください。', 'The head office’s copy differs from row {seq}: {reason}. Contact support.'],
   'set.hq.detail.revoked': ['本部がこのレジの登録を取り消しました。送信を止めています。', 'The head office revoked this register; nothing is sent.'],
@@ -443,6 +442,7 @@ const DICT = {
 
   // Validation
   'err.key_empty': ['キーを入力してください', 'Enter the key'],
+  'err.live_key_unconfirmed': ['本番キーは実際のお金を動かします。切り替えを確認してください', 'A live key charges real money: confirm the switch'],
 
   // Errors from the backend (by code); the backend's own message is shown under these.
   'err.refund_unknown': ['elepay から返金の応答がありません。返金されたか確認中です。もう一度返金しないでください（一覧に結果が表示されます）。',

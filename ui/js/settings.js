@@ -103,10 +103,31 @@ async function showWarnings() {
   return warnings.length;
 }
 
-function formStatus(text, kind) {
+/**
+ * The form's status line. `say` writes it in the current language, and is
+ * called again after a language switch (with the refusal it explains, if
+ * any, placed again by field).
+ */
+let status = null;
+function formStatus(say, kind, refusal = null) {
+  status = { say, kind, refusal };
+  drawStatus();
+}
+function drawStatus() {
+  if (!status) return;
+  if (status.refusal) {
+    clearErrors($('#settings-form'));
+    placeRefusal(status.refusal);
+  }
   const s = $('#settings-status');
-  s.textContent = text;
-  s.className = `form-status ${kind}`;
+  s.textContent = status.say();
+  s.className = `form-status ${status.kind}`;
+}
+
+/** Marks every field Rust named; how many it placed. */
+function placeRefusal(err) {
+  const { title } = errorText(err);
+  return fieldErrors(err).filter(([field, reason]) => showFieldError(field, `${title} ${reason}`)).length;
 }
 
 function addSecretInput(v = '') {
@@ -181,18 +202,20 @@ async function save(e) {
   const s = collect();
   const button = $('#save-settings');
   button.disabled = true;
-  formStatus(t('set.saving'), 'busy');
+  formStatus(() => t('set.saving'), 'busy');
   try {
     const saved = await api.saveSettings(s);
     fill(saved);
     const warned = await showWarnings();
-    formStatus(t(warned ? 'set.savedWarn' : 'set.saved'), 'ok');
+    formStatus(() => t(warned ? 'set.savedWarn' : 'set.saved'), 'ok');
     hooks.onSaved(saved);
   } catch (err) {
     // Keep everything as typed; mark every field Rust named.
-    const { title, detail } = errorText(err);
-    const placed = fieldErrors(err).filter(([field, reason]) => showFieldError(field, `${title} ${reason}`));
-    formStatus(placed.length ? t('set.fixFields') : `${title} ${detail}`, 'error');
+    const placed = placeRefusal(err);
+    formStatus(() => {
+      const { title, detail } = errorText(err);
+      return placed ? t('set.fixFields') : `${title} ${detail}`;
+    }, 'error', err);
     form.querySelector('[aria-invalid="true"]')?.focus();
   } finally {
     button.disabled = false;
@@ -217,19 +240,21 @@ async function verifyKey(e) {
   const section = $('#key-form');
   clearErrors(section);
   $('#key-result').textContent = '';
-  // Sent as typed: an empty or malformed key is Rust's to refuse (key_empty, …).
+  // Sent as typed: an empty, malformed or live key is Rust's to judge
+  // (key_empty, …; live_key_unconfirmed asks for the confirmation below).
   const key = $('#f-key').value.trim();
-  if (key.startsWith('sk_live_')) {
-    const ok = await confirmDialog({
-      title: t('dlg.live.title'), body: t('dlg.live.body'), yes: t('dlg.live.yes'), no: t('dlg.live.no'),
-    });
-    if (!ok) return;
-  }
   const button = $('#verify-key');
   button.disabled = true;
   button.textContent = t('set.key.verifying');
   try {
-    const status = await api.setKey(key);
+    const status = await api.setKey(key).catch(async (err) => {
+      if (err.code !== 'live_key_unconfirmed') throw err;
+      const ok = await confirmDialog({
+        title: t('dlg.live.title'), body: t('dlg.live.body'), yes: t('dlg.live.yes'), no: t('dlg.live.no'),
+      });
+      return ok ? api.setKey(key, true) : null;
+    });
+    if (!status) return;
     $('#f-key').value = '';
     renderKeyStatus(status);
     $('#key-result').textContent = t(status.restartRequired ? 'set.key.restart' : 'set.key.saved');
@@ -253,10 +278,13 @@ export async function openSettings() {
     fill(s);
     loaded = true;
     clearErrors($('#settings-form'));
+    if (status) status.refusal = null;
     await showWarnings();
   } catch (err) {
-    const { title, detail } = errorText(err);
-    formStatus(`${title} ${detail}`, 'error');
+    formStatus(() => {
+      const { title, detail } = errorText(err);
+      return `${title} ${detail}`;
+    }, 'error');
   }
 }
 
@@ -279,6 +307,7 @@ export function initSettings(h) {
 /** After a language switch: texts written by code. */
 export function relabelSettings() {
   renderKeyStatus();
+  drawStatus();
   $$('.secret-row').forEach((row) => {
     row.querySelector('input').setAttribute('aria-label', t('set.webhook.secret'));
     row.querySelector('button').textContent = t('set.webhook.removeSecret');

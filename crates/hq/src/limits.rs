@@ -19,7 +19,7 @@ use crate::error::HqError;
 pub const WEBHOOK_BODY_MAX: usize = 256 * 1024;
 /// One journal batch (docs/HQ-PROTOCOL.md; the register sizes its batches
 /// by it and splits one refused with this 413).
-pub const JOURNAL_BODY_MAX: usize = 1024 * 1024;
+pub const JOURNAL_BODY_MAX: usize = easyqr_ledger::BATCH_MAX_BYTES;
 /// Every other route: acks, the view's forms.
 pub const SMALL_BODY_MAX: usize = 64 * 1024;
 

@@ -23,7 +23,7 @@ use crate::db::Db;
 use crate::error::HqError;
 use crate::AppState;
 
-pub const MAX_BATCH: usize = 500;
+pub const MAX_BATCH: usize = easyqr_ledger::BATCH_MAX_ROWS;
 /// Rows a register may have stored beyond its acknowledged seq (waiting
 /// for a gap below them to fill)...
 pub const BACKLOG_ROWS: i64 = 5_000;

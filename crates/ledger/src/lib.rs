@@ -68,7 +68,7 @@ pub use refunds::{Refund, RefundTotals};
 pub use reports::{Figures, OutsideShifts, ShiftReport, ShiftTotals, StateTotal};
 pub use schema::SCHEMA_VERSION;
 pub use shifts::Shift;
-pub use shipping::JournalRow;
+pub use shipping::{JournalRow, BATCH_MAX_BYTES, BATCH_MAX_ROWS};
 pub use state::{AttemptState, RefundState};
 pub use taxes::{RefundTax, SaleRecord};
 pub use webhook_events::InboxEvent;

@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 use crate::journal::{chain_hash, GENESIS};
 use crate::{Ledger, LedgerError};
 
+/// The most one batch of journal rows to the head office may hold, in rows
+/// and in bytes of its JSON body: the register sizes its batches by these,
+/// and HQ refuses a larger one (docs/HQ-PROTOCOL.md).
+pub const BATCH_MAX_ROWS: usize = 500;
+pub const BATCH_MAX_BYTES: usize = 1024 * 1024;
+
 /// One stored journal row. Serialised as
 /// `{"seq","at","kind","saleId","attemptId","payload","prevHash","hash"}`
 /// (docs/HQ-PROTOCOL.md).

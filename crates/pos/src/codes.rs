@@ -49,6 +49,7 @@ codes! {
     NotCancellable = "not_cancellable", 2, "only a code being shown can be cancelled";
     DemoOnly = "demo_only", 2, "only in DEMO mode";
     KeyEmpty = "key_empty", 2, "no secret key given";
+    LiveKeyUnconfirmed = "live_key_unconfirmed", 2, "a live key charges real money: it is stored only once its switch is confirmed";
     KeyMalformed = "key_malformed", 2, "not an elepay secret key (sk_test_… or sk_live_…)";
     KeyPublishable = "key_publishable", 2, "a publishable key (pk_…) was given; the secret key is needed";
     WebhookSecretInvalid = "webhook_secret_invalid", 2, "a webhook signing secret is not usable";

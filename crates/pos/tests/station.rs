@@ -184,7 +184,17 @@ async fn a_key_of_another_elepay_app_is_refused_in_place() {
 
     let other = "sk_test_otherapp00000001";
     sim.control().add_app(other).unwrap();
-    let e = station.set_key(other).await.unwrap_err();
+    // A live key is stored only once the switch to real money is confirmed
+    // (the app asks; the rule is Rust's).
+    let live = "sk_live_0123456789abcdef01234567";
+    let e = station.set_key(live, false).await.unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::LiveKeyUnconfirmed, Some("key"))
+    );
+    assert!(!e.message.contains(live), "the key is never echoed");
+    assert_eq!(station.key_status().last4.as_deref(), Some("0001"));
+    let e = station.set_key(other, false).await.unwrap_err();
     assert_eq!(
         (e.code, e.field.as_deref()),
         (ErrorCode::KeyOtherApp, Some("key"))

@@ -5,9 +5,9 @@
 
 /// HQ takes at most this many bytes of JSON in one batch
 /// (docs/HQ-PROTOCOL.md); a 413 may name a lower figure (a proxy's).
-pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
+pub const MAX_BATCH_BYTES: usize = easyqr_ledger::BATCH_MAX_BYTES;
 /// And at most this many rows (HQ refuses more with a 400).
-pub const MAX_BATCH_ROWS: usize = 500;
+pub const MAX_BATCH_ROWS: usize = easyqr_ledger::BATCH_MAX_ROWS;
 
 /// A batch HQ refused as too large was a single row: no split helps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -49,9 +49,18 @@ impl Station {
     /// Verifies a new secret key with elepay, stores it, and switches to it.
     /// In DEMO mode the switch to TEST/LIVE happens at the next start (their
     /// ledgers are separate), as does a switch between test and live.
-    pub async fn set_key(&self, raw: &str) -> Result<KeyChange> {
+    /// A live key is refused unless `live_confirmed`: the cashier's
+    /// window asks first, since from then on every charge is real money.
+    pub async fn set_key(&self, raw: &str, live_confirmed: bool) -> Result<KeyChange> {
         let storable = StorableKey::parse(raw.trim()).map_err(PosError::from)?;
         let key = storable.key().clone();
+        if Mode::of_key(&key) == Mode::Live && !live_confirmed {
+            return Err(PosError::new(
+                ErrorCode::LiveKeyUnconfirmed,
+                "key: a live key charges real money; confirm the switch to live",
+            )
+            .field("key"));
+        }
         let verify_base = if self.mode == Mode::Demo {
             EnvOverrides::from_env()
                 .ok()
