@@ -62,9 +62,9 @@ pub fn client_config(mode: Mode, rootcert: Option<&Path>) -> Result<ClientConfig
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let algs = provider.signature_verification_algorithms;
     let verifier: Arc<dyn ServerCertVerifier> = match (mode, rootcert) {
-        (Mode::Disable, _) | (Mode::Require, None) => Arc::new(Unchecked { algs }),
-        (Mode::Require | Mode::VerifyCa, Some(path)) => Arc::new(ChainOnly {
-            roots: Arc::new(roots(path)?),
+        (Mode::Disable, _) | (Mode::Require, None) => Arc::new(NoNameCheck { roots: None, algs }),
+        (Mode::Require | Mode::VerifyCa, Some(path)) => Arc::new(NoNameCheck {
+            roots: Some(Arc::new(roots(path)?)),
             algs,
         }),
         (Mode::VerifyFull, Some(path)) => {
@@ -110,57 +110,17 @@ fn roots(path: &Path) -> Result<RootCertStore, HqError> {
     Ok(roots)
 }
 
-/// `require`: encrypted, the certificate taken as it comes (libpq's
-/// `require`). The handshake's signatures are still checked against it.
+/// `require` and `verify-ca`: the certificate must chain to `roots` when
+/// there are any (`verify-ca`, or `require` with an `sslrootcert`), and is
+/// taken as it comes otherwise (libpq's `require`); its names are never
+/// looked at. The handshake's signatures are checked against it either way.
 #[derive(Debug)]
-struct Unchecked {
+struct NoNameCheck {
+    roots: Option<Arc<RootCertStore>>,
     algs: WebPkiSupportedAlgorithms,
 }
 
-/// `verify-ca`: the certificate must chain to a root; its names are not
-/// looked at.
-#[derive(Debug)]
-struct ChainOnly {
-    roots: Arc<RootCertStore>,
-    algs: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for Unchecked {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
-}
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for NoNameCheck {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -169,14 +129,16 @@ impl ServerCertVerifier for ChainOnly {
         _ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let cert = ParsedCertificate::try_from(end_entity)?;
-        verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &self.roots,
-            intermediates,
-            now,
-            self.algs.all,
-        )?;
+        if let Some(roots) = &self.roots {
+            let cert = ParsedCertificate::try_from(end_entity)?;
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algs.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 
