@@ -169,8 +169,10 @@ fn the_token_typed_at_a_terminal_is_not_echoed() {
         assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
         seen.extend_from_slice(&buf[..n]);
     }
-    // The prompt is written just before echo goes off: a moment's grace.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The prompt is written just before echo goes off: a grace generous
+    // enough for a loaded CI machine (typing sooner could be echoed by the
+    // terminal before the CLI turns echo off, which says nothing of it).
+    std::thread::sleep(std::time::Duration::from_secs(1));
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(format!("{TOKEN}\n").as_bytes()).unwrap();
     out.read_to_end(&mut seen).unwrap();
