@@ -20,8 +20,10 @@ use crate::db::Db;
 use crate::error::HqError;
 
 /// How often the open streams are checked: a revocation, a re-enrolment
-/// or another HQ process's newer stream ends a stream within a second.
-pub const CHECK_EVERY: Duration = Duration::from_millis(500);
+/// or another HQ process's newer stream ends a stream within a second,
+/// with room to spare on a loaded host (one indexed query per tick for all
+/// of a process's streams).
+pub const CHECK_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Default)]
 pub struct Streams {
