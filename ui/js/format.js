@@ -52,14 +52,6 @@ export const hhmmss = (ms) => hhmmssFormat.format(storeDate(ms));
 /** Epoch ms → "2025/01/03 14:05" (store time). */
 export const dateTime = (ms) => dateTimeFormat.format(storeDate(ms));
 
-/** A datetime-local value ("2025-01-03T14:05"), read as store time → epoch ms. */
-export function parseStoreTime(v) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(v);
-  if (!m) return NaN;
-  const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0));
-  return Date.UTC(y, mo - 1, d, h, mi, s) - storeOffsetMin * 60_000;
-}
-
 // elepay's paymentMethod ids → the names printed on the wallets' own signs.
 const WALLETS = {
   paypay: 'PayPay', linepay: 'LINE Pay', docomopay: 'd払い', aupay: 'au PAY',
