@@ -33,8 +33,13 @@ function detailText(s) {
   }
 }
 
-/** Shows a status in the header and in Settings. */
+/**
+ * Shows a status in the header and in Settings. A command's answer and the
+ * feed's messages may cross on their way here: one older than what is shown
+ * (Rust's `version`) is not drawn.
+ */
 export function renderHq(s = status) {
+  if (s && (s.version ?? 0) < (status.version ?? 0)) s = status;
   status = s && s.state ? s : { state: 'off' };
   const pill = $('#hq-pill');
   const text = pillText(status);

@@ -22,12 +22,18 @@ pub(crate) enum Ended {
     Revoked,
 }
 
-/// Changes the status, telling watchers only when something changed.
+/// Changes the status, telling watchers only when something changed; each
+/// change (a whole new status too) takes the next `version`.
 pub(crate) fn update(status: &watch::Sender<HqStatus>, f: impl FnOnce(&mut HqStatus)) {
     status.send_if_modified(|s| {
         let before = s.clone();
         f(s);
-        *s != before
+        s.version = before.version;
+        let changed = *s != before;
+        if changed {
+            s.version += 1;
+        }
+        changed
     });
 }
 
@@ -165,6 +171,29 @@ async fn supervise(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::hq::LinkState;
+
+    #[test]
+    fn every_change_of_the_status_takes_the_next_version_across_link_restarts() {
+        let (tx, rx) = watch::channel(HqStatus::off());
+        update(&tx, |s| {
+            *s = HqStatus::connecting("https://hq.example.jp/", 1)
+        });
+        assert_eq!(rx.borrow().version, 1);
+        update(&tx, |s| s.on_stream_up(2));
+        assert_eq!(rx.borrow().version, 2);
+        // Nothing changed: no new version, and watchers are not woken.
+        update(&tx, |s| s.on_stream_up(2));
+        assert_eq!(rx.borrow().version, 2);
+        // A whole new status (the link restarted) keeps counting up, so an
+        // older answer can never pass for a newer one.
+        update(&tx, |s| *s = HqStatus::off());
+        assert_eq!(
+            (rx.borrow().version, rx.borrow().state),
+            (3, LinkState::Off)
+        );
+    }
 
     #[test]
     fn a_stuck_shipment_waits_like_a_refusal_not_like_a_blip() {

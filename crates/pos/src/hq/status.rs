@@ -46,6 +46,11 @@ pub struct HqStatus {
     pub last_shipped_at: Option<i64>,
     /// The last event HQ's stream delivered and the register acknowledged.
     pub event_cursor: i64,
+    /// Counts the changes of the station's status, across restarts of the
+    /// link: a command's answer and the feed's messages may cross on their
+    /// way to the page, which draws a status only if it is newer than the
+    /// one it shows.
+    pub version: u64,
     #[serde(skip)]
     facts: Facts,
 }
@@ -83,6 +88,7 @@ impl HqStatus {
             backlog: 0,
             last_shipped_at: None,
             event_cursor: 0,
+            version: 0,
             facts: Facts::default(),
         }
     }

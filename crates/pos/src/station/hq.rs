@@ -7,6 +7,7 @@ use tokio::sync::watch;
 use super::Station;
 use crate::config::Mode;
 use crate::error::{ErrorCode, PosError, Result};
+use crate::hq::link::update;
 use crate::hq::{Enrolment, HqLink, HqStatus};
 
 impl Station {
@@ -66,7 +67,7 @@ impl Station {
             old.stop().await;
         }
         if self.mode == Mode::Demo {
-            self.hq_status.send_replace(HqStatus::off());
+            update(&self.hq_status, |s| *s = HqStatus::off());
             return;
         }
         let settings = self.settings();
@@ -79,17 +80,14 @@ impl Station {
                 ))
             }
             Ok(None) => {
-                self.hq_status.send_replace(HqStatus::off());
+                update(&self.hq_status, |s| *s = HqStatus::off());
             }
             Err(e) => {
                 // Enrolled, but not linked: said in the header, not hidden.
                 tracing::error!(error = %e, "head-office link not started");
                 let url = settings.hq.url.as_deref().unwrap_or_default();
-                self.hq_status.send_replace(HqStatus::held(
-                    url,
-                    &e.to_string(),
-                    self.engine().now_ms(),
-                ));
+                let held = HqStatus::held(url, &e.to_string(), self.engine().now_ms());
+                update(&self.hq_status, |s| *s = held);
             }
         }
     }
