@@ -203,6 +203,19 @@ async fn settings_refuse_a_publishable_key_by_name() {
             .await
             .unwrap();
         let field = app.wait_for("#f-key", "the key field").await;
+        // The form's help lines state Rust's ranges, not numbers of their own
+        // (the register id's once said 20 where Rust allows 24).
+        let limits = app.invoke("app_info", json!({})).await.unwrap()["limits"].clone();
+        let help = app.text("#h-registerId").await;
+        assert!(
+            help.contains(&limits["registerIdMax"].to_string()),
+            "{help} / {limits}"
+        );
+        let help = app.text("#h-pollIntervalMs").await;
+        assert!(
+            help.contains(&limits["pollIntervalMsMax"].to_string()),
+            "{help} / {limits}"
+        );
         field.send_keys("pk_test_0123456789abcdef").await.unwrap();
         app.client
             .find(fantoccini::Locator::Css("#verify-key"))

@@ -8,7 +8,7 @@ import { api } from './cashier-api.js';
 import { initDialog, dialogOpen } from './dialog.js';
 import * as register from './register.js';
 import * as payments from './payments.js';
-import { initSettings, openSettings, renderKeyStatus, setSimulatorUrl, relabelSettings } from './settings.js';
+import { initSettings, openSettings, renderKeyStatus, setSimulatorUrl, relabelSettings, setSettingsLimits } from './settings.js';
 import { initHistory, openTransactions, openShift, relabelHistory } from './history.js';
 import { initShiftGate, refreshShiftGate, requireShift } from './shift-gate.js';
 import { initHq, renderHq, setHqContext } from './hq.js';
@@ -238,6 +238,7 @@ async function main() {
   setStoreUtcOffset(info.utcOffsetMinutes);
   register.setTax(info.tax);
   register.setLimits(info.limits);
+  setSettingsLimits(info.limits);
   setLang(resolveLang(info.language));
   renderKeyStatus(info.key ?? { set: false });
   setSimulatorUrl(info.mode === 'demo' ? info.simulatorUrl : null);

@@ -304,9 +304,23 @@ export function initSettings(h) {
   $('#add-secret').addEventListener('click', () => { addSecretInput(); dirty = true; });
 }
 
+/** The ranges Rust refuses beyond (`app_info.limits`), for the help lines. */
+let limits = null;
+export function setSettingsLimits(l) {
+  limits = l ?? null;
+  drawHelp();
+}
+function drawHelp() {
+  if (!limits) return;
+  $('#h-registerId').textContent = t('set.registerId.help', { max: limits.registerIdMax });
+  $('#h-expiryMinutes').textContent = t('set.expiry.help', { min: limits.expiryMinutesMin, max: limits.expiryMinutesMax });
+  $('#h-pollIntervalMs').textContent = t('set.poll.help', { min: limits.pollIntervalMsMin, max: limits.pollIntervalMsMax });
+}
+
 /** After a language switch: texts written by code. */
 export function relabelSettings() {
   renderKeyStatus();
+  drawHelp();
   drawStatus();
   $$('.secret-row').forEach((row) => {
     row.querySelector('input').setAttribute('aria-label', t('set.webhook.secret'));

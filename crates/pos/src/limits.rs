@@ -1,8 +1,9 @@
 //! The input limits a screen presents (the keypad's "up to ¥99,999,999",
-//! an item row's hints). Read from the rules' own constants, so a screen
+//! an item row's hints, the settings form's help lines). Read from the rules' own constants, so a screen
 //! never carries a number of its own; the rules themselves stay where they
 //! are enforced (`elepay::Amount`, `easyqr_tax::Line`, `Breakdown`).
 
+use easyqr_app_core::settings::Settings;
 use serde::Serialize;
 
 /// What a charge may hold, as the rules that refuse it say.
@@ -21,6 +22,13 @@ pub struct InputLimits {
     pub unit_price_max: i64,
     /// Most item lines in one sale.
     pub lines_max: usize,
+    /// Settings whose range a form's help line states.
+    pub store_name_max: usize,
+    pub register_id_max: usize,
+    pub expiry_minutes_min: u32,
+    pub expiry_minutes_max: u32,
+    pub poll_interval_ms_min: u64,
+    pub poll_interval_ms_max: u64,
 }
 
 impl InputLimits {
@@ -32,6 +40,12 @@ impl InputLimits {
             qty_max: easyqr_tax::QTY_MAX,
             unit_price_max: easyqr_tax::UNIT_PRICE_MAX,
             lines_max: easyqr_tax::LINES_MAX,
+            store_name_max: Settings::STORE_NAME_MAX,
+            register_id_max: easyqr_ledger::OrderPrefix::MAX_LEN,
+            expiry_minutes_min: *Settings::EXPIRY_MINUTES.start(),
+            expiry_minutes_max: *Settings::EXPIRY_MINUTES.end(),
+            poll_interval_ms_min: *Settings::POLL_INTERVAL_MS.start(),
+            poll_interval_ms_max: *Settings::POLL_INTERVAL_MS.end(),
         }
     }
 }
@@ -91,6 +105,53 @@ mod tests {
         let json = serde_json::to_value(l).unwrap();
         assert_eq!(json["amountMax"], 99_999_999);
         assert_eq!(json["itemNameMax"], easyqr_tax::NAME_MAX);
+    }
+
+    /// Each settings range a help line states is exactly where the save is
+    /// refused (the register id once said 20 on screen, 24 in Rust).
+    #[test]
+    fn each_settings_limit_is_where_the_settings_are_refused() {
+        let l = InputLimits::current();
+        let refused = |change: &dyn Fn(&mut Settings)| {
+            let mut s = Settings::default();
+            change(&mut s);
+            s.validate()
+                .err()
+                .map(|errs| errs.iter().map(|e| e.field).collect::<Vec<_>>().join(","))
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            refused(&|s| s.store_name = "店".repeat(l.store_name_max)),
+            ""
+        );
+        assert_eq!(
+            refused(&|s| s.store_name = "店".repeat(l.store_name_max + 1)),
+            "storeName"
+        );
+        assert_eq!(
+            refused(&|s| s.register_id = "R".repeat(l.register_id_max)),
+            ""
+        );
+        assert_eq!(
+            refused(&|s| s.register_id = "R".repeat(l.register_id_max + 1)),
+            "registerId"
+        );
+        for (minutes, field) in [
+            (l.expiry_minutes_min, ""),
+            (l.expiry_minutes_max, ""),
+            (l.expiry_minutes_min - 1, "expiryMinutes"),
+            (l.expiry_minutes_max + 1, "expiryMinutes"),
+        ] {
+            assert_eq!(refused(&|s| s.expiry_minutes = minutes), field, "{minutes}");
+        }
+        for (ms, field) in [
+            (l.poll_interval_ms_min, ""),
+            (l.poll_interval_ms_max, ""),
+            (l.poll_interval_ms_min - 1, "pollIntervalMs"),
+            (l.poll_interval_ms_max + 1, "pollIntervalMs"),
+        ] {
+            assert_eq!(refused(&|s| s.poll_interval_ms = ms), field, "{ms}");
+        }
     }
 
     /// Each limit a screen presents is exactly where the charge is refused.
