@@ -112,7 +112,7 @@ impl Streams {
         let mut open = self.open_map();
         let stale: Vec<i64> = open
             .iter()
-            .filter(|(id, o)| current.get(*id) != Some(&o.generation))
+            .filter(|(id, o)| outdated(current.get(*id).copied(), o.generation))
             .map(|(id, _)| *id)
             .collect();
         for id in &stale {
@@ -146,6 +146,14 @@ impl Streams {
     }
 }
 
+/// Whether a stream of `generation` must end, given its register's
+/// generation as the check read it (`None`: the register is gone).
+/// Generations only grow, so a lower one read is not news: a newer stream
+/// opened while the check's query ran, after it read the row.
+fn outdated(read: Option<i64>, generation: i64) -> bool {
+    read.is_none_or(|g| g > generation)
+}
+
 impl Drop for Ticket {
     fn drop(&mut self) {
         if let Some(s) = self.streams.upgrade() {
@@ -163,6 +171,14 @@ impl Drop for Ticket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_that_read_the_row_before_a_newer_stream_opened_leaves_it_open() {
+        assert!(!outdated(Some(4), 4));
+        assert!(outdated(Some(5), 4), "re-enrolled, revoked or replaced");
+        assert!(outdated(None, 4), "the register is gone");
+        assert!(!outdated(Some(3), 4), "read before this stream's bump");
+    }
 
     #[test]
     fn a_newer_stream_ends_the_older_and_a_late_older_one_ends_at_once() {
