@@ -254,6 +254,19 @@ async fn receipts_from_a_mixed_rate_sale_to_the_z_report_by_rate() {
         assert!(title.contains("¥480"), "{title}");
         app.shot_named("receipts-04-refund-confirm").await;
         app.keys("y").await; // Y refunds (Enter would keep things as they are)
+        // elepay finishes the refund and the list says so; the offer of the
+        // slip outlives that refresh (it once cleared the status line).
+        let settled = "const c = document.querySelector('#tx-body tr td.refunded'); \
+                       return !!c && c.textContent.includes('480') && !c.querySelector('.refund-progress');";
+        let mut made = false;
+        for _ in 0..200 {
+            made = app.js(settled).await == json!(true);
+            if made {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(made, "the list shows the refund made");
         app.wait_for("#tx-refund-slip", "the offer of the refund slip")
             .await
             .click()

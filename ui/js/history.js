@@ -206,7 +206,12 @@ function markFilter(err) {
   }
 }
 
-async function load(older) {
+/**
+ * Reads the list again. `quiet`: a refresh the feed asked for (elepay
+ * finished a refund); it leaves the status line as it is, so the offer of
+ * a refund slip stays until the cashier does something else.
+ */
+async function load(older, { quiet = false } = {}) {
   const status = $('#tx-status');
   markFilter(null);
   try {
@@ -214,7 +219,7 @@ async function load(older) {
     const page = await api.transactionLog(filter(), PAGE, beforeId);
     rows = older ? rows.concat(page) : page;
     $('#tx-more').hidden = page.length < PAGE;
-    showInfo(status, '');
+    if (!quiet) showInfo(status, '');
     renderTransactions();
   } catch (err) {
     markFilter(err);
@@ -690,7 +695,7 @@ export function initHistory() {
     if ($('#panel-transactions').hidden || !rows.some((row) => row.id === r.attemptId)) return;
     const open = rows.find((row) => row.id === detailFor);
     if (open) timelines.set(open.saleId, await api.saleTimeline(open.saleId).catch(() => timelines.get(open.saleId)));
-    await load(false);
+    await load(false, { quiet: true });
   });
 }
 
