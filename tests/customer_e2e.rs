@@ -200,23 +200,7 @@ async fn the_test_mode_display_wears_a_test_ribbon() {
     let _one = SERIAL.lock().await;
     scenario("the_test_mode_display_wears_a_test_ribbon", async {
         const KEY: &str = "sk_test_customerdisplay0001";
-        let sim = elepay_sim::start(
-            elepay_sim::SimConfig {
-                secret_keys: vec![KEY.into()],
-                ..Default::default()
-            },
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
-        let mut app = App::start(
-            "customer-test",
-            &[
-                ("ELEPAY_SECRET_KEY", KEY.to_owned()),
-                ("EASYQR_API_BASE", sim.base_url().to_string()),
-            ],
-        )
-        .await;
+        let (mut app, _sim) = App::start_test_mode("customer-test", KEY).await;
         app.in_customer().await;
         let ribbon = app
             .wait_for(

@@ -49,28 +49,13 @@ async fn a_register_enrolled_in_settings_shows_its_head_office_and_keeps_the_tok
             easyqr_hq::enrol::add_store(&pool, LOCATION, "渋谷店")
                 .await
                 .unwrap();
-            let sim = elepay_sim::start(
-                elepay_sim::SimConfig {
-                    secret_keys: vec![KEY.into()],
-                    ..Default::default()
-                },
-                "127.0.0.1:0".parse().unwrap(),
-            )
-            .await
-            .unwrap();
+            let (mut app, sim) = App::start_test_mode("hqlink", KEY).await;
             // The brand's one webhook URL in elepay's dashboard is HQ's.
             sim.control().add_webhook_endpoint(
                 format!("{hq_url}/elepay/webhook").parse().unwrap(),
                 WEBHOOK_SECRET,
             );
-            let mut app = App::start(
-                "hqlink",
-                &[
-                    ("ELEPAY_SECRET_KEY", KEY.to_owned()),
-                    ("EASYQR_API_BASE", sim.base_url().to_string()),
-                ],
-            )
-            .await;
+
             app.client.execute_async(CAPTURE, vec![]).await.unwrap();
             assert!(
                 app.attr("#hq-pill", "hidden").await.is_some(),

@@ -68,23 +68,7 @@ async fn the_secret_key_never_reaches_a_window_or_a_log() {
     }
     let _one = SERIAL.lock().await;
     scenario("the_secret_key_never_reaches_a_window_or_a_log", async {
-        let sim = elepay_sim::start(
-            elepay_sim::SimConfig {
-                secret_keys: vec![KEY.into()],
-                ..Default::default()
-            },
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
-        let mut app = App::start(
-            "secret",
-            &[
-                ("ELEPAY_SECRET_KEY", KEY.to_owned()),
-                ("EASYQR_API_BASE", sim.base_url().to_string()),
-            ],
-        )
-        .await;
+        let (mut app, sim) = App::start_test_mode("secret", KEY).await;
         for window in [app.customer.clone(), app.cashier.clone()] {
             app.client.switch_to_window(window).await.unwrap();
             app.client.execute_async(CAPTURE, vec![]).await.unwrap();

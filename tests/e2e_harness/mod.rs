@@ -97,6 +97,29 @@ impl App {
         App::start_in(name, env, tempfile::tempdir().unwrap()).await
     }
 
+    /// The app in TEST mode with the secret `key`, against a simulator of
+    /// its own that knows it (kept alive by the caller).
+    pub async fn start_test_mode(name: &'static str, key: &str) -> (App, elepay_sim::RunningSim) {
+        let sim = elepay_sim::start(
+            elepay_sim::SimConfig {
+                secret_keys: vec![key.into()],
+                ..Default::default()
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        let app = App::start(
+            name,
+            &[
+                ("ELEPAY_SECRET_KEY", key.to_owned()),
+                ("EASYQR_API_BASE", sim.base_url().to_string()),
+            ],
+        )
+        .await;
+        (app, sim)
+    }
+
     /// Starts the app on an existing data folder (a restart).
     pub async fn start_in(
         name: &'static str,
@@ -543,4 +566,15 @@ pub async fn advance_sim_clock(sim: &url::Url, ms: i64) {
         .await
         .unwrap();
     assert!(res.status().is_success(), "advance clock: {}", res.status());
+}
+
+/// An element's text as the page holds it (WebDriver's own text is empty
+/// for some header elements WebKit deems not shown).
+pub async fn text_content(app: &App, css: &str) -> String {
+    let script = format!("return document.querySelector({css:?})?.textContent ?? '';");
+    app.js(&script)
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -233,7 +233,7 @@ function renderActive(e) {
   const final = isFinal(e);
   $('#pay-cancel').hidden = a.state !== 'pending';
   $('#pay-cancel').disabled = Boolean(e.cancelling);
-  // Whether the sale may be tried again is Rust's to say (AttemptState::allows_retry).
+  // Drawn as Rust sent it: `retryable` (AttemptState::allows_retry).
   $('#pay-retry').hidden = !a.retryable;
   $('#pay-retry').disabled = Boolean(e.busy);
   $('#pay-new').hidden = !final;
