@@ -24,6 +24,7 @@ pub mod inbox;
 pub mod limits;
 pub mod listen;
 pub mod me;
+pub mod metrics;
 pub mod projection;
 pub mod ship;
 pub mod stream;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub streams: Arc<streams::Streams>,
     /// How long any request but a stream may take (`listen::Limits`).
     pub request_timeout: std::time::Duration,
+    /// This process's counters (`/metrics`).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -143,6 +146,7 @@ pub async fn serve(cfg: Config, clock: Clock) -> Result<Running, HqError> {
         keep_alive: cfg.keep_alive,
         streams: streams::Streams::new(),
         request_timeout: cfg.limits.request_timeout,
+        metrics: Arc::default(),
     };
     streams::Streams::spawn_ticker(&state.streams, state.db.clone());
     let open_files = listen::raise_open_files();
