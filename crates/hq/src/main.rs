@@ -20,10 +20,20 @@ struct Cli {
     /// comes from DATABASE_URL or this file, never a flag (flags show in ps).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Log lines as text, or as JSON lines (one object per line) for a
+    /// log shipper.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
     serve: ServeArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -56,6 +66,10 @@ struct ServeArgs {
     /// Seconds any request but an event stream may take before a 503.
     #[arg(long, default_value_t = Limits::default().request_timeout.as_secs())]
     request_timeout_secs: u64,
+    /// Seconds between an event stream's keep-alive beats (the register's
+    /// heartbeat; a proxy's read timeout must be longer).
+    #[arg(long, default_value_t = easyqr_hq::stream::KEEP_ALIVE.as_secs())]
+    keep_alive_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -107,14 +121,17 @@ enum RegisterCmd {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "easyqr_hq=info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     // Before the runtime's threads exist: changing the environment races
     // with threads reading it.
     let env = EnvSecrets::take();
@@ -208,7 +225,7 @@ async fn serve(
         bootstrap_password,
         public_url,
         trusted_proxies,
-        keep_alive: easyqr_hq::stream::KEEP_ALIVE,
+        keep_alive: std::time::Duration::from_secs(a.keep_alive_secs.max(1)),
         pool_wait: db::POOL_WAIT,
         limits: Limits {
             max_connections: a.max_connections,
