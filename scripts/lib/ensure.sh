@@ -55,8 +55,16 @@ ensure_e2e_deps() {
 }
 
 # The head office's tests: a real PostgreSQL (pg_virtualenv from
-# postgresql-common makes a throw-away cluster, as root too) and a real
-# browser for its web view.
+# postgresql-common makes a throw-away cluster, as root too), a real
+# browser for its web view, and Debian's nginx as its proxy (the test runs
+# its own nginx on free ports; the package's own service is not needed).
 ensure_hq_deps() {
-    apt_install postgresql postgresql-common chromium chromium-driver
+    apt_install postgresql postgresql-common chromium chromium-driver nginx
+}
+
+# The head office's package and its check: dpkg-dev (dpkg-shlibdeps),
+# systemd (systemd-analyze verify and security, no PID 1 needed), curl, and
+# strace (what the binary does, against its unit's sandbox).
+ensure_package_hq_deps() {
+    apt_install dpkg-dev systemd curl strace
 }

@@ -4,6 +4,20 @@ use std::time::Duration;
 
 use easyqr_ledger::OrderPrefix;
 
+/// A pending code's poll interval in its first two minutes while HQ's
+/// stream is live: "paid" arrives by push within milliseconds, so polling
+/// only catches a push that got lost. 5 s bounds how late such a payment
+/// shows, at a fifth of the fast schedule's requests (one key serves every
+/// register of a brand).
+pub const PUSH_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// Past the first two minutes, when few payments still happen: 15 s, a
+/// fifth of the slow schedule's requests.
+pub const PUSH_SLOW_POLL_INTERVAL: Duration = Duration::from_secs(15);
+/// HQ's stream beats every 15 s (docs/HQ-PROTOCOL.md): one late beat is
+/// not a lost stream, two missed are. Two beats plus 5 s for a slow
+/// network; the stream itself is given up after three (`crates/pos`).
+pub const PUSH_SILENCE_LIMIT: Duration = Duration::from_secs(35);
+
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Store/register prefix of every orderNo, e.g. `S01R2`.
@@ -22,6 +36,16 @@ pub struct EngineConfig {
     /// How often an older code is polled (PayPay's guidance for its own
     /// API is every 2–3 s; every register of a brand polls with one key).
     pub slow_poll_interval: Duration,
+    /// How often a pending code is polled in its first `fast_poll_window`
+    /// while push is live (`Engine::push_beat`): "paid" then arrives by
+    /// push, and polling is only the safety net. Never faster than
+    /// `poll_interval`.
+    pub push_poll_interval: Duration,
+    /// Likewise for an older code (never faster than `slow_poll_interval`).
+    pub push_slow_poll_interval: Duration,
+    /// How long push stays live after its last sign of life (a beat or an
+    /// event); past it the fast schedule applies again, as if it dropped.
+    pub push_silence_limit: Duration,
     /// Longest wait between polls while the API keeps failing.
     pub max_backoff: Duration,
     /// Store's elepay location; webhooks for other locations are ignored.
@@ -40,6 +64,9 @@ impl EngineConfig {
             poll_interval: Duration::from_secs(1),
             fast_poll_window: Duration::from_secs(120),
             slow_poll_interval: Duration::from_secs(3),
+            push_poll_interval: PUSH_POLL_INTERVAL,
+            push_slow_poll_interval: PUSH_SLOW_POLL_INTERVAL,
+            push_silence_limit: PUSH_SILENCE_LIMIT,
             max_backoff: Duration::from_secs(15),
             location_id: None,
             front_url_template: None,

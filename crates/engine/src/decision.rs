@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use easyqr_ledger::{Attempt, AttemptState, Change};
+
+use crate::config::EngineConfig;
 use elepay::webhook::Event;
 use elepay::{ChargeDto, CodeDto, CodeStatus};
 
@@ -260,37 +262,74 @@ pub(crate) fn sibling_of_paid(sibling: &Attempt) -> Sibling {
     }
 }
 
-/// The poll interval of a code `age_ms` old: `fast` in its first `window`
-/// (a payment then shows within about one interval), `slow` after (never
-/// faster than `fast`), so a brand's registers sharing one key stay gentle.
-pub(crate) fn poll_interval_at(
-    age_ms: i64,
-    fast: Duration,
-    window: Duration,
-    slow: Duration,
-) -> Duration {
-    if age_ms < window.as_millis() as i64 {
-        fast
-    } else {
-        slow.max(fast)
+/// What the engine knows of push: elepay's events arriving by themselves
+/// (HQ's event stream), so "paid" needs no poll to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Push {
+    /// Not connected, or never was.
+    #[default]
+    Down,
+    /// Connected; its last sign of life (a beat or an event), engine ms.
+    Up { last_sign_ms: i64 },
+}
+
+/// Until when push is live (engine ms, exclusive); `None` while it is
+/// down. Live means connected, and a sign of life came within
+/// `silence_limit`: a connection that stopped beating (half-dead TCP, a
+/// stalled proxy) counts as down once the limit passes.
+pub(crate) fn push_live_until(push: Push, silence_limit: Duration) -> Option<i64> {
+    match push {
+        Push::Down => None,
+        Push::Up { last_sign_ms } => {
+            Some(last_sign_ms.saturating_add(silence_limit.as_millis() as i64))
+        }
     }
 }
 
-/// The wait before the next poll of a pending code. Polls once right at
-/// expiry so "expired" shows without delay (the server decides whether it
-/// really is); otherwise, including a server whose countdown is stuck at 0,
-/// the normal interval, never a flood.
+pub(crate) fn push_live(push: Push, now_ms: i64, silence_limit: Duration) -> bool {
+    push_live_until(push, silence_limit).is_some_and(|until| now_ms < until)
+}
+
+/// The poll interval of a pending code `age_ms` old. Without push:
+/// `poll_interval` in its first `fast_poll_window` (a payment then shows
+/// within about one interval), `slow_poll_interval` after, so a brand's
+/// registers sharing one key stay gentle. While push is live, "paid"
+/// arrives by itself and polling is only the safety net:
+/// `push_poll_interval`, then `push_slow_poll_interval`. An interval set
+/// below the one before it never speeds polling up.
+pub(crate) fn poll_interval_at(age_ms: i64, push_live: bool, cfg: &EngineConfig) -> Duration {
+    let young = age_ms < cfg.fast_poll_window.as_millis() as i64;
+    let fast = if young {
+        cfg.poll_interval
+    } else {
+        cfg.slow_poll_interval.max(cfg.poll_interval)
+    };
+    if !push_live {
+        return fast;
+    }
+    let gentle = if young {
+        cfg.push_poll_interval
+    } else {
+        cfg.push_slow_poll_interval.max(cfg.push_poll_interval)
+    };
+    gentle.max(fast)
+}
+
+/// The wait before the next poll of a pending code, and whether that poll
+/// is the check at expiry. Polls once right at expiry so "expired" shows
+/// without delay (the server decides whether it really is); otherwise,
+/// including a server whose countdown is stuck at 0, the normal interval,
+/// never a flood.
 pub(crate) fn next_poll_delay(
     remaining: Option<i64>,
     interval: Duration,
-    expiry_check_done: &mut bool,
-) -> Duration {
+    expiry_check_done: bool,
+) -> (Duration, bool) {
     match remaining {
-        Some(r) if r > 0 && (r as u128) < interval.as_millis() && !*expiry_check_done => {
-            *expiry_check_done = true;
-            Duration::from_millis(r as u64 + 20)
+        Some(r) if r > 0 && (r as u128) < interval.as_millis() && !expiry_check_done => {
+            (Duration::from_millis(r as u64 + 20), true)
         }
-        _ => interval,
+        _ => (interval, false),
     }
 }
 

@@ -10,10 +10,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use easyqr_ledger::{Attempt, AttemptId, Ledger};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::clock::Clock;
 use crate::config::EngineConfig;
+use crate::decision::{self, Push};
 use crate::error::EngineError;
 use crate::events::{CashierEvent, EngineEvent};
 
@@ -41,6 +42,9 @@ struct Inner {
     customer_turn: Mutex<()>,
     /// elepay's throttling, shared by every watcher (see `throttle.rs`).
     throttle: crate::throttle::Throttle,
+    /// Push (HQ's event stream): watchers poll gently while it is live and
+    /// wake when it drops (see `Engine::push_beat`).
+    push: watch::Sender<Push>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -71,6 +75,7 @@ impl Engine {
                 refunding: tokio::sync::Mutex::new(()),
                 customer_turn: Mutex::new(()),
                 throttle: Default::default(),
+                push: watch::Sender::new(Push::Down),
             }),
         })
     }
@@ -84,6 +89,40 @@ impl Engine {
     /// app (zero when it did not).
     pub fn throttled_for(&self) -> std::time::Duration {
         self.inner.throttle.remaining()
+    }
+
+    /// Push is connected and just showed a sign of life (a keep-alive beat
+    /// or an event): pending codes are polled on the gentle schedule while
+    /// signs keep coming within `push_silence_limit`.
+    pub fn push_beat(&self) {
+        let now = self.now_ms();
+        // Only Down → Up wakes the watchers; a later beat just moves the
+        // limit, which a watcher reads again when the old one passes.
+        self.inner.push.send_if_modified(|p| {
+            let was_down = *p == Push::Down;
+            *p = Push::Up { last_sign_ms: now };
+            was_down
+        });
+    }
+
+    /// Push dropped: every watcher returns to the fast schedule at once.
+    pub fn push_lost(&self) {
+        self.inner.push.send_if_modified(|p| {
+            let was_up = *p != Push::Down;
+            *p = Push::Down;
+            was_up
+        });
+    }
+
+    /// Whether push is live now: connected, and beating within the limit.
+    pub fn push_live(&self) -> bool {
+        let push = *self.inner.push.borrow();
+        decision::push_live(push, self.now_ms(), self.config().push_silence_limit)
+    }
+
+    /// Push as it is now; notified when it goes up or down.
+    pub(crate) fn push_watch(&self) -> watch::Receiver<Push> {
+        self.inner.push.subscribe()
     }
 
     /// See `Inner::customer_turn`.

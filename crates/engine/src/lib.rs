@@ -27,7 +27,7 @@ mod webhook_apply;
 pub use cancel::CancelOutcome;
 pub use charge::Checkout;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::EngineConfig;
+pub use config::{EngineConfig, PUSH_POLL_INTERVAL, PUSH_SILENCE_LIMIT, PUSH_SLOW_POLL_INTERVAL};
 pub use decision::WebhookOutcome;
 pub use engine::Engine;
 pub use error::EngineError;

@@ -1,13 +1,28 @@
-//! Watching a code until it is final: polling, reading a code back and
-//! recording what elepay says, and settling the other attempts of a sale
-//! that just got paid. `Engine::record` is the one place where an attempt
-//! changes state: it commits first, then announces.
+//! Watching a code until it is final: polling (gently while push is live,
+//! fast again the moment it is not), reading a code back and recording
+//! what elepay says, and settling the other attempts of a sale that just
+//! got paid. `Engine::record` is the one place where an attempt changes
+//! state: it commits first, then announces.
+
+use std::time::Duration;
 
 use easyqr_ledger::{Applied, Attempt, AttemptId, AttemptState, Change, LedgerError};
+use tokio::sync::watch;
+use tokio::time::Instant;
 
-use crate::decision::{self, Sibling};
+use crate::decision::{self, Push, Sibling};
 use crate::engine::Engine;
 use crate::events::{CustomerEvent, EngineEvent};
+
+/// What a watcher does next.
+#[derive(Debug, Clone, Copy)]
+enum Next {
+    /// Poll on schedule: the code was `age_ms` old at the last read, which
+    /// said `remaining` ms of validity were left.
+    Poll { age_ms: i64, remaining: Option<i64> },
+    /// Try again after a failed read.
+    Retry(Duration),
+}
 
 impl Engine {
     /// Starts polling an attempt unless it is already watched.
@@ -28,11 +43,27 @@ impl Engine {
     }
 
     async fn poll_until_final(&self, id: AttemptId) {
-        let mut delay = self.config().poll_interval;
+        let mut push = self.push_watch();
+        let mut next = Next::Poll {
+            age_ms: 0,
+            remaining: None,
+        };
         let mut failures: u32 = 0;
         let mut expiry_check_done = false;
         loop {
-            tokio::time::sleep(delay).await;
+            match next {
+                Next::Poll { age_ms, remaining } => {
+                    let at_expiry = self
+                        .until_poll(&mut push, |live| {
+                            let interval = decision::poll_interval_at(age_ms, live, &self.config());
+                            decision::next_poll_delay(remaining, interval, expiry_check_done)
+                        })
+                        .await;
+                    expiry_check_done |= at_expiry;
+                }
+                // elepay is failing: its backoff, whatever push does.
+                Next::Retry(delay) => tokio::time::sleep(delay).await,
+            }
             // elepay throttled the app: every watcher holds off together.
             self.throttle().wait().await;
             let a = match self.ledger().attempt(id) {
@@ -56,13 +87,10 @@ impl Engine {
                     failures = 0;
                     self.throttle().clear();
                     self.emit_cashier(&a, remaining, None);
-                    let interval = decision::poll_interval_at(
-                        self.now_ms() - a.created_at,
-                        cfg.poll_interval,
-                        cfg.fast_poll_window,
-                        cfg.slow_poll_interval,
-                    );
-                    delay = decision::next_poll_delay(remaining, interval, &mut expiry_check_done);
+                    next = Next::Poll {
+                        age_ms: self.now_ms() - a.created_at,
+                        remaining,
+                    };
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
@@ -71,13 +99,50 @@ impl Engine {
                         self.throttle()
                             .hit(cfg.poll_interval, cfg.max_backoff, retry_after);
                     }
-                    delay = decision::next_check_delay(
+                    let delay = decision::next_check_delay(
                         cfg.poll_interval,
                         cfg.max_backoff,
                         failures,
                         retry_after,
                     );
+                    next = Next::Retry(delay);
                     tracing::warn!(attempt = id, failures, ?delay, error = %e, "poll failed; backing off");
+                }
+            }
+        }
+    }
+
+    /// Sleeps until the next poll is due: `delay(push_live)` after now.
+    /// Whether push is live is asked again when it goes up or down and when
+    /// its silence limit passes, so a watcher on push's gentle schedule
+    /// polls at once (by the fast schedule) when push drops or stops
+    /// beating. Answers whether that poll is the check at expiry.
+    async fn until_poll(
+        &self,
+        push: &mut watch::Receiver<Push>,
+        delay: impl Fn(bool) -> (Duration, bool),
+    ) -> bool {
+        let since = Instant::now();
+        loop {
+            let limit = self.config().push_silence_limit;
+            let live_until = decision::push_live_until(*push.borrow_and_update(), limit);
+            let live_for = live_until
+                .map(|until| until - self.now_ms())
+                .filter(|ms| *ms > 0);
+            let (d, at_expiry) = delay(live_for.is_some());
+            let (due, now) = (since + d, Instant::now());
+            if now >= due {
+                return at_expiry;
+            }
+            let wake = live_for.map_or(due, |ms| due.min(now + Duration::from_millis(ms as u64)));
+            tokio::select! {
+                () = tokio::time::sleep_until(wake) => {}
+                changed = push.changed() => {
+                    if changed.is_err() {
+                        // Cannot happen while `self` holds the sender.
+                        tokio::time::sleep_until(due).await;
+                        return at_expiry;
+                    }
                 }
             }
         }

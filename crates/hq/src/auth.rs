@@ -56,13 +56,15 @@ impl FromRequestParts<AppState> for RegisterAuth {
         let hash = token_hash(token);
         let client = s.db.get().await?;
         // Read first: a token that is no register's costs no write.
-        let row = client
-            .query_opt(
+        let find = client
+            .prepare_cached(
                 "SELECT r.id, r.register_id, s.name, s.location_id, r.revoked_at IS NOT NULL,
                         coalesce(r.last_seen < now() - make_interval(secs => $2), true)
                  FROM registers r JOIN stores s ON s.id = r.store_id WHERE r.token_hash = $1",
-                &[&hash, &SEEN_EVERY_SECS],
             )
+            .await?;
+        let row = client
+            .query_opt(&find, &[&hash, &SEEN_EVERY_SECS])
             .await?
             .ok_or(HqError::Unauthorized)?;
         if row.get::<_, bool>(4) {
@@ -71,12 +73,10 @@ impl FromRequestParts<AppState> for RegisterAuth {
         let id: i64 = row.get(0);
         // Seeing a register is also its heartbeat.
         if row.get::<_, bool>(5) {
-            client
-                .execute(
-                    "UPDATE registers SET last_seen = now() WHERE id = $1",
-                    &[&id],
-                )
+            let seen = client
+                .prepare_cached("UPDATE registers SET last_seen = now() WHERE id = $1")
                 .await?;
+            client.execute(&seen, &[&id]).await?;
         }
         Ok(RegisterAuth {
             id,

@@ -39,6 +39,12 @@ pub struct Config {
     /// The event streams' heartbeat (`crate::stream::KEEP_ALIVE`; shorter
     /// in tests).
     pub keep_alive: std::time::Duration,
+    /// The relay's safety-net sweep (`crate::relay::SWEEP_EVERY`).
+    pub sweep_every: std::time::Duration,
+    /// After SIGTERM, how long readiness answers 503 before the listener
+    /// closes, so a load balancer that probes `/readyz` sees it
+    /// (`crate::DRAIN_NOTICE`); part of the drain's grace.
+    pub drain_notice: std::time::Duration,
     /// How long a request waits for a database connection before a 503
     /// (`crate::db::POOL_WAIT`; shorter in tests).
     pub pool_wait: std::time::Duration,
@@ -66,6 +72,8 @@ impl Config {
             public_url: None,
             trusted_proxies: Vec::new(),
             keep_alive: crate::stream::KEEP_ALIVE,
+            sweep_every: crate::relay::SWEEP_EVERY,
+            drain_notice: crate::DRAIN_NOTICE,
             pool_wait: crate::db::POOL_WAIT,
             limits: crate::listen::Limits::default(),
         }

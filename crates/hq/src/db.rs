@@ -5,6 +5,7 @@
 //! connection, then gets a 503 to retry instead of hanging.
 
 mod conninfo;
+pub(crate) mod notify;
 mod tls;
 
 use std::path::Path;
@@ -44,6 +45,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_stream_floor",
         include_str!("../migrations/0007_stream_floor.sql"),
     ),
+    (
+        "0008_login_throttle",
+        include_str!("../migrations/0008_login_throttle.sql"),
+    ),
+    (
+        "0009_relay_notify",
+        include_str!("../migrations/0009_relay_notify.sql"),
+    ),
 ];
 
 /// Arbitrary constant key of the migration lock.
@@ -79,10 +88,26 @@ pub fn pool_waiting(url: &str, size: usize, wait: Duration) -> Result<Db, HqErro
         .map_err(|e| HqError::Config(format!("database pool: {e}")))
 }
 
-/// Connections as `url` asks, TLS included. A Unix socket carries no TLS
-/// (PostgreSQL offers none there), so a socket host connects plainly under
-/// `require`, as under libpq.
-fn manager(url: &str) -> Result<Manager, HqError> {
+/// Where and how to connect, as `url` asks, TLS included.
+#[derive(Clone)]
+pub struct Target {
+    pub(crate) cfg: tokio_postgres::Config,
+    /// `None`: plaintext (`sslmode=disable`, or a Unix socket).
+    pub(crate) tls: Option<MakeRustlsConnect>,
+}
+
+impl std::fmt::Debug for Target {
+    // The configuration carries the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Unix socket carries no TLS (PostgreSQL offers none there), so a
+/// socket host connects plainly under `require`, as under libpq.
+pub fn target(url: &str) -> Result<Target, HqError> {
     let split = conninfo::split(url)?;
     let mut cfg: tokio_postgres::Config = split
         .rest
@@ -109,20 +134,27 @@ fn manager(url: &str) -> Result<Manager, HqError> {
         }
         tls::Mode::VerifyCa | tls::Mode::VerifyFull => false,
     };
-    let recycling = || ManagerConfig {
-        recycling_method: RecyclingMethod::Fast,
-    };
     if plain {
         cfg.ssl_mode(SslMode::Disable);
-        return Ok(Manager::from_config(cfg, NoTls, recycling()));
+        return Ok(Target { cfg, tls: None });
     }
     cfg.ssl_mode(SslMode::Require);
     let client = tls::client_config(mode, split.sslrootcert.as_deref().map(Path::new))?;
-    Ok(Manager::from_config(
+    Ok(Target {
         cfg,
-        MakeRustlsConnect::new(client),
-        recycling(),
-    ))
+        tls: Some(MakeRustlsConnect::new(client)),
+    })
+}
+
+fn manager(url: &str) -> Result<Manager, HqError> {
+    let recycling = || ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let t = target(url)?;
+    Ok(match t.tls {
+        None => Manager::from_config(t.cfg, NoTls, recycling()),
+        Some(tls) => Manager::from_config(t.cfg, tls, recycling()),
+    })
 }
 
 /// A connection for startup, its failure explained: a server without TLS

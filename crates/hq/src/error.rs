@@ -35,39 +35,59 @@ pub enum HqError {
     },
 }
 
+impl HqError {
+    /// The one mapping from an error to its status, whichever way it is
+    /// rendered (JSON for the API here, an HTML page in the view).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            HqError::Invalid(_) => StatusCode::BAD_REQUEST,
+            HqError::NotFound(_) => StatusCode::NOT_FOUND,
+            HqError::Unauthorized => StatusCode::UNAUTHORIZED,
+            HqError::Revoked => StatusCode::FORBIDDEN,
+            HqError::Limit { status, .. } => *status,
+            // Busy (no free connection within the pool's wait) or the
+            // database away: a retry soon is the right answer.
+            HqError::Db(_) | HqError::Pool(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HqError::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The API's rendering: `{"error": …}` (and `code` and the limit for
+/// [`HqError::Limit`]); a database failure says only "send it again".
 impl IntoResponse for HqError {
     fn into_response(self) -> Response {
-        let (status, error) = match &self {
-            HqError::Invalid(m) => (StatusCode::BAD_REQUEST, m.clone()),
-            HqError::NotFound(m) => (StatusCode::NOT_FOUND, format!("not found: {m}")),
-            HqError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized".into()),
-            HqError::Revoked => (StatusCode::FORBIDDEN, "revoked".into()),
+        let status = self.status();
+        let body = match &self {
+            HqError::Invalid(m) => serde_json::json!({ "error": m }),
+            HqError::NotFound(m) => serde_json::json!({ "error": format!("not found: {m}") }),
+            HqError::Unauthorized => serde_json::json!({ "error": "unauthorized" }),
+            HqError::Revoked => serde_json::json!({ "error": "revoked" }),
             HqError::Limit {
-                status,
                 code,
                 message,
                 limit,
+                ..
             } => {
                 let mut body = serde_json::json!({ "error": message, "code": code });
                 if let Some((name, value)) = limit {
                     body[*name] = (*value).into();
                 }
-                return (*status, Json(body)).into_response();
+                body
             }
-            HqError::Config(_) | HqError::Db(_) | HqError::Pool(_) => {
+            HqError::Config(_) => {
                 tracing::error!(error = %self, "request failed");
-                // Busy (no free connection within the pool's wait) or the
-                // database away: a retry soon is the right answer.
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [(axum::http::header::RETRY_AFTER, "1")],
-                    Json(serde_json::json!({
-                        "error": "the head office cannot store this now; send it again"
-                    })),
-                )
+                serde_json::json!({ "error": "the head office failed on this request" })
+            }
+            HqError::Db(_) | HqError::Pool(_) => {
+                tracing::error!(error = %self, "request failed");
+                let body = serde_json::json!({
+                    "error": "the head office cannot store this now; send it again"
+                });
+                return (status, [(axum::http::header::RETRY_AFTER, "1")], Json(body))
                     .into_response();
             }
         };
-        (status, Json(serde_json::json!({ "error": error }))).into_response()
+        (status, Json(body)).into_response()
     }
 }

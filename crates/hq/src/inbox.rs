@@ -2,29 +2,27 @@
 //! signature is checked first (any configured secret, 300 s tolerance); a
 //! verified event is stored raw, once, keyed by its id, and answered 2xx
 //! only after the commit (elepay retries a failed delivery up to 7 times,
-//! late and out of order). It is routed by `locationId` when a register
-//! reads its stream; an event for no known store is kept and shown.
+//! late and out of order). The commit notifies every HQ process (a trigger,
+//! migration 0009), whose relay hands the event to the streams of its
+//! `locationId`; an event for no known store is kept and shown.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Response};
-use elepay::webhook::{Event, SIGNATURE_HEADER};
-use serde_json::Value;
+use elepay::webhook::{WebhookError, SIGNATURE_HEADER};
 
-use crate::db::Db;
-use crate::error::HqError;
+use crate::repo::{self, inbox::Stored};
 use crate::AppState;
 
-/// Key of the lock that orders inbox seqs by commit.
-const INBOX_LOCK: i64 = 0x4551_5248_515f_4942;
-
 pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    s.metrics.webhooks_received.inc();
     let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let now_secs = (s.clock)().div_euclid(1000);
     let event = match s.verifier.accept(sig, &body, now_secs) {
         Ok(e) => e,
         Err(e) => {
+            s.metrics.webhook_refused(refusal_reason(&e));
             tracing::warn!(error = %e, "webhook refused");
             return StatusCode::from_u16(e.http_status())
                 .unwrap_or(StatusCode::UNAUTHORIZED)
@@ -34,14 +32,21 @@ pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Bytes)
     // The body as signed; `accept` parsed it, so it is UTF-8 JSON.
     let text = String::from_utf8_lossy(&body);
     // Its own pool: a delivery never waits behind ingest or streams.
-    match store(&s.inbox_db, &event, &text).await {
+    match repo::inbox::store(&s.inbox_db, &event, &text).await {
         Ok(Stored::New(seq)) => {
             tracing::info!(event = %event.id, seq, location = ?event.location_id(), "webhook stored");
+            s.metrics.webhooks_stored.inc();
+            // Every process hears of it from the database (migration
+            // 0009); this one reads it at once.
             s.wake.send_replace(seq);
             StatusCode::OK.into_response()
         }
-        Ok(Stored::Again) => StatusCode::OK.into_response(),
+        Ok(Stored::Again) => {
+            s.metrics.webhooks_duplicate.inc();
+            StatusCode::OK.into_response()
+        }
         Err(e) => {
+            s.metrics.webhook_refused("not_stored");
             // Not stored: a failure makes elepay deliver it again.
             tracing::error!(error = %e, "webhook not stored; elepay will retry");
             (
@@ -53,59 +58,12 @@ pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Bytes)
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum Stored {
-    New(i64),
-    Again,
-}
-
-/// The code an event concerns, for the view (`codeId`, or a code's `id`).
-fn code_id(e: &Event) -> Option<String> {
-    let o = &e.data_object;
-    o.get("codeId")
-        .or_else(|| (o.get("object").and_then(Value::as_str) == Some("code")).then(|| &o["id"]))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
-pub async fn store(db: &Db, e: &Event, body: &str) -> Result<Stored, HqError> {
-    let mut c = db.get().await?;
-    let tx = c.transaction().await?;
-    let again = tx
-        .execute(
-            "UPDATE inbox SET deliveries = deliveries + 1, last_delivery_at = now()
-             WHERE event_id = $1",
-            &[&e.id],
-        )
-        .await?;
-    if again == 1 {
-        tx.commit().await?;
-        return Ok(Stored::Again);
+/// The metrics' name for why a delivery was refused.
+fn refusal_reason(e: &WebhookError) -> &'static str {
+    match e {
+        WebhookError::BadEnvelope(_) => "bad_envelope",
+        WebhookError::MissingSignature | WebhookError::MalformedSignature => "bad_signature",
+        WebhookError::Stale { .. } => "stale",
+        WebhookError::NoMatch => "signature_mismatch",
     }
-    // Seqs in commit order: a stream that has read up to N never finds a
-    // row below N committed after it looked.
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INBOX_LOCK])
-        .await?;
-    let row = tx
-        .query_one(
-            "INSERT INTO inbox (seq, event_id, event_type, location_id, code_id, body)
-             SELECT coalesce(max(seq), 0) + 1, $1, $2, $3, $4, $5 FROM inbox
-             ON CONFLICT (event_id) DO UPDATE SET deliveries = inbox.deliveries + 1
-             RETURNING seq, deliveries",
-            &[
-                &e.id,
-                &e.event_type.as_str(),
-                &e.location_id(),
-                &code_id(e),
-                &body,
-            ],
-        )
-        .await?;
-    tx.commit().await?;
-    let deliveries: i32 = row.get(1);
-    Ok(if deliveries == 1 {
-        Stored::New(row.get(0))
-    } else {
-        Stored::Again
-    })
 }

@@ -20,12 +20,16 @@ pub mod config;
 pub mod db;
 pub mod enrol;
 pub mod error;
+pub mod hub;
 pub mod inbox;
 pub mod limits;
 pub mod listen;
 pub mod me;
 pub mod metrics;
+pub mod ops;
 pub mod projection;
+pub mod relay;
+pub mod repo;
 pub mod ship;
 pub mod stream;
 pub mod streams;
@@ -39,6 +43,7 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::Router;
 use elepay::webhook::Verifier;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::Config;
@@ -64,8 +69,14 @@ pub struct AppState {
     /// deliveries never queue behind ingest, streams or the view.
     pub inbox_db: Db,
     pub verifier: Arc<Verifier>,
-    /// The newest inbox seq: wakes the event streams (the table is the truth).
+    /// The newest inbox seq this process stored: wakes the relay at once.
     pub wake: Arc<tokio::sync::watch::Sender<i64>>,
+    /// Hands each new inbox row to its store's open streams.
+    pub hub: Arc<hub::Hub>,
+    /// The relay's state, for `/readyz` and `/metrics`.
+    pub relay: Arc<relay::RelayStatus>,
+    /// True while the process drains for shutdown.
+    pub draining: watch::Receiver<bool>,
     pub clock: Clock,
     pub view: Arc<view::ViewAuth>,
     /// How often an event stream beats (`stream::KEEP_ALIVE`).
@@ -105,6 +116,9 @@ pub fn router(state: AppState) -> Router {
         ))
         // Added after the time limit: a stream stays open.
         .route("/api/register/events", get(stream::events).layer(small()))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .with_state(state)
 }
 
@@ -116,6 +130,58 @@ pub struct Running {
     pub open_files: u64,
     /// The connection cap in force (`listen::connection_cap`).
     pub max_connections: usize,
+    drain: Drain,
+}
+
+/// After SIGTERM, readiness answers 503 this long before the listener
+/// closes.
+pub const DRAIN_NOTICE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The notice never eats the whole grace of requests in flight.
+const DRAIN_NOTICE_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What a drain turns off.
+#[derive(Debug)]
+struct Drain {
+    notice: std::time::Duration,
+    /// Closes the listener.
+    stop: watch::Sender<bool>,
+    draining: watch::Sender<bool>,
+    hub: Arc<hub::Hub>,
+    streams: Arc<streams::Streams>,
+}
+
+impl Running {
+    /// Drains for shutdown: readiness answers 503 and every event stream
+    /// ends at once (its register reconnects, to another process behind
+    /// the proxy; a new one is refused here); after the notice the
+    /// listener stops accepting, and requests in flight finish, all
+    /// within `grace`. Answers whether all finished in time.
+    pub async fn drain(self, grace: std::time::Duration) -> bool {
+        let d = self.drain;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            streams = d.streams.len(),
+            "draining"
+        );
+        d.draining.send_replace(true);
+        d.hub.close();
+        d.streams.end_all();
+        let task = self.task;
+        let finished = tokio::time::timeout(grace, async move {
+            tokio::time::sleep(d.notice).await;
+            d.stop.send_replace(true);
+            let _ = task.await;
+        })
+        .await
+        .is_ok();
+        if finished {
+            tracing::info!("drained");
+        } else {
+            tracing::warn!("requests still in flight at the end of the grace period");
+        }
+        finished
+    }
 }
 
 /// Migrates the database, then serves on `cfg.addr`.
@@ -125,19 +191,20 @@ pub async fn serve(cfg: Config, clock: Clock) -> Result<Running, HqError> {
     db::migrate(&db).await?;
     users::bootstrap(&db, cfg.bootstrap_password.as_deref()).await?;
     tokio::spawn(projection::resume(db.clone()));
-    let top: i64 = db
-        .get()
-        .await?
-        .query_one("SELECT coalesce(max(seq), 0) FROM inbox", &[])
-        .await?
-        .get(0);
+    let top = repo::inbox::newest_seq(&db).await?;
+    let metrics = Arc::new(metrics::Metrics::default());
+    let (draining, draining_rx) = watch::channel(false);
+    let (wake, wake_rx) = watch::channel(top);
     let state = AppState {
         db,
         inbox_db,
         verifier: Arc::new(
             Verifier::new(cfg.webhook_secrets.clone()).with_tolerance_secs(cfg.tolerance_secs),
         ),
-        wake: Arc::new(tokio::sync::watch::channel(top).0),
+        wake: Arc::new(wake),
+        hub: hub::Hub::new(top, metrics.clone()),
+        relay: Arc::default(),
+        draining: draining_rx.clone(),
         clock,
         view: Arc::new(view::ViewAuth::new(
             cfg.public_url.as_ref(),
@@ -146,9 +213,19 @@ pub async fn serve(cfg: Config, clock: Clock) -> Result<Running, HqError> {
         keep_alive: cfg.keep_alive,
         streams: streams::Streams::new(),
         request_timeout: cfg.limits.request_timeout,
-        metrics: Arc::default(),
+        metrics,
     };
-    streams::Streams::spawn_ticker(&state.streams, state.db.clone());
+    relay::Relay {
+        target: db::target(&cfg.database_url)?,
+        hub: state.hub.clone(),
+        streams: state.streams.clone(),
+        wake: wake_rx,
+        mark_every: relay::MARK_EVERY,
+        sweep_every: cfg.sweep_every,
+        status: state.relay.clone(),
+        stop: draining_rx.clone(),
+    }
+    .spawn();
     let open_files = listen::raise_open_files();
     let max_connections = listen::connection_cap(&cfg.limits, open_files);
     tracing::info!(
@@ -168,14 +245,23 @@ pub async fn serve(cfg: Config, clock: Clock) -> Result<Running, HqError> {
     let addr = listener
         .local_addr()
         .map_err(|e| HqError::Config(e.to_string()))?;
+    let (stop, stop_rx) = watch::channel(false);
+    let drain = Drain {
+        notice: cfg.drain_notice.min(DRAIN_NOTICE_MAX),
+        stop,
+        draining,
+        hub: state.hub.clone(),
+        streams: state.streams.clone(),
+    };
     let app = router(state);
     // Each request carries its peer's address (`ConnectInfo<SocketAddr>`,
     // for the view's login throttle).
-    let task = tokio::spawn(listen::run(listener, app, limits, max_connections));
+    let task = tokio::spawn(listen::run(listener, app, limits, max_connections, stop_rx));
     Ok(Running {
         addr,
         task,
         open_files,
         max_connections,
+        drain,
     })
 }

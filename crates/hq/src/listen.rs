@@ -16,6 +16,7 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// What a client may hold open, and for how long.
@@ -203,8 +204,16 @@ const ACCEPT_PAUSE_MIN: Duration = Duration::from_millis(50);
 const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
 
 /// Serves `app` on `listener` with `limits` and at most `max_connections`
-/// open; runs until its task is dropped.
-pub async fn run(listener: TcpListener, app: Router, limits: Limits, max_connections: usize) {
+/// open, until `stop` turns true: then it stops accepting, lets each
+/// connection finish its request in flight (keep-alive ones close), and
+/// returns once all are closed.
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    max_connections: usize,
+    mut stop: watch::Receiver<bool>,
+) {
     let gate = Arc::new(Gate {
         max: max_connections,
         per_address: limits.max_per_address,
@@ -221,7 +230,11 @@ pub async fn run(listener: TcpListener, app: Router, limits: Limits, max_connect
         logged_at: None,
     };
     loop {
-        let (tcp, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = stopped(&mut stop) => break,
+        };
+        let (tcp, peer) = match accepted {
             Ok(c) => {
                 pause = ACCEPT_PAUSE_MIN;
                 c
@@ -244,6 +257,7 @@ pub async fn run(listener: TcpListener, app: Router, limits: Limits, max_connect
                     app.clone(),
                     limits.header_read_timeout,
                     permit,
+                    stop.clone(),
                 ));
             }
             Err(why) => {
@@ -251,6 +265,21 @@ pub async fn run(listener: TcpListener, app: Router, limits: Limits, max_connect
                 refusals.note(why, peer.ip());
             }
         }
+    }
+    drop(listener);
+    // Each connection closes once its request in flight is answered.
+    while gate.lock().total > 0 {
+        tokio::time::sleep(DRAIN_POLL).await;
+    }
+}
+
+const DRAIN_POLL: Duration = Duration::from_millis(20);
+
+/// Returns once `stop` turns true. A server whose `Running` was dropped
+/// without a drain goes on serving (as a detached task would).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -260,6 +289,7 @@ async fn serve_connection(
     app: Router,
     header_read_timeout: Duration,
     _permit: Permit,
+    mut stop: watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -267,11 +297,18 @@ async fn serve_connection(
         req.extensions_mut().insert(ConnectInfo(peer));
         tower::ServiceExt::oneshot(app.clone(), req)
     });
-    let served = hyper::server::conn::http1::Builder::new()
+    let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout)
-        .serve_connection(TokioIo::new(tcp), svc)
-        .await;
+        .serve_connection(TokioIo::new(tcp), svc);
+    tokio::pin!(conn);
+    let served = tokio::select! {
+        r = conn.as_mut() => r,
+        () = stopped(&mut stop) => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
     if let Err(e) = served {
         // A header timeout, a client gone mid-stream: its own business.
         tracing::debug!(%peer, error = %e, "connection ended with an error");

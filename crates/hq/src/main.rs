@@ -70,6 +70,10 @@ struct ServeArgs {
     /// heartbeat; a proxy's read timeout must be longer).
     #[arg(long, default_value_t = easyqr_hq::stream::KEEP_ALIVE.as_secs())]
     keep_alive_secs: u64,
+    /// After SIGTERM, milliseconds readiness answers 503 before the
+    /// listener closes (at most 5000; part of the 10 s drain).
+    #[arg(long, default_value_t = easyqr_hq::DRAIN_NOTICE.as_millis() as u64)]
+    drain_notice_ms: u64,
 }
 
 #[derive(Subcommand)]
@@ -226,6 +230,8 @@ async fn serve(
         public_url,
         trusted_proxies,
         keep_alive: std::time::Duration::from_secs(a.keep_alive_secs.max(1)),
+        sweep_every: easyqr_hq::relay::SWEEP_EVERY,
+        drain_notice: std::time::Duration::from_millis(a.drain_notice_ms),
         pool_wait: db::POOL_WAIT,
         limits: Limits {
             max_connections: a.max_connections,
@@ -235,10 +241,21 @@ async fn serve(
             ..Limits::default()
         },
     };
-    let running = easyqr_hq::serve(cfg, easyqr_hq::system_clock()).await?;
+    let mut running = easyqr_hq::serve(cfg, easyqr_hq::system_clock()).await?;
     println!("listening on http://{}", running.addr);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| HqError::Config(format!("cannot watch for SIGTERM: {e}")))?;
     tokio::select! {
-        r = running.task => r.map_err(|e| HqError::Config(format!("server task: {e}"))),
-        _ = tokio::signal::ctrl_c() => Ok(()),
+        r = &mut running.task => {
+            return r.map_err(|e| HqError::Config(format!("server task: {e}")));
+        }
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
+    // systemd's TimeoutStopSec (15 s in the unit) leaves room for this.
+    running.drain(DRAIN_GRACE).await;
+    Ok(())
 }
+
+/// How long requests in flight may take to finish once SIGTERM came.
+const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);

@@ -36,7 +36,9 @@ pub struct Metrics {
     webhooks_refused: Mutex<BTreeMap<&'static str, u64>>,
     /// Events handed to a register's stream.
     pub events_fanned_out: Counter,
-    /// Journal rows stored from registers.
+    /// Streams ended because their buffer was full.
+    pub streams_fell_behind: Counter,
+    /// Journal rows taken from registers (in batches answered 200).
     pub ingest_rows: Counter,
     /// Failed logins to the view.
     pub login_failures: Counter,

@@ -15,8 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::State;
 use axum::Json;
 use deadpool_postgres::Transaction;
+use easyqr_ledger::wire;
+/// The bodies, defined once for HQ and the register.
+pub use easyqr_ledger::wire::{Batch, Diverged, ShipAnswer};
 use easyqr_ledger::JournalRow;
-use serde::{Deserialize, Serialize};
 
 use crate::auth::RegisterAuth;
 use crate::db::Db;
@@ -35,38 +37,13 @@ pub const BACKLOG_BYTES: i64 = 16 * 1024 * 1024;
 /// answer arrives; a backlog never delays it.
 pub const PROJECTION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Batch {
-    /// The register's newest seq.
-    pub head: i64,
-    /// What HQ had acknowledged when the register built the batch (from
-    /// `/me` or HQ's last answer); 0 when it did not know.
-    #[serde(default)]
-    pub acked_seen: i64,
-    pub rows: Vec<JournalRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Divergence {
-    pub seq: i64,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ShipAnswer {
-    pub acked: i64,
-    pub diverged: Option<Divergence>,
-}
-
 pub async fn receive(
     State(s): State<AppState>,
     auth: RegisterAuth,
     Json(batch): Json<Batch>,
 ) -> Result<Json<ShipAnswer>, HqError> {
     let answer = store(&s.db, auth.id, &batch).await?;
+    s.metrics.ingest_rows.add(batch.rows.len() as u64);
     if let Some(d) = &answer.diverged {
         tracing::warn!(register = %auth.register_id, seq = d.seq, reason = %d.reason, "register journal diverged");
     }
@@ -101,8 +78,8 @@ fn check(batch: &Batch) -> Result<(), HqError> {
 fn contradiction(
     rows: &BTreeMap<i64, &JournalRow>,
     held: &mut HashMap<i64, (String, String)>,
-) -> Option<Divergence> {
-    let bad = |seq, reason: String| Some(Divergence { seq, reason });
+) -> Option<Diverged> {
+    let bad = |seq, reason: String| Some(Diverged { seq, reason });
     for (&seq, r) in rows {
         if !r.hash_holds() {
             return bad(seq, format!("row {seq}'s content does not match its hash"));
@@ -142,9 +119,9 @@ fn contradiction(
 /// that is merely old (replayed, or overtaken in flight by a newer one)
 /// was built when HQ had acknowledged no more than its head, and is not
 /// a sign of anything. HQ must still hold those rows (`acked`).
-fn shorter(batch: &Batch, acked: i64) -> Option<Divergence> {
+fn shorter(batch: &Batch, acked: i64) -> Option<Diverged> {
     let held = batch.acked_seen.min(acked);
-    (batch.head < held).then(|| Divergence {
+    (batch.head < held).then(|| Diverged {
         seq: batch.head + 1,
         reason: format!(
             "the register's journal ends at row {}, but HQ holds {held} rows of it: its ledger was replaced or put back from an older copy",
@@ -158,7 +135,7 @@ async fn flag(
     tx: Transaction<'_>,
     register: i64,
     acked: i64,
-    d: Divergence,
+    d: Diverged,
 ) -> Result<ShipAnswer, HqError> {
     tx.execute(
         "UPDATE registers SET diverged_seq = $2, diverged_reason = $3, diverged_at = now()
@@ -206,7 +183,7 @@ pub async fn store(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer, 
         let reason = reg.get(2);
         return Ok(ShipAnswer {
             acked,
-            diverged: Some(Divergence { seq, reason }),
+            diverged: Some(Diverged { seq, reason }),
         });
     }
     let rows: BTreeMap<i64, &JournalRow> = batch.rows.iter().map(|r| (r.seq, r)).collect();
@@ -271,9 +248,9 @@ async fn backlog_within_limits(
         .await?;
     let (rows, bytes): (i64, i64) = (r.get(0), r.get(1));
     let (name, limit) = if rows > BACKLOG_ROWS {
-        ("limitRows", BACKLOG_ROWS)
+        (wire::LIMIT_ROWS, BACKLOG_ROWS)
     } else if bytes > BACKLOG_BYTES {
-        ("limitBytes", BACKLOG_BYTES)
+        (wire::LIMIT_BYTES, BACKLOG_BYTES)
     } else {
         return Ok(());
     };

@@ -6,24 +6,15 @@
 //! revocation or a new token ends the old token's stream — also when the
 //! `easyqr-hq register` command changed the row from another process.
 //!
-//! In this process a newer stream ends the older at once; everything else
-//! is seen by one shared ticker that checks every open stream's register
-//! in a single query each [`CHECK_EVERY`].
+//! In this process a newer stream ends the older at once. Every move of a
+//! generation is also notified by the database (migration 0009), and
+//! [`crate::relay`] ends the older stream in any process on that note; its
+//! periodic sweep checks every open stream's register in one query, the
+//! safety net for a note lost while the listener was down.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
-
 use tokio::sync::watch;
-
-use crate::db::Db;
-use crate::error::HqError;
-
-/// How often the open streams are checked: a revocation, a re-enrolment
-/// or another HQ process's newer stream ends a stream within a second,
-/// with room to spare on a loaded host (one indexed query per tick for all
-/// of a process's streams).
-pub const CHECK_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Default)]
 pub struct Streams {
@@ -93,56 +84,53 @@ impl Streams {
         self.len() == 0
     }
 
-    /// Ends every stream whose generation is no longer its register's (or
-    /// whose register is gone); answers how many it ended.
-    pub async fn check(&self, db: &Db) -> Result<usize, HqError> {
-        let ids: Vec<i64> = self.open_map().keys().copied().collect();
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let rows = db
-            .get()
-            .await?
-            .query(
-                "SELECT id, stream_gen FROM registers WHERE id = ANY($1)",
-                &[&ids],
-            )
-            .await?;
-        let current: HashMap<i64, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    /// The registers with a stream open here.
+    pub fn ids(&self) -> Vec<i64> {
+        self.open_map().keys().copied().collect()
+    }
+
+    /// Ends every stream whose generation is older than its register's as
+    /// `current` read it (a register missing from it is gone); answers
+    /// how many it ended.
+    pub fn end_outdated(&self, asked: &[i64], current: &HashMap<i64, i64>) -> usize {
         let mut open = self.open_map();
-        let stale: Vec<i64> = open
+        let stale: Vec<i64> = asked
             .iter()
-            .filter(|(id, o)| outdated(current.get(*id).copied(), o.generation))
-            .map(|(id, _)| *id)
+            .filter(|id| {
+                open.get(*id)
+                    .is_some_and(|o| outdated(current.get(*id).copied(), o.generation))
+            })
+            .copied()
             .collect();
         for id in &stale {
             if let Some(o) = open.remove(id) {
                 o.end.send_replace(true);
             }
         }
-        Ok(stale.len())
+        stale.len()
     }
 
-    /// Runs [`Streams::check`] every [`CHECK_EVERY`] until `streams` is
-    /// dropped (the server that owned it stopped).
-    pub fn spawn_ticker(streams: &Arc<Streams>, db: Db) -> tokio::task::JoinHandle<()> {
-        let streams = Arc::downgrade(streams);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(CHECK_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let Some(s) = streams.upgrade() else { return };
-                match s.check(&db).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(
-                        ended = n,
-                        "event streams ended: replaced, re-enrolled or revoked"
-                    ),
-                    Err(e) => tracing::warn!(error = %e, "cannot check the open event streams"),
-                }
+    /// A register's generation moved to `generation` (another process's
+    /// notification): ends an older stream of it here.
+    pub fn end_older(&self, register: i64, generation: i64) -> bool {
+        let mut open = self.open_map();
+        if open
+            .get(&register)
+            .is_some_and(|o| outdated(Some(generation), o.generation))
+        {
+            if let Some(o) = open.remove(&register) {
+                o.end.send_replace(true);
             }
-        })
+            return true;
+        }
+        false
+    }
+
+    /// Ends every stream (the process drains).
+    pub fn end_all(&self) {
+        for (_, o) in self.open_map().drain() {
+            o.end.send_replace(true);
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //! store user sees its stores only, everything else is 404), the login
 //! throttle (429, Retry-After, doubling), CSRF on login and logout, the
 //! audit trail, `Secure` and HSTS from the public URL, security headers,
-//! and `X-Forwarded-For` believed only from a trusted proxy.
+//! and `X-Forwarded-For` believed only from a trusted proxy; two HQ
+//! processes on one database share the throttle.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -14,7 +15,9 @@ use std::sync::Arc;
 
 use easyqr_hq::users::{self, Role};
 use easyqr_hq::view::session::{ABSOLUTE_MS, IDLE_MS};
-use easyqr_hq::view::throttle::{ACCOUNT_FREE, ADDRESS_FREE, FIRST_LOCK_MS};
+use easyqr_hq::view::throttle::{
+    ACCOUNT_FREE, ADDRESS_FREE, FIRST_LOCK_MS, FORGET_MS, MAX_LOCK_MS,
+};
 use support::view::{get, http, login, set_cookie, try_login, try_login_with};
 use support::*;
 
@@ -282,6 +285,110 @@ async fn failed_logins_are_throttled_with_429_and_a_doubling_back_off() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_database_share_the_throttle_and_drop_old_rows() {
+    let Some(url) = fresh_db().await else {
+        return;
+    };
+    let (clock, c) = Clock::new();
+    // Two HQ processes behind one load balancer: same database, same clock.
+    let a = Hq::with(config(&url), c.clone()).await;
+    let b = Hq::with(config(&url), c).await;
+    let h = http();
+    assert_eq!(
+        try_login(&h, &b.base, "ghost", "guess guess guess")
+            .await
+            .status(),
+        401
+    );
+    for _ in 0..ACCOUNT_FREE {
+        assert_eq!(
+            try_login(&h, &a.base, "admin", "guess guess guess")
+                .await
+                .status(),
+            401
+        );
+    }
+    let r = try_login(&h, &b.base, "admin", VIEW_PASSWORD).await;
+    assert_eq!(r.status(), 429, "the failures on a count on b");
+    assert_eq!(
+        r.headers()["retry-after"],
+        (FIRST_LOCK_MS / 1000).to_string()
+    );
+    // Each process counts the failed logins it answered (wrong or locked).
+    assert_eq!(login_failures(&a.base).await, u64::from(ACCOUNT_FREE));
+    assert_eq!(login_failures(&b.base).await, 2);
+    assert_eq!(
+        try_login(&h, &a.base, "admin", VIEW_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    // The right password on b, once unlocked, clears the name for a too.
+    clock.advance(FIRST_LOCK_MS);
+    assert_eq!(
+        try_login(&h, &b.base, "admin", VIEW_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    for _ in 0..ACCOUNT_FREE - 1 {
+        assert_eq!(
+            try_login(&h, &a.base, "admin", "guess guess guess")
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_eq!(
+        try_login(&h, &b.base, "admin", VIEW_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    // Rows idle past their use go at a later attempt.
+    let ghost = "SELECT count(*) FROM login_throttle WHERE key = 'name:ghost'";
+    assert_eq!(a.query_i64(ghost).await, 1);
+    clock.advance(FORGET_MS.max(MAX_LOCK_MS) + 1);
+    assert_eq!(
+        try_login(&h, &a.base, "someone", "guess guess guess")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(a.query_i64(ghost).await, 0, "the old row was dropped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_parallel_guesses_across_two_processes_gets_only_the_free_attempts() {
+    let Some(url) = fresh_db().await else {
+        return;
+    };
+    let (_clock, c) = Clock::new();
+    let a = Hq::with(config(&url), c.clone()).await;
+    let b = Hq::with(config(&url), c).await;
+    let h = http();
+    let guesses = (0..4 * ACCOUNT_FREE).map(|i| {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let h = h.clone();
+        async move {
+            try_login(&h, base, "admin", "guess guess guess")
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let mut answers = futures_util::future::join_all(guesses).await;
+    answers.sort_unstable();
+    let wrong = answers.iter().filter(|s| **s == 401).count();
+    let locked = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        (wrong, locked),
+        (ACCOUNT_FREE as usize, 3 * ACCOUNT_FREE as usize),
+        "{answers:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_for_counts_only_from_a_trusted_proxy() {
     // Trusted: the address the proxy names is throttled and audited.
     let Some((hq, _clock)) =
@@ -335,6 +442,23 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
         .await
         .iter()
         .all(|(_, c)| c == "127.0.0.1"));
+}
+
+/// `easyqr_login_failures_total` from the process at `base`.
+async fn login_failures(base: &str) -> u64 {
+    let text = http()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("easyqr_login_failures_total "))
+        .unwrap_or_else(|| panic!("no login failures in {text}"))
+        .parse::<f64>()
+        .unwrap() as u64
 }
 
 async fn audit_clients(hq: &Hq) -> Vec<(String, String)> {

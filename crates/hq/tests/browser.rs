@@ -3,7 +3,8 @@
 //! store's Z reports, a shift's payments, the figures by tax rate (a day's
 //! and a Z's), events for unknown stores, both languages, the CSV, the
 //! security headers as the browser gets them, sign-out, a store user who
-//! sees its store only, the login throttle and the audit trail. Screenshots go to `target/e2e-artifacts/hq-*.png`.
+//! sees its store only (another store's page is "not found" in the viewer's
+//! language), the login throttle and the audit trail. Screenshots go to `target/e2e-artifacts/hq-*.png`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -472,6 +473,16 @@ async fn the_head_office_view_in_a_real_browser() {
             .unwrap();
         assert_eq!(status, json!(404), "{path}");
     }
+    // As a page: in the viewer's language, saying nothing of that store.
+    c.goto(&format!("{}/stores/loc_store1", hq.base))
+        .await
+        .unwrap();
+    assert_eq!(text(&c, "h1").await, "ページが見つかりません");
+    assert_eq!(attr(&c, "html", "lang").await, "ja");
+    assert!(!text(&c, "main").await.contains("loc_store1"));
+    shot(&c, "07b-not-found").await;
+    click(&c, Locator::Css("a.brand")).await;
+    assert_eq!(text(&c, "#signed-in").await, "umeda.lead");
     click(&c, Locator::Id("sign-out")).await;
 
     // Throttling: after 5 failures the name is locked, and the page says

@@ -15,7 +15,9 @@
 //! `sales`, `attempts`, `order_no`, `refunds`, `shifts`, `reports` (X/Z),
 //! `webhook_events`, `journal` (the chain) with `entry` (what a row says),
 //! `verify` with `replay`, `log` and `export`; the state machines are in
-//! `state`, the schema in `schema`, the one-writer lock in `lock`.
+//! `state`, the schema in `schema`, the one-writer lock in `lock`. The
+//! journal's rows go to the head office as `shipping` reads them, in the
+//! bodies of the register protocol that [`wire`] defines for both ends.
 
 mod attempts;
 mod by_rate;
@@ -42,6 +44,7 @@ mod state;
 mod taxes;
 mod verify;
 mod webhook_events;
+pub mod wire;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

@@ -1,5 +1,6 @@
 //! Journal rows as they are shipped to the head office: exactly the stored
-//! columns (the hash covers the stored text), read in `seq` order.
+//! columns (the hash covers the stored text), read in `seq` order. The
+//! bodies that carry them are in [`crate::wire`].
 
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};

@@ -342,18 +342,18 @@ fn siblings_of_a_paid_attempt() {
 #[test]
 fn polls_once_at_expiry_and_never_floods() {
     let i = Duration::from_millis(1000);
-    let mut done = false;
-    assert_eq!(next_poll_delay(Some(60_000), i, &mut done), i);
-    assert_eq!(next_poll_delay(None, i, &mut done), i);
+    assert_eq!(next_poll_delay(Some(60_000), i, false), (i, false));
+    assert_eq!(next_poll_delay(None, i, false), (i, false));
     assert_eq!(
-        next_poll_delay(Some(300), i, &mut done),
-        Duration::from_millis(320)
+        next_poll_delay(Some(300), i, false),
+        (Duration::from_millis(320), true)
     );
-    // The server still says a little time is left, or 0: normal pace.
-    assert_eq!(next_poll_delay(Some(10), i, &mut done), i);
-    let mut fresh = false;
-    assert_eq!(next_poll_delay(Some(0), i, &mut fresh), i);
-    assert_eq!(next_poll_delay(Some(-5), i, &mut fresh), i);
+    // Once checked at expiry, the server may still say a little time is
+    // left: normal pace.
+    assert_eq!(next_poll_delay(Some(10), i, true), (i, false));
+    // A countdown stuck at 0 or below: normal pace.
+    assert_eq!(next_poll_delay(Some(0), i, false), (i, false));
+    assert_eq!(next_poll_delay(Some(-5), i, false), (i, false));
 }
 
 #[test]
@@ -390,20 +390,72 @@ fn a_refund_elepay_does_not_list_is_given_up_only_when_it_cannot_fit() {
     }
 }
 
+fn schedule() -> EngineConfig {
+    // The defaults: 1 s for two minutes, then 3 s; with push 5 s, then 15 s.
+    EngineConfig::new(easyqr_ledger::OrderPrefix::new("S01R1").unwrap(), "R1")
+}
+
 #[test]
 fn codes_are_polled_fast_while_new_and_gently_after() {
-    let (fast, window, slow) = (
-        Duration::from_secs(1),
-        Duration::from_secs(120),
-        Duration::from_secs(3),
-    );
+    let (fast, slow) = (Duration::from_secs(1), Duration::from_secs(3));
+    let cfg = schedule();
     // (age of the code in ms, interval)
     for (age, want) in [(0, fast), (119_999, fast), (120_000, slow), (600_000, slow)] {
-        assert_eq!(poll_interval_at(age, fast, window, slow), want, "{age}");
+        assert_eq!(poll_interval_at(age, false, &cfg), want, "{age}");
     }
     // A slow interval set below the fast one never speeds polling up.
+    let mut odd = schedule();
+    odd.slow_poll_interval = Duration::from_millis(10);
+    assert_eq!(poll_interval_at(200_000, false, &odd), fast);
+}
+
+#[test]
+fn while_push_is_live_codes_are_polled_every_5_s_then_every_15_s() {
+    let cfg = schedule();
+    let s = Duration::from_secs;
+    // (age of the code in ms, interval with push live, without)
+    for (age, live, down) in [
+        (0, s(5), s(1)),
+        (119_999, s(5), s(1)),
+        (120_000, s(15), s(3)),
+        (600_000, s(15), s(3)),
+    ] {
+        assert_eq!(poll_interval_at(age, true, &cfg), live, "{age} live");
+        assert_eq!(poll_interval_at(age, false, &cfg), down, "{age} down");
+    }
+    // Push never makes polling faster than without it: a register set to
+    // poll every 10 s keeps 10 s.
+    let mut patient = schedule();
+    patient.poll_interval = s(10);
+    assert_eq!(poll_interval_at(0, true, &patient), s(10));
+    assert_eq!(poll_interval_at(600_000, true, &patient), s(15));
+    let mut odd = schedule();
+    odd.push_slow_poll_interval = s(2);
+    assert_eq!(poll_interval_at(600_000, true, &odd), s(5));
+}
+
+#[test]
+fn push_is_live_while_connected_and_beating_within_the_limit() {
+    let limit = Duration::from_secs(35);
+    assert!(!push_live(Push::Down, 1_000, limit), "never connected");
+    assert_eq!(push_live_until(Push::Down, limit), None);
+    let up = Push::Up {
+        last_sign_ms: 1_000,
+    };
+    assert_eq!(push_live_until(up, limit), Some(36_000));
+    // (now, live): a beat every 15 s keeps it live with one missed; two
+    // missed beats and the margin end it, though TCP still looks connected.
+    for (now, live) in [
+        (1_000, true),
+        (31_000, true),
+        (35_999, true),
+        (36_000, false),
+    ] {
+        assert_eq!(push_live(up, now, limit), live, "{now}");
+    }
     assert_eq!(
-        poll_interval_at(200_000, fast, window, Duration::from_millis(10)),
-        fast
+        crate::config::PUSH_SILENCE_LIMIT,
+        limit,
+        "two of HQ's 15 s beats and 5 s"
     );
 }

@@ -2,13 +2,12 @@
 //! export, with the client's address; shown to brand users at `/audit`.
 //! A write that fails is logged and does not block the viewer.
 
-use std::fmt::Write as _;
-
 use axum::extract::State;
+use maud::html;
 
 use super::client::Client;
-use super::html::{esc, time};
-use super::pages::{fail, Page};
+use super::html::time;
+use super::pages::Page;
 use super::session::Viewer;
 use crate::error::HqError;
 use crate::{AppState, Db};
@@ -92,42 +91,39 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Entry>, HqError> {
 }
 
 pub async fn page(State(s): State<AppState>, v: Viewer) -> Page {
-    v.brand_only().map_err(fail)?;
+    v.brand_only()?;
     let l = v.lang;
-    let rows = recent(&s.db, 500).await.map_err(fail)?;
-    let mut b = format!(
-        "<h1>{}</h1><p class=\"muted\">{}</p><table class=\"audit\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        l.t("audit"),
-        l.t("audit_hint"),
-        l.t("when"),
-        l.t("what"),
-        l.t("user"),
-        l.t("client"),
-        l.t("detail"),
-    );
-    for e in &rows {
-        let _ = write!(
-            b,
-            "<tr data-kind=\"{k}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            time(e.at_ms),
-            l.audit_kind(&e.kind),
-            esc(&e.user_name),
-            esc(&e.client),
-            match (e.kind.as_str(), e.detail.as_str()) {
-                ("login", "brand") => l.t("role_brand").to_owned(),
-                ("login", "store") => l.t("role_store").to_owned(),
-                (_, d) => esc(d),
-            },
-            k = esc(&e.kind),
-        );
-    }
-    if rows.is_empty() {
-        let _ = write!(
-            b,
-            "<tr><td colspan=\"5\" class=\"muted\">{}</td></tr>",
-            l.t("none")
-        );
-    }
-    b.push_str("</table>");
-    Ok(v.page(l.t("audit"), &b))
+    let rows = recent(&s.db, 500).await?;
+    let body = html! {
+        h1 { (l.t("audit")) }
+        p.muted { (l.t("audit_hint")) }
+        table.audit {
+            tr {
+                th { (l.t("when")) }
+                th { (l.t("what")) }
+                th { (l.t("user")) }
+                th { (l.t("client")) }
+                th { (l.t("detail")) }
+            }
+            @for e in &rows {
+                tr data-kind=(e.kind) {
+                    td { (time(e.at_ms)) }
+                    td { (l.audit_kind(&e.kind)) }
+                    td { (e.user_name) }
+                    td { (e.client) }
+                    td {
+                        @match (e.kind.as_str(), e.detail.as_str()) {
+                            ("login", "brand") => (l.t("role_brand")),
+                            ("login", "store") => (l.t("role_store")),
+                            (_, d) => (d),
+                        }
+                    }
+                }
+            }
+            @if rows.is_empty() {
+                tr { td colspan="5" class="muted" { (l.t("none")) } }
+            }
+        }
+    };
+    Ok(v.page(l.t("audit"), body))
 }

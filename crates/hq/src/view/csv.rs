@@ -81,26 +81,19 @@ pub struct Filter {
 }
 
 /// The Z reports of the stores `v` may see (one asked for by `store`).
-async fn rows_for(s: &AppState, v: &Viewer, store: Option<&str>) -> Result<Vec<ZRow>, Response> {
-    let c =
-        s.db.get()
-            .await
-            .map_err(|e| HqError::from(e).into_response())?;
+async fn rows_for(s: &AppState, v: &Viewer, store: Option<&str>) -> Result<Vec<ZRow>, HqError> {
     let stores: Vec<Option<&str>> = match (store, &v.account.scope) {
         (Some(loc), _) => {
-            v.may_see(loc).map_err(IntoResponse::into_response)?;
+            v.may_see(loc)?;
             vec![Some(loc)]
         }
         (None, Scope::All) => vec![None],
         (None, Scope::Stores(locs)) => locs.iter().map(|l| Some(l.as_str())).collect(),
     };
+    let c = s.db.get().await?;
     let mut rows = Vec::new();
     for loc in stores {
-        rows.extend(
-            books::z_reports(&c, loc, None, i64::MAX)
-                .await
-                .map_err(IntoResponse::into_response)?,
-        );
+        rows.extend(books::z_reports(&c, loc, None, i64::MAX).await?);
     }
     Ok(rows)
 }
@@ -113,7 +106,7 @@ pub async fn z_reports(
 ) -> Response {
     let rows = match rows_for(&s, &v, f.store.as_deref()).await {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let detail = format!(
         "z.csv store={} rows={}",

@@ -1,6 +1,7 @@
-//! Building pages: escaping, money and time, the page frame.
+//! The pages' frame, and money and time as the pages show them. Pages are
+//! maud templates: every value is escaped unless marked otherwise.
 
-use std::fmt::Write as _;
+use maud::{html, Markup, DOCTYPE};
 
 use super::Lang;
 
@@ -35,22 +36,6 @@ form.login input{width:100%;padding:.5rem;font:inherit;margin:.25rem 0 1rem;bord
 header form.logout{display:flex;align-items:center;gap:.6rem;margin:0}header form.logout button{background:#2e4d69;padding:.25rem .7rem;font-size:.85rem}
 table.by-rate{font-size:.85rem}table.by-rate th.rate{text-align:center}table.by-rate tr.brand th,table.by-rate tr.brand td{font-weight:700;background:#f7f9fb}
 "#;
-
-/// Text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 /// `¥1,280`, `-¥300`.
 pub fn yen(v: i64) -> String {
@@ -93,53 +78,48 @@ pub struct Nav<'a> {
     pub csrf: &'a str,
 }
 
-/// The page frame around `body`; without `nav` (the login page) the
-/// header holds only the language switch.
-pub fn page(
-    l: Lang,
-    nav: Option<&Nav<'_>>,
-    title: &str,
-    body: &str,
-) -> axum::response::Html<String> {
-    let mut o = String::new();
-    let on = |x: Lang| if x == l { " class=\"on\"" } else { "" };
-    let links = nav.map_or_else(String::new, |n| {
-        let mut x = format!("<a href=\"/\">{}</a>", l.t("stores"));
-        if n.brand {
-            let _ = write!(
-                x,
-                "<a href=\"/events/unknown\">{}</a><a href=\"/audit\">{}</a>",
-                l.t("unknown_events"),
-                l.t("audit")
-            );
+/// The page frame around `body`; without `nav` (the login page, an error
+/// page) the header holds only the language switch.
+pub fn page(l: Lang, nav: Option<&Nav<'_>>, title: &str, body: Markup) -> Markup {
+    let on = |x: Lang| (x == l).then_some("on");
+    html! {
+        (DOCTYPE)
+        html lang=(l.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) " — EasyQR " (l.t("title")) }
+                link rel="stylesheet" href="/hq.css";
+            }
+            body {
+                header {
+                    a.brand href="/" { "EasyQR " (l.t("title")) }
+                    nav {
+                        @if let Some(n) = nav {
+                            a href="/" { (l.t("stores")) }
+                            @if n.brand {
+                                a href="/events/unknown" { (l.t("unknown_events")) }
+                                a href="/audit" { (l.t("audit")) }
+                            }
+                            a href="/export/z.csv" { (l.t("csv")) }
+                        }
+                    }
+                    span.lang {
+                        a href="/lang/ja" class=[on(Lang::Ja)] { "日本語" }
+                        a href="/lang/en" class=[on(Lang::En)] { "English" }
+                    }
+                    @if let Some(n) = nav {
+                        form.logout method="post" action="/logout" {
+                            span #signed-in { (n.user) }
+                            input type="hidden" name="csrf" value=(n.csrf);
+                            button type="submit" #sign-out { (l.t("logout")) }
+                        }
+                    }
+                }
+                main { (body) }
+            }
         }
-        let _ = write!(x, "<a href=\"/export/z.csv\">{}</a>", l.t("csv"));
-        x
-    });
-    let account = nav.map_or_else(String::new, |n| {
-        format!(
-            "<form class=\"logout\" method=\"post\" action=\"/logout\"><span id=\"signed-in\">{user}</span>\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\" id=\"sign-out\">{out}</button></form>",
-            user = esc(n.user),
-            csrf = esc(n.csrf),
-            out = l.t("logout"),
-        )
-    });
-    let _ = write!(
-        o,
-        "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title} — EasyQR {hq}</title><link rel=\"stylesheet\" href=\"/hq.css\"></head><body>\
-         <header><a class=\"brand\" href=\"/\">EasyQR {hq}</a><nav>{links}</nav>\
-         <span class=\"lang\"><a href=\"/lang/ja\"{ja}>日本語</a><a href=\"/lang/en\"{en}>English</a></span>{account}</header>\
-         <main>{body}</main></body></html>",
-        code = l.code(),
-        title = esc(title),
-        hq = l.t("title"),
-        ja = on(Lang::Ja),
-        en = on(Lang::En),
-    );
-    axum::response::Html(o)
+    }
 }
 
 #[cfg(test)]
@@ -147,16 +127,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn money_and_text_render_safely() {
+    fn money_renders_as_yen_and_text_is_escaped() {
         assert_eq!(yen(0), "¥0");
         assert_eq!(yen(1280), "¥1,280");
         assert_eq!(yen(-1_234_567), "-¥1,234,567");
         assert_eq!(signed_yen(777), "+¥777");
         assert_eq!(signed_yen(-300), "-¥300");
-        assert_eq!(
-            esc("<a href='x'>&\""),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"
-        );
         assert_eq!(seg("S01 R/1"), "S01+R%2F1");
+        let nav = Nav {
+            user: "<b>\"x\"&",
+            brand: false,
+            csrf: "t\"k",
+        };
+        let p = page(Lang::En, Some(&nav), "<i>", html! { p { "a<b" } }).into_string();
+        assert!(
+            p.contains("<span id=\"signed-in\">&lt;b&gt;&quot;x&quot;&amp;</span>"),
+            "{p}"
+        );
+        assert!(p.contains("value=\"t&quot;k\""), "{p}");
+        assert!(
+            p.contains("<title>&lt;i&gt; — EasyQR Head office</title>"),
+            "{p}"
+        );
+        assert!(p.contains("<main><p>a&lt;b</p></main>"), "{p}");
+        assert!(
+            p.contains("<a href=\"/lang/en\" class=\"on\">English</a>"),
+            "{p}"
+        );
+        assert!(!p.contains("/audit"), "{p}");
     }
 }

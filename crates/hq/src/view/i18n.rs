@@ -99,6 +99,17 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("average_sale", "客単価", "Average sale"),
     ("brand", "ブランド合計", "Brand total"),
     ("no_stores", "店舗がまだありません。easyqr-hq store add で追加します。", "No stores yet. Add one with easyqr-hq store add."),
+    ("error_400", "リクエストが正しくありません", "This request is not valid"),
+    ("error_400_hint", "アドレスや入力した内容を確認してください。", "Check the address or what was entered."),
+    ("error_403", "この操作は受け付けられませんでした", "This could not be done"),
+    ("error_403_hint", "ページを再読み込みしてから、もう一度お試しください。", "Reload the page and try again."),
+    ("error_404", "ページが見つかりません", "Page not found"),
+    ("error_404_hint", "この店舗・レジ・シフトは存在しないか、このアカウントでは表示できません。", "This store, register or shift does not exist, or this account may not see it."),
+    ("error_503", "本部のデータベースに接続できません", "The head office cannot reach its database"),
+    ("error_503_hint", "しばらくしてから再読み込みしてください。", "Reload the page in a moment."),
+    ("error_500", "本部でエラーが発生しました", "The head office hit an error"),
+    ("error_500_hint", "時間をおいてもう一度お試しください。続く場合は管理者に連絡してください。", "Try again later. If it goes on, tell the administrator."),
+    ("to_stores", "店舗一覧へ", "To the stores"),
     ("unknown_hint", "どの店舗にも属さないイベントです。店舗を追加すると、その店舗のレジに届きます。", "These events name no known store. Add the store and its registers receive what comes next."),
 ];
 

@@ -3,19 +3,18 @@
 //! neither read nor post it), the logout form the session's own. The
 //! session cookie is `SameSite=Strict` besides.
 
-use std::fmt::Write as _;
-
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::html;
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
 use super::audit::{self, Kind};
 use super::client::Client;
-use super::html::{esc, page};
+use super::html::page;
 use super::session::{self, random_token, Viewer, SESSION_COOKIE};
-use super::throttle::Key;
+use super::throttle::{self, Key};
 use super::{cookie, lang, Lang};
 use crate::users;
 use crate::AppState;
@@ -34,31 +33,29 @@ enum Note {
 
 fn form(s: &AppState, l: Lang, note: Note, user: &str, status: StatusCode) -> Response {
     let token = random_token();
-    let mut b = String::new();
     let msg = match note {
-        Note::None => String::new(),
-        Note::NoUsers => l.t("no_users").to_owned(),
-        Note::Wrong => l.t("wrong_login").to_owned(),
-        Note::Expired => l.t("form_expired").to_owned(),
-        Note::Throttled(secs) => l.t("throttled").replace("{s}", &secs.to_string()),
+        Note::None => None,
+        Note::NoUsers => Some(l.t("no_users").to_owned()),
+        Note::Wrong => Some(l.t("wrong_login").to_owned()),
+        Note::Expired => Some(l.t("form_expired").to_owned()),
+        Note::Throttled(secs) => Some(l.t("throttled").replace("{s}", &secs.to_string())),
     };
-    let _ = write!(
-        b,
-        "<form class=\"login\" method=\"post\" action=\"/login\"><h1>{t}</h1>{err}\
-         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
-         <label>{u}<input type=\"text\" name=\"user\" value=\"{user}\" autocomplete=\"username\" autofocus></label>\
-         <label>{p}<input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label>\
-         <button type=\"submit\" id=\"sign-in\">{t}</button></form>",
-        t = l.t("login"),
-        u = l.t("user"),
-        p = l.t("password"),
-        user = esc(user),
-        err = if msg.is_empty() {
-            String::new()
-        } else {
-            format!("<p class=\"error\" id=\"login-error\">{}</p>", esc(&msg))
-        },
-    );
+    let body = html! {
+        form.login method="post" action="/login" {
+            h1 { (l.t("login")) }
+            @if let Some(m) = msg { p.error #login-error { (m) } }
+            input type="hidden" name="csrf" value=(token);
+            label {
+                (l.t("user"))
+                input type="text" name="user" value=(user) autocomplete="username" autofocus;
+            }
+            label {
+                (l.t("password"))
+                input type="password" name="password" autocomplete="current-password";
+            }
+            button type="submit" #sign-in { (l.t("login")) }
+        }
+    };
     let set = format!(
         "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
         session::secure(s)
@@ -66,7 +63,7 @@ fn form(s: &AppState, l: Lang, note: Note, user: &str, status: StatusCode) -> Re
     let mut r = (
         status,
         [(header::SET_COOKIE, set)],
-        page(l, None, l.t("login"), &b),
+        Html(page(l, None, l.t("login"), body).into_string()),
     )
         .into_response();
     if let Note::Throttled(secs) = note {
@@ -114,12 +111,12 @@ pub async fn login(
     let now = (s.clock)();
     let mut keys = vec![Key::account(&f.user)];
     keys.extend(client.0.map(Key::address));
-    let begun = s
-        .view
-        .throttle
-        .lock()
-        .map_or(Ok(()), |mut t| t.begin(&keys, now));
+    let begun = match throttle::begin(&s.db, &keys, now).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
     if let Err(wait) = begun {
+        s.metrics.login_failures.inc();
         return form(
             &s,
             l,
@@ -133,11 +130,12 @@ pub async fn login(
         Err(e) => return e.into_response(),
     };
     let Some(account) = account else {
+        s.metrics.login_failures.inc();
         audit::note(&s, Kind::LoginFailed, &f.user, client, "").await;
         return form(&s, l, Note::Wrong, &f.user, StatusCode::UNAUTHORIZED);
     };
-    if let Ok(mut t) = s.view.throttle.lock() {
-        t.succeeded(&keys);
+    if let Err(e) = throttle::succeeded(&s.db, &keys).await {
+        return e.into_response();
     }
     let old = cookie(&headers, SESSION_COOKIE);
     let (id, _) = match session::start(&s.db, account.id, old, now).await {

@@ -2,13 +2,15 @@
 //! Japanese or English, behind named accounts (`crate::users`) with
 //! server-side sessions (`session`), a throttled login (`login`,
 //! `throttle`, `client`), an audit trail (`audit`) and security headers
-//! on every answer (`headers`). Pages read `crate::books` and render; they
-//! decide nothing about money.
+//! on every answer (`headers`); a failure is a page in the viewer's
+//! language (`errors`). Pages are maud templates that read `crate::books`
+//! and render; they decide nothing about money.
 
 pub mod audit;
 mod by_rate;
 mod client;
 mod csv;
+mod errors;
 mod headers;
 mod html;
 mod i18n;
@@ -19,7 +21,6 @@ mod shift;
 pub mod throttle;
 
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -35,21 +36,12 @@ const LANG_COOKIE: &str = "hq_lang";
 
 /// How the view meets the outside: whether its public URL is https (then
 /// cookies are `Secure` and HSTS is sent, whatever a request's headers
-/// say), which peers are proxies whose `X-Forwarded-For` counts, and the
-/// login throttle.
+/// say) and which peers are proxies whose `X-Forwarded-For` counts. The
+/// login throttle is in the database (`throttle`), shared by every process.
+#[derive(Debug)]
 pub struct ViewAuth {
     pub(crate) https: bool,
     pub(crate) trusted_proxies: Vec<IpAddr>,
-    pub(crate) throttle: Mutex<throttle::Throttle>,
-}
-
-impl std::fmt::Debug for ViewAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ViewAuth")
-            .field("https", &self.https)
-            .field("trusted_proxies", &self.trusted_proxies)
-            .finish_non_exhaustive()
-    }
 }
 
 impl ViewAuth {
@@ -57,7 +49,6 @@ impl ViewAuth {
         ViewAuth {
             https: public_url.is_some_and(|u| u.scheme() == "https"),
             trusted_proxies,
-            throttle: Mutex::default(),
         }
     }
 }
@@ -146,6 +137,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 )
             }),
         )
+        // Inside the headers: an error page gets them too.
+        .layer(axum::middleware::from_fn(errors::as_page))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
             headers::add,

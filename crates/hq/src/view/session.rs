@@ -132,17 +132,13 @@ impl Viewer {
     }
 
     /// The page frame for this viewer.
-    pub fn page(&self, title: &str, body: &str) -> axum::response::Html<String> {
-        html::page(
-            self.lang,
-            Some(&Nav {
-                user: &self.account.name,
-                brand: self.brand(),
-                csrf: &self.csrf,
-            }),
-            title,
-            body,
-        )
+    pub fn page(&self, title: &str, body: maud::Markup) -> axum::response::Html<String> {
+        let nav = Nav {
+            user: &self.account.name,
+            brand: self.brand(),
+            csrf: &self.csrf,
+        };
+        axum::response::Html(html::page(self.lang, Some(&nav), title, body).into_string())
     }
 
     /// Not found for a store this viewer may not see, exactly as for one

@@ -4,11 +4,16 @@
 //! locked key gets 429 without its password being checked. An attempt
 //! counts as a failure from the moment it starts (so a burst of parallel
 //! guesses cannot slip past the check); a good password takes it back.
-//! Kept in memory: one HQ process per brand, and a restart is no help to a
-//! guesser that a few free attempts would not give anyway.
+//!
+//! The rules are [`Entry::attempt`] and [`Entry::succeeded`]; the counts
+//! live in PostgreSQL (`login_throttle`), so every HQ process behind a
+//! load balancer sees the same ones. An attempt locks its keys' rows (in
+//! key order, so two attempts never deadlock) for one short transaction.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
+
+use crate::error::HqError;
+use crate::Db;
 
 /// Failures a name may have before it is locked.
 pub const ACCOUNT_FREE: u32 = 5;
@@ -18,10 +23,16 @@ pub const FIRST_LOCK_MS: i64 = 30_000;
 pub const MAX_LOCK_MS: i64 = 3_600_000;
 /// A key with no failure for this long starts again from zero.
 pub const FORGET_MS: i64 = 3_600_000;
-/// Past this many keys, forgotten and unlocked keys are dropped first.
-const MAX_KEYS: usize = 100_000;
+/// Rows idle this long are neither locked nor remembered: they may go.
+const STALE_MS: i64 = if FORGET_MS > MAX_LOCK_MS {
+    FORGET_MS
+} else {
+    MAX_LOCK_MS
+};
+/// Old rows dropped per attempt at most (the cleanup never waits).
+const CLEANUP_BATCH: i64 = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
     Account(String),
     /// IPv4 address, or an IPv6 /64 (one host commonly holds a whole /64).
@@ -49,18 +60,22 @@ impl Key {
             Key::Address(_) => ADDRESS_FREE,
         }
     }
+
+    /// The row's key: a name and an address can never collide.
+    fn row(&self) -> String {
+        match self {
+            Key::Account(n) => format!("name:{n}"),
+            Key::Address(ip) => format!("addr:{ip}"),
+        }
+    }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Entry {
+/// One key's count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Entry {
     failures: u32,
     last_ms: i64,
     locked_until: i64,
-}
-
-#[derive(Debug, Default)]
-pub struct Throttle {
-    keys: HashMap<Key, Entry>,
 }
 
 /// How long a locked attempt must wait, in ms.
@@ -74,22 +89,20 @@ impl Locked {
     }
 }
 
-impl Throttle {
-    /// Starts an attempt: refused while any key is locked, else counted as
-    /// a failure until [`Throttle::succeeded`] takes it back.
-    pub fn begin(&mut self, keys: &[Key], now: i64) -> Result<(), Locked> {
-        let wait = keys
+impl Entry {
+    /// Starts an attempt on these keys' entries: refused while any is
+    /// locked (nothing changes), else each counts one more failure until
+    /// [`Entry::succeeded`] takes it back.
+    pub fn attempt(entries: &mut [(Key, Entry)], now: i64) -> Result<(), Locked> {
+        let wait = entries
             .iter()
-            .filter_map(|k| self.keys.get(k))
-            .map(|e| e.locked_until - now)
+            .map(|(_, e)| e.locked_until - now)
             .max()
             .unwrap_or(0);
         if wait > 0 {
             return Err(Locked(wait));
         }
-        self.prune(now);
-        for k in keys {
-            let e = self.keys.entry(k.clone()).or_default();
+        for (k, e) in entries.iter_mut() {
             if now - e.last_ms > FORGET_MS {
                 *e = Entry::default();
             }
@@ -106,35 +119,132 @@ impl Throttle {
         Ok(())
     }
 
-    /// The attempt begun with `keys` had the right password: the account
-    /// starts afresh; the address gives back this one attempt.
-    pub fn succeeded(&mut self, keys: &[Key]) {
-        for k in keys {
-            match k {
-                Key::Account(_) => {
-                    self.keys.remove(k);
-                }
-                Key::Address(_) => {
-                    if let Some(e) = self.keys.get_mut(k) {
-                        e.failures = e.failures.saturating_sub(1);
-                        if e.failures < k.free() {
-                            e.locked_until = 0;
-                        }
-                    }
-                }
+    /// The attempt had the right password: the account starts afresh
+    /// (`None`: forget it); the address gives back this one attempt.
+    pub fn succeeded(self, k: &Key) -> Option<Entry> {
+        match k {
+            Key::Account(_) => None,
+            Key::Address(_) => {
+                let failures = self.failures.saturating_sub(1);
+                let locked_until = if failures < k.free() {
+                    0
+                } else {
+                    self.locked_until
+                };
+                Some(Entry {
+                    failures,
+                    locked_until,
+                    ..self
+                })
             }
         }
     }
+}
 
-    fn prune(&mut self, now: i64) {
-        if self.keys.len() < MAX_KEYS {
-            return;
+/// `keys` once each, in the order their rows are locked.
+fn ordered(keys: &[Key]) -> Vec<Key> {
+    let mut k = keys.to_vec();
+    k.sort();
+    k.dedup();
+    k
+}
+
+fn to_db(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// [`Entry::attempt`] on the shared counts. The outer error is the
+/// database's (answered 503: no attempt is let through unthrottled).
+pub async fn begin(db: &Db, keys: &[Key], now: i64) -> Result<Result<(), Locked>, HqError> {
+    let mut c = db.get().await?;
+    let tx = c.transaction().await?;
+    // Creates a missing row and locks each, one at a time in key order.
+    let lock = tx
+        .prepare_cached(
+            "INSERT INTO login_throttle (key, failures, last_ms, locked_until) VALUES ($1, 0, $2, 0)
+             ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures
+             RETURNING failures, last_ms, locked_until",
+        )
+        .await?;
+    let mut entries = Vec::new();
+    for k in ordered(keys) {
+        let r = tx.query_one(&lock, &[&k.row(), &now]).await?;
+        let e = Entry {
+            failures: u32::try_from(r.get::<_, i32>(0)).unwrap_or(0),
+            last_ms: r.get(1),
+            locked_until: r.get(2),
+        };
+        entries.push((k, e));
+    }
+    if let Err(wait) = Entry::attempt(&mut entries, now) {
+        tx.rollback().await?;
+        return Ok(Err(wait));
+    }
+    let save = tx
+        .prepare_cached(
+            "UPDATE login_throttle SET failures = $2, last_ms = $3, locked_until = $4 WHERE key = $1",
+        )
+        .await?;
+    for (k, e) in &entries {
+        tx.execute(
+            &save,
+            &[&k.row(), &to_db(e.failures), &e.last_ms, &e.locked_until],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    cleanup(&c, now).await;
+    Ok(Ok(()))
+}
+
+/// [`Entry::succeeded`] on the shared counts.
+pub async fn succeeded(db: &Db, keys: &[Key]) -> Result<(), HqError> {
+    let mut c = db.get().await?;
+    let tx = c.transaction().await?;
+    for k in ordered(keys) {
+        let row = tx
+            .query_opt(
+                "SELECT failures, last_ms, locked_until FROM login_throttle WHERE key = $1 FOR UPDATE",
+                &[&k.row()],
+            )
+            .await?;
+        let Some(r) = row else { continue };
+        let e = Entry {
+            failures: u32::try_from(r.get::<_, i32>(0)).unwrap_or(0),
+            last_ms: r.get(1),
+            locked_until: r.get(2),
+        };
+        match e.succeeded(&k) {
+            None => {
+                tx.execute("DELETE FROM login_throttle WHERE key = $1", &[&k.row()])
+                    .await?;
+            }
+            Some(e) => {
+                tx.execute(
+                    "UPDATE login_throttle SET failures = $2, locked_until = $3 WHERE key = $1",
+                    &[&k.row(), &to_db(e.failures), &e.locked_until],
+                )
+                .await?;
+            }
         }
-        self.keys
-            .retain(|_, e| e.locked_until > now || now - e.last_ms <= FORGET_MS);
-        if self.keys.len() >= MAX_KEYS {
-            self.keys.retain(|_, e| e.locked_until > now);
-        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Drops a few rows idle past [`STALE_MS`]; rows another attempt holds are
+/// skipped, so this never waits. A failure only leaves them for later.
+async fn cleanup(c: &tokio_postgres::Client, now: i64) {
+    let r = c
+        .execute(
+            "DELETE FROM login_throttle WHERE key IN (
+                 SELECT key FROM login_throttle WHERE last_ms < $1
+                 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            &[&(now - STALE_MS), &CLEANUP_BATCH],
+        )
+        .await;
+    if let Err(e) = r {
+        tracing::warn!(error = %e, "login throttle: old rows not dropped");
     }
 }
 
@@ -142,9 +252,38 @@ impl Throttle {
 mod tests {
     use super::*;
 
+    /// The rules on counts kept in a map, as the table keeps them.
+    #[derive(Default)]
+    struct Counts(std::collections::HashMap<Key, Entry>);
+
+    impl Counts {
+        fn begin(&mut self, keys: &[Key], now: i64) -> Result<(), Locked> {
+            let mut e: Vec<(Key, Entry)> = ordered(keys)
+                .into_iter()
+                .map(|k| {
+                    let e = self.0.get(&k).copied().unwrap_or_default();
+                    (k, e)
+                })
+                .collect();
+            Entry::attempt(&mut e, now)?;
+            self.0.extend(e);
+            Ok(())
+        }
+
+        fn succeeded(&mut self, keys: &[Key]) {
+            for k in keys {
+                if let Some(e) = self.0.remove(k) {
+                    if let Some(e) = e.succeeded(k) {
+                        self.0.insert(k.clone(), e);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn failures_lock_a_name_for_longer_and_longer() {
-        let mut t = Throttle::default();
+        let mut t = Counts::default();
         let keys = [Key::account("shibuya")];
         let mut now = 1_000_000;
         for _ in 0..ACCOUNT_FREE - 1 {
@@ -164,7 +303,7 @@ mod tests {
 
     #[test]
     fn an_address_is_locked_across_names_and_an_ipv6_host_by_its_64() {
-        let mut t = Throttle::default();
+        let mut t = Counts::default();
         let a: IpAddr = "2001:db8:1:2::10".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
         for i in 0..ADDRESS_FREE {
@@ -174,5 +313,22 @@ mod tests {
         assert!(t.begin(&[Key::account("new"), Key::address(b)], 1).is_err());
         // Forgotten after an hour without failures (once unlocked).
         t.begin(&[Key::address(b)], FORGET_MS + 1).unwrap();
+    }
+
+    #[test]
+    fn a_good_password_gives_an_address_back_one_attempt() {
+        let mut t = Counts::default();
+        let a = Key::address("198.51.100.7".parse().unwrap());
+        for i in 0..ADDRESS_FREE {
+            t.begin(&[Key::account(&format!("u{i}")), a.clone()], 0)
+                .unwrap();
+        }
+        t.succeeded(std::slice::from_ref(&a));
+        t.begin(&[Key::account("x"), a.clone()], 1).unwrap();
+        assert_eq!(
+            Key::address("::ffff:10.0.0.1".parse().unwrap()).row(),
+            "addr:10.0.0.1"
+        );
+        assert_eq!(Key::account("a:b").row(), "name:a:b");
     }
 }

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use easyqr_hq::{Config, Db};
+pub mod nginx;
 pub mod register;
 pub mod tax;
 pub mod view;

@@ -9,63 +9,23 @@
 use std::time::Duration;
 
 use easyqr_app_core::secrets::HqToken;
+use easyqr_ledger::wire::{self, Batch, ErrorBody, EventAck};
 use easyqr_ledger::JournalRow;
 use reqwest::{header, Method, RequestBuilder};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// `GET /api/register/me`: who the token belongs to, and where to resume.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Me {
-    pub register_id: String,
-    pub store: MeStore,
-    pub journal_acked: i64,
-    pub event_cursor: i64,
-    pub diverged: Option<Diverged>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MeStore {
-    #[serde(default)]
-    pub name: String,
-    pub location_id: Option<String>,
-}
-
-/// HQ's copy of the journal no longer matches the register's from `seq`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Diverged {
-    pub seq: i64,
-    pub reason: String,
-}
-
-/// `POST /api/register/journal`'s answer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ShipAnswer {
-    pub acked: i64,
-    pub diverged: Option<Diverged>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ShipBody<'a> {
-    head: i64,
-    /// What HQ had acknowledged when this batch was built: a head below it
-    /// tells HQ this ledger lost rows HQ holds (put back from a copy).
-    acked_seen: i64,
-    rows: &'a [JournalRow],
-}
+/// The protocol's bodies, defined once for HQ and the register.
+pub use easyqr_ledger::wire::{Diverged, Me, MeStore, ShipAnswer};
 
 /// The bytes `{"head":…,"ackedSeen":…,"rows":[]}` takes: a batch's body
 /// is this, plus each row's [`row_len`], plus a comma between rows.
 pub(crate) fn envelope_len(head: i64, acked_seen: i64) -> usize {
-    json_len(&ShipBody {
+    let rows: &[JournalRow] = &[];
+    json_len(&Batch {
         head,
         acked_seen,
-        rows: &[],
+        rows,
     })
 }
 
@@ -182,15 +142,7 @@ fn truncate(s: &str, max: usize) -> String {
 /// Classifies a non-2xx answer from its status and body (`{"error":"…"}`,
 /// with `limitBytes` on a 413).
 pub(crate) fn error_of_status(status: u16, body: &[u8]) -> HqError {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Body {
-        #[serde(default)]
-        error: String,
-        #[serde(default)]
-        limit_bytes: Option<u64>,
-    }
-    let (error, limit_bytes) = serde_json::from_slice::<Body>(body)
+    let (error, limit_bytes) = serde_json::from_slice::<ErrorBody>(body)
         .map(|b| (truncate(&b.error, 200), b.limit_bytes))
         .unwrap_or_default();
     match status {
@@ -335,7 +287,7 @@ impl HqClient {
         self.json(
             self.request(Method::POST, "api/register/journal")?
                 .timeout(CALL_TIMEOUT * 3)
-                .json(&ShipBody {
+                .json(&Batch {
                     head,
                     acked_seen,
                     rows,
@@ -349,7 +301,7 @@ impl HqClient {
         self.send(
             self.request(Method::POST, "api/register/events/ack")?
                 .timeout(CALL_TIMEOUT)
-                .json(&serde_json::json!({ "cursor": cursor })),
+                .json(&EventAck { cursor }),
         )
         .await
         .map(drop)
@@ -360,7 +312,7 @@ impl HqClient {
         self.send(
             self.request(Method::GET, "api/register/events")?
                 .header(header::ACCEPT, "text/event-stream")
-                .header("Last-Event-ID", cursor.to_string()),
+                .header(wire::HEADER_LAST_EVENT_ID, wire::event_id(cursor)),
         )
         .await
     }

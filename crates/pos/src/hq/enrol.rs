@@ -252,6 +252,7 @@ mod tests {
             journal_acked: 0,
             event_cursor: 0,
             diverged: None,
+            broken: None,
         }
     }
 

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use easyqr_engine::{Engine, EngineEvent};
+use easyqr_ledger::wire::{Diverged, ShipAnswer};
 use easyqr_ledger::{Ledger, LedgerError};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch, Notify};
 
 use super::batch::{BatchLimit, MAX_BATCH_ROWS};
-use super::client::{envelope_len, row_len, Diverged, HqClient, HqError, ShipAnswer};
+use super::client::{envelope_len, row_len, HqClient, HqError};
 use super::link::{retry_delay, update, Ended};
 use super::status::HqStatus;
 /// How often a caught-up shipper looks at the journal's head anyway: not

@@ -150,8 +150,11 @@ mod tests {
 
     #[test]
     fn a_webhook_event_as_hq_sends_it() {
+        use easyqr_ledger::wire::{event_id, parse_event_id, EVENT_WEBHOOK};
         let got = all(b"id: 36\nevent: webhook\ndata: {\"id\":\"evt_1\"}\n\n");
-        assert_eq!(got, [ev(Some("36"), "webhook", r#"{"id":"evt_1"}"#)]);
+        assert_eq!(got, [ev(Some("36"), EVENT_WEBHOOK, r#"{"id":"evt_1"}"#)]);
+        assert_eq!(got[0].id.as_deref().and_then(parse_event_id), Some(36));
+        assert_eq!(event_id(36), "36");
     }
 
     #[test]

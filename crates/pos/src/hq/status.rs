@@ -256,6 +256,7 @@ mod tests {
             journal_acked: acked,
             event_cursor: 35,
             diverged,
+            broken: None,
         }
     }
 

@@ -16,8 +16,33 @@ use super::sse::SseParser;
 use super::status::HqStatus;
 
 /// HQ sends a keep-alive every 15 s; three missed mean the connection is
-/// dead even if TCP has not noticed.
+/// dead even if TCP has not noticed. (The engine already stopped counting
+/// on push after two: `easyqr_engine::PUSH_SILENCE_LIMIT`.)
 const IDLE: Duration = Duration::from_secs(45);
+
+/// Push for the engine while one connection lasts: live from the moment
+/// the stream is up, kept live by each chunk (a keep-alive or an event),
+/// and lost whenever the connection ends, whatever ends it (an error, HQ
+/// closing it, the link stopped and its task aborted). A connection that
+/// stays open but stops beating is left to the engine's silence limit.
+struct Push<'a>(&'a Engine);
+
+impl<'a> Push<'a> {
+    fn up(engine: &'a Engine) -> Push<'a> {
+        engine.push_beat();
+        Push(engine)
+    }
+
+    fn beat(&self) {
+        self.0.push_beat();
+    }
+}
+
+impl Drop for Push<'_> {
+    fn drop(&mut self) {
+        self.0.push_lost();
+    }
+}
 
 /// The stream task: follows the stream from `cursor`, reconnecting with
 /// backoff after any failure. Ends only when HQ revokes the register.
@@ -69,6 +94,7 @@ async fn follow(
         ));
     }
     update(status, |s| s.on_stream_up(engine.now_ms()));
+    let push = Push::up(engine);
     let mut parser = SseParser::new();
     // Taken but not yet acknowledged (an ack that failed is sent again
     // with the next chunk, keep-alives included).
@@ -85,6 +111,7 @@ async fn follow(
             Ok(Ok(None)) => return Ok(()),
             Ok(Ok(Some(bytes))) => bytes,
         };
+        push.beat();
         // The stream works once something came through it: only then is
         // the backoff over (a stream that opens and drops at once backs off).
         *failures = 0;
