@@ -6,6 +6,8 @@
 //! migration 0009), whose relay hands the event to the streams of its
 //! `locationId`; an event for no known store is kept and shown.
 
+use std::sync::atomic::Ordering;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -36,6 +38,7 @@ pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Bytes)
         Ok(Stored::New(seq)) => {
             tracing::info!(event = %event.id, seq, location = ?event.location_id(), "webhook stored");
             s.metrics.webhooks_stored.inc();
+            storing_again(&s);
             // Every process hears of it from the database (migration
             // 0009); this one reads it at once.
             s.wake.send_replace(seq);
@@ -43,18 +46,31 @@ pub async fn receive(State(s): State<AppState>, headers: HeaderMap, body: Bytes)
         }
         Ok(Stored::Again) => {
             s.metrics.webhooks_duplicate.inc();
+            storing_again(&s);
             StatusCode::OK.into_response()
         }
         Err(e) => {
             s.metrics.webhook_refused("not_stored");
-            // Not stored: a failure makes elepay deliver it again.
-            tracing::error!(error = %e, "webhook not stored; elepay will retry");
+            // Not stored: a failure makes elepay deliver it again. Said
+            // once per outage, not once per delivery.
+            if !s.webhooks_failing.swap(true, Ordering::Relaxed) {
+                tracing::error!(error = %e, "webhooks cannot be stored: answered 503, elepay will retry");
+            } else {
+                tracing::debug!(error = %e, "webhook not stored; elepay will retry");
+            }
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 [(axum::http::header::RETRY_AFTER, "1")],
             )
                 .into_response()
         }
+    }
+}
+
+/// Ends the outage the error log announced, if any.
+fn storing_again(s: &AppState) {
+    if s.webhooks_failing.swap(false, Ordering::Relaxed) {
+        tracing::info!("webhooks are stored again");
     }
 }
 

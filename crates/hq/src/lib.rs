@@ -87,6 +87,8 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// This process's counters (`/metrics`).
     pub metrics: Arc<metrics::Metrics>,
+    /// Webhooks are failing to be stored (logged once per outage).
+    pub webhooks_failing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -214,6 +216,7 @@ pub async fn serve(cfg: Config, clock: Clock) -> Result<Running, HqError> {
         streams: streams::Streams::new(),
         request_timeout: cfg.limits.request_timeout,
         metrics,
+        webhooks_failing: Arc::default(),
     };
     relay::Relay {
         target: db::target(&cfg.database_url)?,

@@ -38,6 +38,21 @@ const PAGE: i64 = 1000;
 const BACKOFF_MIN: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
+/// Why a listener session ended.
+#[derive(Debug, thiserror::Error)]
+enum Lost {
+    #[error(transparent)]
+    Db(#[from] HqError),
+    #[error("its connection closed")]
+    Closed,
+}
+
+impl From<tokio_postgres::Error> for Lost {
+    fn from(e: tokio_postgres::Error) -> Lost {
+        Lost::Db(e.into())
+    }
+}
+
 /// What `/readyz` and `/metrics` read.
 #[derive(Debug, Default)]
 pub struct RelayStatus {
@@ -100,7 +115,7 @@ impl Relay {
     }
 
     /// One listener connection's life: `Ok` when the process drains.
-    async fn session(&mut self, lost: &mut bool, backoff: &mut Duration) -> Result<(), HqError> {
+    async fn session(&mut self, lost: &mut bool, backoff: &mut Duration) -> Result<(), Lost> {
         let mut l = notify::listen(&self.target, &[INBOX_CHANNEL, STREAMS_CHANNEL]).await?;
         let s = Session {
             read: repo::inbox::After::prepare(&l.client).await?,
@@ -126,7 +141,7 @@ impl Relay {
             tokio::select! {
                 note = l.notes.recv() => match note {
                     Some(n) => self.on_note(&s, n).await?,
-                    None => return Err(HqError::Config("the listener's connection closed".into())),
+                    None => return Err(Lost::Closed),
                 },
                 changed = self.wake.changed() => {
                     if changed.is_err() {

@@ -378,4 +378,6 @@ async fn an_outage_is_one_log_line_each_way_and_streams_stay_open() {
     let count = |needle: &str| said.iter().filter(|m| m.contains(needle)).count();
     assert_eq!(count("database listener lost"), 1, "{said:#?}");
     assert_eq!(count("database listener back"), 1, "{said:#?}");
+    assert_eq!(count("webhooks cannot be stored"), 1, "{said:#?}");
+    assert_eq!(count("webhooks are stored again"), 1, "{said:#?}");
 }
