@@ -12,6 +12,7 @@ set -euo pipefail
 deb="$1"
 fail() { echo "package check (hq): $*" >&2; exit 1; }
 field() { dpkg-deb -f "$deb" "$1"; }
+. "$(dirname "$0")/deb-libs.sh"
 config=/etc/easyqr-hq/config.json
 
 echo "==> package check (hq): control file"
@@ -35,16 +36,7 @@ trap cleanup EXIT
 dpkg-deb -x "$deb" "$tmp/root"
 dpkg-deb -e "$deb" "$tmp/DEBIAN"
 bin=usr/bin/easyqr-hq
-[ -x "$tmp/root/$bin" ] || fail "$bin missing"
-# Every library the binary loads comes from a package it depends on.
-for so in $(readelf -d "$tmp/root/$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-    path="$(ldconfig -p | awk -v so="$so" '$1 == so && !found { print $NF; found = 1 }')"
-    [ -n "$path" ] || fail "$bin needs $so, not installed here"
-    # Under usrmerge a library is registered by one of its two paths.
-    pkg="$( (dpkg -S "$(readlink -f "$path")" || dpkg -S "$path") 2>/dev/null | head -1 | cut -d: -f1)"
-    [ -n "$pkg" ] || fail "$bin needs $so, which no package provides"
-    grep -qE "(^|, )$pkg( |,|$)" <<<"$depends" || fail "$bin needs $so from $pkg, not in Depends"
-done
+libs_in_depends "$tmp/root" "$bin" "$depends"
 for script in postinst prerm postrm; do
     [ -x "$tmp/DEBIAN/$script" ] || fail "no $script"
     sh -n "$tmp/DEBIAN/$script" || fail "$script is not valid sh"
@@ -277,8 +269,15 @@ dpkg -i "$deb" >/dev/null
 [ "$(dpkg-query -W -f='${Version}' easyqr-hq)" = "$(field Version)" ] || fail "the upgrade did not take"
 [ "$(sha256sum "$config")" = "$edited" ] || fail "the upgrade changed $config"
 [ "$(stat -c '%a %U' "$config")" = "600 easyqr-hq" ] || fail "the upgrade changed $config's mode or owner"
-start_and_stop trace
-check_sandbox "$tmp/hq.strace"
+if strace -qq -o /dev/null true 2>/dev/null; then
+    start_and_stop trace
+    check_sandbox "$tmp/hq.strace"
+else
+    # A container that forbids ptrace: the unit's filters were still
+    # checked by systemd-analyze above.
+    echo "package check (hq): strace cannot trace here (ptrace not permitted); sandbox comparison skipped" >&2
+    start_and_stop
+fi
 
 dpkg -r easyqr-hq >/dev/null
 [ ! -e /usr/bin/easyqr-hq ] || fail "easyqr-hq still installed after removal"

@@ -7,6 +7,7 @@ set -euo pipefail
 deb="$1"
 fail() { echo "package check: $*" >&2; exit 1; }
 field() { dpkg-deb -f "$deb" "$1"; }
+. "$(dirname "$0")/deb-libs.sh"
 
 echo "==> package check: control file"
 [ "$(field Package)" = easyqr-pos ] || fail "Package is $(field Package)"
@@ -20,15 +21,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 dpkg-deb -x "$deb" "$tmp/root"
 for bin in usr/bin/easyqr-pos usr/bin/easyqr-cli; do
-    [ -x "$tmp/root/$bin" ] || fail "$bin missing"
-    for so in $(readelf -d "$tmp/root/$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-        path="$(ldconfig -p | awk -v so="$so" '$1 == so && !found { print $NF; found = 1 }')"
-        [ -n "$path" ] || fail "$bin needs $so, not installed here"
-        # Under usrmerge a library is registered by one of its two paths.
-        pkg="$( (dpkg -S "$(readlink -f "$path")" || dpkg -S "$path") 2>/dev/null | head -1 | cut -d: -f1)"
-        [ -n "$pkg" ] || fail "$bin needs $so, which no package provides"
-        grep -qE "(^|, )$pkg( |,|$)" <<<"$depends" || fail "$bin needs $so from $pkg, not in Depends"
-    done
+    libs_in_depends "$tmp/root" "$bin" "$depends"
 done
 
 echo "==> package check: contents"

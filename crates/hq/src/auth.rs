@@ -2,12 +2,15 @@
 //! their SHA-256, so a copy of the database cannot act as a register. A
 //! token travels only in `Authorization: Bearer`.
 
+use std::time::Duration;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use crate::error::HqError;
+use crate::repo::registers::enrolment;
 use crate::AppState;
 
 const TOKEN_PREFIX: &str = "hqr_";
@@ -27,7 +30,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 
 /// A register's `last_seen` (the view's "online", 40 s) is written at most
 /// this often, not on every request.
-const SEEN_EVERY_SECS: f64 = 10.0;
+const SEEN_EVERY: Duration = Duration::from_secs(10);
 
 /// The register a request's token belongs to (not revoked).
 #[derive(Debug, Clone)]
@@ -54,35 +57,18 @@ impl FromRequestParts<AppState> for RegisterAuth {
             .filter(|t| t.starts_with(TOKEN_PREFIX))
             .ok_or(HqError::Unauthorized)?;
         let hash = token_hash(token);
-        let client = s.db.get().await?;
-        // Read first: a token that is no register's costs no write.
-        let find = client
-            .prepare_cached(
-                "SELECT r.id, r.register_id, s.name, s.location_id, r.revoked_at IS NOT NULL,
-                        coalesce(r.last_seen < now() - make_interval(secs => $2), true)
-                 FROM registers r JOIN stores s ON s.id = r.store_id WHERE r.token_hash = $1",
-            )
-            .await?;
-        let row = client
-            .query_opt(&find, &[&hash, &SEEN_EVERY_SECS])
+        // Seeing a register is also its heartbeat.
+        let holder = enrolment::by_token(&s.db, &hash, SEEN_EVERY)
             .await?
             .ok_or(HqError::Unauthorized)?;
-        if row.get::<_, bool>(4) {
+        if holder.revoked {
             return Err(HqError::Revoked);
         }
-        let id: i64 = row.get(0);
-        // Seeing a register is also its heartbeat.
-        if row.get::<_, bool>(5) {
-            let seen = client
-                .prepare_cached("UPDATE registers SET last_seen = now() WHERE id = $1")
-                .await?;
-            client.execute(&seen, &[&id]).await?;
-        }
         Ok(RegisterAuth {
-            id,
-            register_id: row.get(1),
-            store_name: row.get(2),
-            location_id: row.get(3),
+            id: holder.id,
+            register_id: holder.register_id,
+            store_name: holder.store_name,
+            location_id: holder.location_id,
             token_hash: hash,
         })
     }

@@ -68,131 +68,141 @@ async fn projection_lag(s: &AppState) -> Option<i64> {
 
 pub async fn metrics(State(s): State<AppState>) -> Response {
     let m = &s.metrics;
-    let mut out = String::new();
-    let mut line = |name: &str, kind: &str, help: &str, samples: &[(&str, f64)]| {
-        let _ = writeln!(
-            out,
-            "# HELP easyqr_{name} {help}\n# TYPE easyqr_{name} {kind}"
-        );
-        for (labels, v) in samples {
-            let _ = writeln!(out, "easyqr_{name}{labels} {v}");
-        }
-    };
-    let c = |v: u64| v as f64;
-    line(
+    let relay = &s.relay;
+    let mut x = Exposition::default();
+    x.counter(
         "webhooks_received_total",
-        "counter",
         "Webhook deliveries received.",
-        &[("", c(m.webhooks_received.get()))],
+        m.webhooks_received.get(),
     );
-    line(
+    x.counter(
         "webhooks_stored_total",
-        "counter",
         "Webhook deliveries stored as a new event.",
-        &[("", c(m.webhooks_stored.get()))],
+        m.webhooks_stored.get(),
     );
-    line(
+    x.counter(
         "webhooks_duplicate_total",
-        "counter",
         "Deliveries of an event already stored (elepay's retries).",
-        &[("", c(m.webhooks_duplicate.get()))],
+        m.webhooks_duplicate.get(),
     );
     let refused: Vec<(String, f64)> = m
         .refused()
         .into_iter()
-        .map(|(reason, n)| (format!("{{reason=\"{reason}\"}}"), c(n)))
+        .map(|(reason, n)| (format!("reason=\"{reason}\""), n as f64))
         .collect();
-    let refused: Vec<(&str, f64)> = refused.iter().map(|(l, v)| (l.as_str(), *v)).collect();
-    line(
+    x.family(
         "webhooks_refused_total",
         "counter",
         "Webhook deliveries answered non-2xx, by reason.",
         &refused,
     );
-    line(
+    x.counter(
         "events_fanned_out_total",
-        "counter",
         "Events handed to a register's stream.",
-        &[("", c(m.events_fanned_out.get()))],
+        m.events_fanned_out.get(),
     );
-    line(
+    x.counter(
         "streams_fell_behind_total",
-        "counter",
         "Streams ended because their buffer was full.",
-        &[("", c(m.streams_fell_behind.get()))],
+        m.streams_fell_behind.get(),
     );
-    line(
+    x.gauge(
         "fanout_lag_seconds",
-        "gauge",
         "From the newest event's commit to its hand-out.",
-        &[("", s.relay.lag_micros.load(Ordering::Relaxed) as f64 / 1e6)],
+        relay.lag_micros.load(Ordering::Relaxed) as f64 / 1e6,
     );
-    line(
+    x.gauge(
         "streams_open",
-        "gauge",
         "Register event streams open in this process.",
-        &[("", s.streams.len() as f64)],
+        s.streams.len() as f64,
     );
-    line(
+    x.gauge(
         "listener_up",
-        "gauge",
         "1 while the database listener is connected.",
-        &[(
-            "",
-            f64::from(u8::from(s.relay.listening.load(Ordering::Relaxed))),
-        )],
+        flag(relay.listening.load(Ordering::Relaxed)),
     );
-    line(
+    x.gauge(
         "draining",
-        "gauge",
         "1 while the process drains for shutdown.",
-        &[("", f64::from(u8::from(*s.draining.borrow())))],
+        flag(*s.draining.borrow()),
     );
-    line(
+    x.counter(
         "ingest_rows_total",
-        "counter",
         "Journal rows taken from registers.",
-        &[("", c(m.ingest_rows.get()))],
+        m.ingest_rows.get(),
     );
     if let Some(lag) = projection_lag(&s).await {
-        line(
+        x.gauge(
             "projection_lag_rows",
-            "gauge",
             "Journal rows stored but not yet in the figures.",
-            &[("", lag as f64)],
+            lag as f64,
         );
     }
-    let (main, hook) = (s.db.status(), s.inbox_db.status());
-    line(
+    let pools = [("main", s.db.status()), ("webhook", s.inbox_db.status())];
+    let by_pool = |f: fn(&deadpool_postgres::Status) -> usize| -> Vec<(String, f64)> {
+        pools
+            .iter()
+            .map(|(p, st)| (format!("pool=\"{p}\""), f(st) as f64))
+            .collect()
+    };
+    x.family(
         "pool_waiting",
         "gauge",
         "Requests waiting for a database connection.",
-        &[
-            ("{pool=\"main\"}", main.waiting as f64),
-            ("{pool=\"webhook\"}", hook.waiting as f64),
-        ],
+        &by_pool(|st| st.waiting),
     );
-    line(
+    x.family(
         "pool_connections",
         "gauge",
         "Database connections open.",
-        &[
-            ("{pool=\"main\"}", main.size as f64),
-            ("{pool=\"webhook\"}", hook.size as f64),
-        ],
+        &by_pool(|st| st.size),
     );
-    line(
+    x.counter(
         "login_failures_total",
-        "counter",
         "Failed logins to the view.",
-        &[("", c(m.login_failures.get()))],
+        m.login_failures.get(),
     );
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        out,
+        x.text,
     )
         .into_response()
+}
+
+fn flag(b: bool) -> f64 {
+    f64::from(u8::from(b))
+}
+
+/// Prometheus's text format, every name prefixed `easyqr_`.
+#[derive(Default)]
+struct Exposition {
+    text: String,
+}
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str, samples: &[(String, f64)]) {
+        let _ = writeln!(
+            self.text,
+            "# HELP easyqr_{name} {help}\n# TYPE easyqr_{name} {kind}"
+        );
+        for (labels, v) in samples {
+            let labels = if labels.is_empty() {
+                String::new()
+            } else {
+                format!("{{{labels}}}")
+            };
+            let _ = writeln!(self.text, "easyqr_{name}{labels} {v}");
+        }
+    }
+
+    fn counter(&mut self, name: &str, help: &str, v: u64) {
+        self.family(name, "counter", help, &[(String::new(), v as f64)]);
+    }
+
+    fn gauge(&mut self, name: &str, help: &str, v: f64) {
+        self.family(name, "gauge", help, &[(String::new(), v)]);
+    }
 }

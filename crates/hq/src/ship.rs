@@ -23,6 +23,8 @@ use easyqr_ledger::JournalRow;
 use crate::auth::RegisterAuth;
 use crate::db::Db;
 use crate::error::HqError;
+use crate::repo::journal;
+use crate::repo::registers::progress as registers;
 use crate::AppState;
 
 pub const MAX_BATCH: usize = easyqr_ledger::BATCH_MAX_ROWS;
@@ -137,12 +139,7 @@ async fn flag(
     acked: i64,
     d: Diverged,
 ) -> Result<ShipAnswer, HqError> {
-    tx.execute(
-        "UPDATE registers SET diverged_seq = $2, diverged_reason = $3, diverged_at = now()
-         WHERE id = $1",
-        &[&register, &d.seq, &d.reason],
-    )
-    .await?;
+    registers::flag_diverged(&tx, register, &d).await?;
     tx.commit().await?;
     Ok(ShipAnswer {
         acked,
@@ -165,25 +162,13 @@ pub async fn store(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer, 
     let mut c = db.get().await?;
     let tx = c.transaction().await?;
     // One batch of a register at a time.
-    let reg = tx
-        .query_one(
-            "SELECT acked_seq, diverged_seq, diverged_reason
-             FROM registers WHERE id = $1 FOR UPDATE",
-            &[&register],
-        )
-        .await?;
-    let acked: i64 = reg.get(0);
-    tx.execute(
-        "UPDATE registers SET head_seq = greatest(head_seq, $2), last_seen = now() WHERE id = $1",
-        &[&register, &batch.head],
-    )
-    .await?;
-    if let Some(seq) = reg.get::<_, Option<i64>>(1) {
+    let (acked, diverged) = registers::lock_for_batch(&tx, register).await?;
+    registers::note_head(&tx, register, batch.head).await?;
+    if let Some(d) = diverged {
         tx.commit().await?;
-        let reason = reg.get(2);
         return Ok(ShipAnswer {
             acked,
-            diverged: Some(Diverged { seq, reason }),
+            diverged: Some(d),
         });
     }
     let rows: BTreeMap<i64, &JournalRow> = batch.rows.iter().map(|r| (r.seq, r)).collect();
@@ -191,15 +176,7 @@ pub async fn store(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer, 
         return flag(tx, register, acked, d).await;
     }
     let near: Vec<i64> = rows.keys().flat_map(|&s| [s - 1, s, s + 1]).collect();
-    let mut held: HashMap<i64, (String, String)> = tx
-        .query(
-            "SELECT seq, prev_hash, hash FROM journal WHERE register = $1 AND seq = ANY($2)",
-            &[&register, &near],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), (r.get(1), r.get(2))))
-        .collect();
+    let mut held = journal::hashes_at(&tx, register, &near).await?;
     let already: Vec<i64> = rows
         .keys()
         .filter(|s| held.contains_key(s))
@@ -213,17 +190,13 @@ pub async fn store(db: &Db, register: i64, batch: &Batch) -> Result<ShipAnswer, 
         .filter(|r| !already.contains(&r.seq))
         .copied()
         .collect();
-    insert(&tx, register, &fresh).await?;
-    let acked = contiguous_from(&tx, register, acked).await?;
+    journal::insert(&tx, register, &fresh).await?;
+    let acked = journal::contiguous_from(&tx, register, acked).await?;
     if !fresh.is_empty() {
         // Dropping `tx` rolls the batch back: nothing of it is stored.
         backlog_within_limits(&tx, register, acked).await?;
     }
-    tx.execute(
-        "UPDATE registers SET acked_seq = $2 WHERE id = $1",
-        &[&register, &acked],
-    )
-    .await?;
+    registers::set_acked(&tx, register, acked).await?;
     tx.commit().await?;
     Ok(ShipAnswer {
         acked,
@@ -238,15 +211,7 @@ async fn backlog_within_limits(
     register: i64,
     acked: i64,
 ) -> Result<(), HqError> {
-    let r = tx
-        .query_one(
-            "SELECT count(*), coalesce(sum(octet_length(kind) + octet_length(payload)
-                                          + octet_length(prev_hash) + octet_length(hash)), 0)::bigint
-             FROM journal WHERE register = $1 AND seq > $2",
-            &[&register, &acked],
-        )
-        .await?;
-    let (rows, bytes): (i64, i64) = (r.get(0), r.get(1));
+    let (rows, bytes) = journal::beyond(tx, register, acked).await?;
     let (name, limit) = if rows > BACKLOG_ROWS {
         (wire::LIMIT_ROWS, BACKLOG_ROWS)
     } else if bytes > BACKLOG_BYTES {
@@ -264,55 +229,4 @@ async fn backlog_within_limits(
         ),
         limit: Some((name, u64::try_from(limit).unwrap_or(u64::MAX))),
     })
-}
-
-async fn insert(tx: &Transaction<'_>, register: i64, rows: &[&JournalRow]) -> Result<(), HqError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let col = |f: fn(&JournalRow) -> i64| rows.iter().map(|r| f(r)).collect::<Vec<i64>>();
-    let opt = |f: fn(&JournalRow) -> Option<i64>| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
-    let text = |f: fn(&JournalRow) -> &str| rows.iter().map(|r| f(r)).collect::<Vec<&str>>();
-    tx.execute(
-        "INSERT INTO journal (register, seq, at, kind, sale_id, attempt_id, payload, prev_hash, hash)
-         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[],
-                                  $6::bigint[], $7::text[], $8::text[], $9::text[])",
-        &[
-            &register,
-            &col(|r| r.seq),
-            &col(|r| r.at),
-            &text(|r| &r.kind),
-            &opt(|r| r.sale_id),
-            &opt(|r| r.attempt_id),
-            &text(|r| &r.payload),
-            &text(|r| &r.prev_hash),
-            &text(|r| &r.hash),
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
-/// The highest seq from `acked` on with no gap below it.
-async fn contiguous_from(tx: &Transaction<'_>, register: i64, acked: i64) -> Result<i64, HqError> {
-    let mut top = acked;
-    loop {
-        let seqs = tx
-            .query(
-                "SELECT seq FROM journal WHERE register = $1 AND seq > $2 ORDER BY seq LIMIT 1000",
-                &[&register, &top],
-            )
-            .await?;
-        let n = seqs.len();
-        for r in &seqs {
-            let s: i64 = r.get(0);
-            if s != top + 1 {
-                return Ok(top);
-            }
-            top = s;
-        }
-        if n < 1000 {
-            return Ok(top);
-        }
-    }
 }

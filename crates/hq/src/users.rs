@@ -7,6 +7,7 @@ use argon2::Argon2;
 use serde::Serialize;
 
 use crate::error::HqError;
+use crate::repo::{stores, view_sessions, view_users};
 use crate::Db;
 
 /// The user the bootstrap password creates.
@@ -66,31 +67,6 @@ pub struct Account {
     pub role: Role,
     pub scope: Scope,
 }
-
-impl Account {
-    /// Built from `id, name, role, stores[]` columns (see [`ACCOUNT_COLUMNS`]).
-    pub fn from_row(row: &tokio_postgres::Row, at: usize) -> Account {
-        let role = if row.get::<_, String>(at + 2) == "brand" {
-            Role::Brand
-        } else {
-            Role::Store
-        };
-        Account {
-            id: row.get(at),
-            name: row.get(at + 1),
-            role,
-            scope: match role {
-                Role::Brand => Scope::All,
-                Role::Store => Scope::Stores(row.get(at + 3)),
-            },
-        }
-    }
-}
-
-/// The columns [`Account::from_row`] reads, for a query on `view_users u`.
-pub const ACCOUNT_COLUMNS: &str = "u.id, u.name, u.role, \
-     ARRAY(SELECT s.location_id FROM view_user_stores us JOIN stores s ON s.id = us.store_id \
-           WHERE us.user_id = u.id ORDER BY s.location_id)";
 
 /// One row of `user list`.
 #[derive(Debug, Clone, Serialize)]
@@ -204,29 +180,11 @@ pub async fn add(
     let hash = hash_password(password).await?;
     let mut c = db.get().await?;
     let tx = c.transaction().await?;
-    let id: i64 = tx
-        .query_opt(
-            "INSERT INTO view_users (name, role, password_hash) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO NOTHING RETURNING id",
-            &[&name, &role.as_str(), &hash],
-        )
+    let id = view_users::insert(&tx, name, role, &hash)
         .await?
-        .ok_or_else(|| HqError::Invalid(format!("user name: {name} exists already")))?
-        .get(0);
+        .ok_or_else(|| HqError::Invalid(format!("user name: {name} exists already")))?;
     for loc in stores {
-        let n = tx
-            .execute(
-                "INSERT INTO view_user_stores (user_id, store_id)
-                 SELECT $1, id FROM stores WHERE location_id = $2 ON CONFLICT DO NOTHING",
-                &[&id, loc],
-            )
-            .await?;
-        if n == 0
-            && tx
-                .query_opt("SELECT 1 FROM stores WHERE location_id = $1", &[loc])
-                .await?
-                .is_none()
-        {
+        if !view_users::assign_store(&tx, id, loc).await? && !stores::exists(&tx, loc).await? {
             return Err(HqError::NotFound(format!("store {loc}")));
         }
     }
@@ -236,12 +194,7 @@ pub async fn add(
 
 /// Removes a user; its sessions end with it.
 pub async fn remove(db: &Db, name: &str) -> Result<(), HqError> {
-    let n = db
-        .get()
-        .await?
-        .execute("DELETE FROM view_users WHERE name = $1", &[&name])
-        .await?;
-    if n == 0 {
+    if !view_users::delete(db, name).await? {
         return Err(HqError::NotFound(format!("user {name}")));
     }
     Ok(())
@@ -253,57 +206,31 @@ pub async fn set_password(db: &Db, name: &str, password: &str) -> Result<(), HqE
     let hash = hash_password(password).await?;
     let mut c = db.get().await?;
     let tx = c.transaction().await?;
-    let id: i64 = tx
-        .query_opt(
-            "UPDATE view_users SET password_hash = $2 WHERE name = $1 RETURNING id",
-            &[&name, &hash],
-        )
+    let id = view_users::set_password(&tx, name, &hash)
         .await?
-        .ok_or_else(|| HqError::NotFound(format!("user {name}")))?
-        .get(0);
-    tx.execute("DELETE FROM view_sessions WHERE user_id = $1", &[&id])
-        .await?;
+        .ok_or_else(|| HqError::NotFound(format!("user {name}")))?;
+    view_sessions::end_all_of(&tx, id).await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn list(db: &Db) -> Result<Vec<UserInfo>, HqError> {
-    let rows = db
-        .get()
+    Ok(view_users::list(db)
         .await?
-        .query(
-            &format!("SELECT {ACCOUNT_COLUMNS} FROM view_users u ORDER BY u.name"),
-            &[],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let a = Account::from_row(r, 0);
-            UserInfo {
-                name: a.name,
-                role: a.role,
-                stores: r.get(3),
-            }
+        .into_iter()
+        .map(|(a, stores)| UserInfo {
+            name: a.name,
+            role: a.role,
+            stores,
         })
         .collect())
 }
 
 /// The account `name` signs in to with `password`, if both are right.
 pub async fn verify(db: &Db, name: &str, password: &str) -> Result<Option<Account>, HqError> {
-    let row = db
-        .get()
-        .await?
-        .query_opt(
-            &format!(
-                "SELECT {ACCOUNT_COLUMNS}, u.password_hash FROM view_users u WHERE u.name = $1"
-            ),
-            &[&name],
-        )
-        .await?;
-    let hash = row.as_ref().map(|r| r.get::<_, String>(4));
+    let (account, hash) = view_users::with_hash(db, name).await?.unzip();
     if password_matches(hash, password).await {
-        Ok(row.map(|r| Account::from_row(&r, 0)))
+        Ok(account)
     } else {
         Ok(None)
     }
@@ -313,12 +240,7 @@ pub async fn verify(db: &Db, name: &str, password: &str) -> Result<Option<Accoun
 /// bootstrap password creates the brand user `admin` (once). Returns
 /// whether it did.
 pub async fn bootstrap(db: &Db, password: Option<&str>) -> Result<bool, HqError> {
-    let any = db
-        .get()
-        .await?
-        .query_opt("SELECT 1 FROM view_users LIMIT 1", &[])
-        .await?
-        .is_some();
+    let any = view_users::any(db).await?;
     let Some(password) = password else {
         if !any {
             tracing::warn!("head-office view: no user yet; create one with `easyqr-hq user add --role brand <name>`");

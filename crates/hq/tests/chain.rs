@@ -381,3 +381,49 @@ async fn an_outage_is_one_log_line_each_way_and_streams_stay_open() {
     assert_eq!(count("webhooks cannot be stored"), 1, "{said:#?}");
     assert_eq!(count("webhooks are stored again"), 1, "{said:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_webhook_notifies_its_seq_only_and_journal_ingest_never_notifies() {
+    use futures_util::StreamExt as _;
+    let Some(url) = fresh_db().await else { return };
+    let hq = Hq::with(quiet(&url), easyqr_hq::system_clock()).await;
+    hq.store("LOC-A", "Shibuya").await;
+    let token = hq.enrol("LOC-A", "S01R1").await;
+    let (client, mut conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let (tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+        while let Some(Ok(m)) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notification(n) = m {
+                let _ = tx.send((n.channel().to_owned(), n.payload().to_owned()));
+            }
+        }
+    });
+    client
+        .batch_execute("LISTEN easyqr_inbox; LISTEN easyqr_streams")
+        .await
+        .unwrap();
+
+    let (w, _) = support::register::busy_register(3).await;
+    let rows = support::register::all_rows(&w);
+    let r = hq
+        .http
+        .post(format!("{}/api/register/journal", hq.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "head": rows.last().unwrap().seq, "rows": rows }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let e = code_event("evt_1", "code_1", "LOC-A");
+    assert_eq!(hq.deliver(&e, SECRET, now_secs()).await, 200);
+    let seq = hq.query_i64("SELECT seq FROM inbox").await;
+    // The first note is the webhook's: the journal before it sent none.
+    let first = tokio::time::timeout(Duration::from_secs(20), notes.recv())
+        .await
+        .expect("the webhook notifies")
+        .unwrap();
+    assert_eq!(first, ("easyqr_inbox".to_owned(), seq.to_string()));
+}

@@ -1,4 +1,9 @@
-//! The `registers` table's statements for the event streams.
+//! The `registers` table: its statements for the event streams here;
+//! enrolment and token lookup in [`enrolment`], the journal's progress
+//! in [`progress`].
+
+pub mod enrolment;
+pub mod progress;
 
 use std::collections::HashMap;
 use std::time::Duration;

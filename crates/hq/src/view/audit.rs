@@ -10,7 +10,11 @@ use super::html::time;
 use super::pages::Page;
 use super::session::Viewer;
 use crate::error::HqError;
+use crate::repo::view_audit;
 use crate::{AppState, Db};
+
+/// One row of the trail.
+pub use crate::repo::view_audit::Entry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -31,16 +35,6 @@ impl Kind {
     }
 }
 
-/// One row of the trail.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub at_ms: i64,
-    pub kind: String,
-    pub user_name: String,
-    pub client: String,
-    pub detail: String,
-}
-
 pub async fn record(
     db: &Db,
     now: i64,
@@ -50,15 +44,14 @@ pub async fn record(
     detail: &str,
 ) -> Result<(), HqError> {
     // What a stranger typed as a name is kept, but not at any length.
-    let user: String = user_name.chars().take(64).collect();
-    db.get()
-        .await?
-        .execute(
-            "INSERT INTO view_audit (at_ms, kind, user_name, client, detail) VALUES ($1, $2, $3, $4, $5)",
-            &[&now, &kind.as_str(), &user, &client.show(), &detail],
-        )
-        .await?;
-    Ok(())
+    let entry = Entry {
+        at_ms: now,
+        kind: kind.as_str().to_owned(),
+        user_name: user_name.chars().take(64).collect(),
+        client: client.show(),
+        detail: detail.to_owned(),
+    };
+    view_audit::insert(db, &entry).await
 }
 
 /// [`record`], logging instead of failing.
@@ -70,24 +63,7 @@ pub async fn note(s: &AppState, kind: Kind, user_name: &str, client: Client, det
 
 /// The newest `limit` rows, newest first.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Entry>, HqError> {
-    let rows = db
-        .get()
-        .await?
-        .query(
-            "SELECT at_ms, kind, user_name, client, detail FROM view_audit ORDER BY id DESC LIMIT $1",
-            &[&limit],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Entry {
-            at_ms: r.get(0),
-            kind: r.get(1),
-            user_name: r.get(2),
-            client: r.get(3),
-            detail: r.get(4),
-        })
-        .collect())
+    view_audit::recent(db, limit).await
 }
 
 pub async fn page(State(s): State<AppState>, v: Viewer) -> Page {

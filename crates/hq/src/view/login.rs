@@ -16,6 +16,7 @@ use super::html::page;
 use super::session::{self, random_token, Viewer, SESSION_COOKIE};
 use super::throttle::{self, Key};
 use super::{cookie, lang, Lang};
+use crate::repo::view_users;
 use crate::users;
 use crate::AppState;
 
@@ -75,14 +76,10 @@ fn form(s: &AppState, l: Lang, note: Note, user: &str, status: StatusCode) -> Re
 }
 
 pub async fn login_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let none = match s.db.get().await {
-        Ok(c) => c
-            .query_opt("SELECT 1 FROM view_users LIMIT 1", &[])
-            .await
-            .map(|r| r.is_none())
-            .unwrap_or(false),
-        Err(_) => false,
-    };
+    let none = view_users::any(&s.db)
+        .await
+        .map(|any| !any)
+        .unwrap_or(false);
     let note = if none { Note::NoUsers } else { Note::None };
     form(&s, lang(&headers), note, "", StatusCode::OK)
 }

@@ -13,7 +13,8 @@ use super::html::{self, Nav};
 use super::{cookie, lang, Lang};
 use crate::auth::token_hash;
 use crate::error::HqError;
-use crate::users::{Account, Role, ACCOUNT_COLUMNS};
+use crate::repo::view_sessions;
+use crate::users::{Account, Role};
 use crate::{AppState, Db};
 
 pub const SESSION_COOKIE: &str = "hq_session";
@@ -35,61 +36,22 @@ pub async fn start(
 ) -> Result<(String, String), HqError> {
     let id = random_token();
     let csrf = random_token();
-    let c = db.get().await?;
     if let Some(old) = old {
-        c.execute(
-            "DELETE FROM view_sessions WHERE id_hash = $1",
-            &[&token_hash(old)],
-        )
-        .await?;
+        view_sessions::end(db, &token_hash(old)).await?;
     }
-    c.execute(
-        "DELETE FROM view_sessions WHERE last_seen_ms <= $1 OR created_ms <= $2",
-        &[&(now - IDLE_MS), &(now - ABSOLUTE_MS)],
-    )
-    .await?;
-    c.execute(
-        "INSERT INTO view_sessions (id_hash, user_id, csrf, created_ms, last_seen_ms)
-         VALUES ($1, $2, $3, $4, $4)",
-        &[&token_hash(&id), &user_id, &csrf, &now],
-    )
-    .await?;
+    view_sessions::drop_expired(db, now - IDLE_MS, now - ABSOLUTE_MS).await?;
+    view_sessions::insert(db, &token_hash(&id), user_id, &csrf, now).await?;
     Ok((id, csrf))
 }
 
 /// The live session `id` belongs to, touched (its idle time starts again);
 /// `None` when unknown, ended or expired.
 pub async fn find(db: &Db, id: &str, now: i64) -> Result<Option<(Account, String)>, HqError> {
-    let row = db
-        .get()
-        .await?
-        .query_opt(
-            &format!(
-                "UPDATE view_sessions se SET last_seen_ms = $2 FROM view_users u
-                 WHERE se.id_hash = $1 AND u.id = se.user_id
-                   AND se.last_seen_ms > $3 AND se.created_ms > $4
-                 RETURNING {ACCOUNT_COLUMNS}, se.csrf"
-            ),
-            &[
-                &token_hash(id),
-                &now,
-                &(now - IDLE_MS),
-                &(now - ABSOLUTE_MS),
-            ],
-        )
-        .await?;
-    Ok(row.map(|r| (Account::from_row(&r, 0), r.get(4))))
+    view_sessions::touch(db, &token_hash(id), now, now - IDLE_MS, now - ABSOLUTE_MS).await
 }
 
 pub async fn end(db: &Db, id: &str) -> Result<(), HqError> {
-    db.get()
-        .await?
-        .execute(
-            "DELETE FROM view_sessions WHERE id_hash = $1",
-            &[&token_hash(id)],
-        )
-        .await?;
-    Ok(())
+    view_sessions::end(db, &token_hash(id)).await
 }
 
 /// The session cookie: never readable by script, never sent from another

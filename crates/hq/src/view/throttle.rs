@@ -13,6 +13,7 @@
 use std::net::IpAddr;
 
 use crate::error::HqError;
+use crate::repo::login_throttle::{self, Count};
 use crate::Db;
 
 /// Failures a name may have before it is locked.
@@ -149,8 +150,24 @@ fn ordered(keys: &[Key]) -> Vec<Key> {
     k
 }
 
-fn to_db(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
+impl From<Count> for Entry {
+    fn from(c: Count) -> Entry {
+        Entry {
+            failures: c.failures,
+            last_ms: c.last_ms,
+            locked_until: c.locked_until,
+        }
+    }
+}
+
+impl From<Entry> for Count {
+    fn from(e: Entry) -> Count {
+        Count {
+            failures: e.failures,
+            last_ms: e.last_ms,
+            locked_until: e.locked_until,
+        }
+    }
 }
 
 /// [`Entry::attempt`] on the shared counts. The outer error is the
@@ -159,38 +176,17 @@ pub async fn begin(db: &Db, keys: &[Key], now: i64) -> Result<Result<(), Locked>
     let mut c = db.get().await?;
     let tx = c.transaction().await?;
     // Creates a missing row and locks each, one at a time in key order.
-    let lock = tx
-        .prepare_cached(
-            "INSERT INTO login_throttle (key, failures, last_ms, locked_until) VALUES ($1, 0, $2, 0)
-             ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures
-             RETURNING failures, last_ms, locked_until",
-        )
-        .await?;
     let mut entries = Vec::new();
     for k in ordered(keys) {
-        let r = tx.query_one(&lock, &[&k.row(), &now]).await?;
-        let e = Entry {
-            failures: u32::try_from(r.get::<_, i32>(0)).unwrap_or(0),
-            last_ms: r.get(1),
-            locked_until: r.get(2),
-        };
+        let e = login_throttle::lock(&tx, &k.row(), now).await?.into();
         entries.push((k, e));
     }
     if let Err(wait) = Entry::attempt(&mut entries, now) {
         tx.rollback().await?;
         return Ok(Err(wait));
     }
-    let save = tx
-        .prepare_cached(
-            "UPDATE login_throttle SET failures = $2, last_ms = $3, locked_until = $4 WHERE key = $1",
-        )
-        .await?;
     for (k, e) in &entries {
-        tx.execute(
-            &save,
-            &[&k.row(), &to_db(e.failures), &e.last_ms, &e.locked_until],
-        )
-        .await?;
+        login_throttle::save(&tx, &k.row(), &(*e).into()).await?;
     }
     tx.commit().await?;
     cleanup(&c, now).await;
@@ -202,30 +198,12 @@ pub async fn succeeded(db: &Db, keys: &[Key]) -> Result<(), HqError> {
     let mut c = db.get().await?;
     let tx = c.transaction().await?;
     for k in ordered(keys) {
-        let row = tx
-            .query_opt(
-                "SELECT failures, last_ms, locked_until FROM login_throttle WHERE key = $1 FOR UPDATE",
-                &[&k.row()],
-            )
-            .await?;
-        let Some(r) = row else { continue };
-        let e = Entry {
-            failures: u32::try_from(r.get::<_, i32>(0)).unwrap_or(0),
-            last_ms: r.get(1),
-            locked_until: r.get(2),
+        let Some(count) = login_throttle::lock_held(&tx, &k.row()).await? else {
+            continue;
         };
-        match e.succeeded(&k) {
-            None => {
-                tx.execute("DELETE FROM login_throttle WHERE key = $1", &[&k.row()])
-                    .await?;
-            }
-            Some(e) => {
-                tx.execute(
-                    "UPDATE login_throttle SET failures = $2, locked_until = $3 WHERE key = $1",
-                    &[&k.row(), &to_db(e.failures), &e.locked_until],
-                )
-                .await?;
-            }
+        match Entry::from(count).succeeded(&k) {
+            None => login_throttle::forget(&tx, &k.row()).await?,
+            Some(e) => login_throttle::set_failures(&tx, &k.row(), &e.into()).await?,
         }
     }
     tx.commit().await?;
@@ -234,16 +212,8 @@ pub async fn succeeded(db: &Db, keys: &[Key]) -> Result<(), HqError> {
 
 /// Drops a few rows idle past [`STALE_MS`]; rows another attempt holds are
 /// skipped, so this never waits. A failure only leaves them for later.
-async fn cleanup(c: &tokio_postgres::Client, now: i64) {
-    let r = c
-        .execute(
-            "DELETE FROM login_throttle WHERE key IN (
-                 SELECT key FROM login_throttle WHERE last_ms < $1
-                 LIMIT $2 FOR UPDATE SKIP LOCKED)",
-            &[&(now - STALE_MS), &CLEANUP_BATCH],
-        )
-        .await;
-    if let Err(e) = r {
+async fn cleanup(c: &deadpool_postgres::Client, now: i64) {
+    if let Err(e) = login_throttle::drop_stale(c, now - STALE_MS, CLEANUP_BATCH).await {
         tracing::warn!(error = %e, "login throttle: old rows not dropped");
     }
 }
