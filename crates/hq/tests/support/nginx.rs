@@ -196,28 +196,29 @@ impl Nginx {
         );
         std::fs::write(dir.join("nginx.conf"), main).unwrap();
         let conf = dir.join("nginx.conf");
-        let check = Command::new(bin)
-            .arg("-t")
-            .arg("-p")
-            .arg(dir)
-            .arg("-e")
-            .arg(dir.join("error.log"))
-            .arg("-c")
-            .arg(&conf)
-            .output()
-            .unwrap();
+        // Its prefix, error log and configuration: all in the temp dir.
+        let paths = [
+            dir.as_os_str().to_owned(),
+            dir.join("error.log").into_os_string(),
+            conf.clone().into_os_string(),
+        ];
+        let nginx = || {
+            let mut c = Command::new(bin);
+            c.arg("-p")
+                .arg(&paths[0])
+                .arg("-e")
+                .arg(&paths[1])
+                .arg("-c")
+                .arg(&paths[2]);
+            c
+        };
+        let check = nginx().arg("-t").output().unwrap();
         assert!(
             check.status.success(),
             "nginx -t refuses the site: {}",
             String::from_utf8_lossy(&check.stderr)
         );
-        let child = Command::new(bin)
-            .arg("-p")
-            .arg(dir)
-            .arg("-e")
-            .arg(dir.join("error.log"))
-            .arg("-c")
-            .arg(&conf)
+        let child = nginx()
             .args(["-g", "daemon off;"])
             .stdin(Stdio::null())
             .spawn()
