@@ -160,12 +160,18 @@ fn there_is_no_second_backend_and_every_command_is_the_apps() {
     assert!(unknown.is_empty(), "called but not registered: {unknown:?}");
 }
 
-/// The retry button and the customer display draw Rust's decisions.
+/// The retry and cancel buttons and the customer display draw Rust's
+/// decisions.
 #[test]
 fn screens_draw_what_rust_decided() {
     let js = |f: &str| code_of(&std::fs::read_to_string(root().join("ui/js").join(f)).unwrap());
     let payments = js("payments.js");
     assert!(payments.contains("#pay-retry').hidden = !a.retryable"));
+    assert!(payments.contains("#pay-cancel').hidden = !a.cancellable"));
+    assert!(
+        !payments.contains("state !== 'pending' ||"),
+        "whether a code may be cancelled is Rust's (`cancellable`)"
+    );
     assert!(
         !payments.contains("'burned', 'rejected'"),
         "which states are final is Rust's (`final`)"

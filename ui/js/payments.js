@@ -140,7 +140,7 @@ async function retry() {
 /** Esc or the Cancel button: confirm, then close the code and read it back. */
 export async function cancelActive() {
   const e = entries.get(activeId);
-  if (!e || e.attempt.state !== 'pending' || e.cancelling || dialogOpen()) return;
+  if (!e || !e.attempt.cancellable || e.cancelling || dialogOpen()) return;
   const ok = await confirmDialog({
     title: t('dlg.cancel.title'),
     body: t('dlg.cancel.body', { orderNo: e.attempt.orderNo, amount: yen(e.attempt.amount) }),
@@ -231,9 +231,9 @@ function renderActive(e) {
   renderCountdown(e);
 
   const final = isFinal(e);
-  $('#pay-cancel').hidden = a.state !== 'pending';
+  // Both buttons as Rust's flags on the attempt say.
+  $('#pay-cancel').hidden = !a.cancellable;
   $('#pay-cancel').disabled = Boolean(e.cancelling);
-  // Drawn as Rust sent it: `retryable` (AttemptState::allows_retry).
   $('#pay-retry').hidden = !a.retryable;
   $('#pay-retry').disabled = Boolean(e.busy);
   $('#pay-new').hidden = !final;

@@ -21,7 +21,7 @@ impl Engine {
     /// short of a confirmed end leaves the code watched.
     pub async fn cancel(&self, attempt_id: AttemptId) -> Result<CancelOutcome, EngineError> {
         let a = self.ledger().attempt(attempt_id)?;
-        let (Some(code_id), AttemptState::Pending) = (a.code_id.clone(), a.state) else {
+        let (Some(code_id), true) = (a.code_id.clone(), a.state.allows_cancel()) else {
             return Err(EngineError::NotCancellable {
                 order_no: a.order_no,
                 state: a.state,

@@ -39,8 +39,9 @@ pub struct Attempt {
 }
 
 /// An attempt's state on the wire, with whether it may still change
-/// ([`AttemptState::is_final`]) and whether its sale may be tried again
-/// ([`AttemptState::allows_retry`]), so no screen decides either itself.
+/// ([`AttemptState::is_final`]), whether the cashier may cancel it
+/// ([`AttemptState::allows_cancel`]) and whether its sale may be tried
+/// again ([`AttemptState::allows_retry`]), so no screen decides these.
 mod state_wire {
     use serde::{Serialize, Serializer};
 
@@ -51,6 +52,7 @@ mod state_wire {
         state: AttemptState,
         #[serde(rename = "final")]
         is_final: bool,
+        cancellable: bool,
         retryable: bool,
     }
 
@@ -58,6 +60,7 @@ mod state_wire {
         Wire {
             state: *state,
             is_final: state.is_final(),
+            cancellable: state.allows_cancel(),
             retryable: state.allows_retry(),
         }
         .serialize(s)
@@ -518,8 +521,9 @@ impl Ledger {
 mod wire_tests {
     use super::*;
 
-    /// Each attempt on the wire says whether its sale may be tried again:
-    /// the screens show "Try again" from this, never from a rule of their own.
+    /// Each attempt on the wire says whether its sale may be tried again
+    /// and whether it may be cancelled: the screens show "Try again" and
+    /// "Cancel" from these, never from a rule of their own.
     #[test]
     fn every_attempt_carries_retryable_per_state() {
         use AttemptState::*;
@@ -558,6 +562,7 @@ mod wire_tests {
             assert_eq!(json["retryable"], retryable, "{state}");
             let settled = !matches!(state, Reserved | Creating | Pending);
             assert_eq!(json["final"], settled, "{state}");
+            assert_eq!(json["cancellable"], state == Pending, "{state}");
         }
     }
 }

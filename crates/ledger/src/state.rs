@@ -62,6 +62,11 @@ impl AttemptState {
         )
     }
 
+    /// The code is being shown and the cashier may close it (Esc/Cancel).
+    pub fn allows_cancel(self) -> bool {
+        self == AttemptState::Pending
+    }
+
     /// The sale may be tried again with another attempt.
     pub fn allows_retry(self) -> bool {
         matches!(
