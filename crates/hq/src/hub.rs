@@ -20,7 +20,17 @@ pub const STREAM_BUFFER: usize = 256;
 #[derive(Debug)]
 pub struct Item {
     pub seq: i64,
-    pub body: String,
+    /// The event as an SSE `data` field may carry it.
+    pub data: String,
+}
+
+impl Item {
+    pub fn new(seq: i64, body: &str) -> Arc<Item> {
+        // A raw CR can only be JSON whitespace (strings escape it), and SSE
+        // lines may not carry it: done once here, not once per stream.
+        let data = body.replace("\r\n", "\n").replace('\r', "\n");
+        Arc::new(Item { seq, data })
+    }
 }
 
 #[derive(Debug)]
@@ -114,7 +124,7 @@ impl Hub {
             let Some(subs) = inner.by_location.get_mut(&location) else {
                 continue;
             };
-            let item = Arc::new(Item { seq, body });
+            let item = Item::new(seq, &body);
             subs.retain(|_, tx| match tx.try_send(item.clone()) {
                 Ok(()) => {
                     sent += 1;
@@ -181,6 +191,12 @@ mod tests {
 
     fn row(seq: i64, loc: &str) -> (i64, Option<String>, String) {
         (seq, Some(loc.to_owned()), format!("{{\"seq\":{seq}}}"))
+    }
+
+    #[test]
+    fn an_items_data_carries_no_raw_cr_for_sse() {
+        let i = Item::new(1, "{\r\n\"a\":1,\r\"b\":\"x\\ry\"}");
+        assert_eq!(i.data, "{\n\"a\":1,\n\"b\":\"x\\ry\"}");
     }
 
     #[test]

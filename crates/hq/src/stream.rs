@@ -137,14 +137,11 @@ impl Reader {
                     continue;
                 }
                 self.cursor = item.seq;
-                // A raw CR can only be JSON whitespace (strings escape it),
-                // and SSE lines may not carry it.
-                let data = item.body.replace("\r\n", "\n").replace('\r', "\n");
                 return Some(
                     Event::default()
                         .id(wire::event_id(item.seq))
                         .event(wire::EVENT_WEBHOOK)
-                        .data(data),
+                        .data(&item.data),
                 );
             }
             if self.cursor < self.backlog_to {
@@ -185,10 +182,8 @@ impl Reader {
             // Nothing more up to where the hub took over.
             self.backlog_to = self.cursor;
         }
-        self.queue.extend(
-            rows.into_iter()
-                .map(|(seq, body)| Arc::new(Item { seq, body })),
-        );
+        self.queue
+            .extend(rows.into_iter().map(|(seq, body)| Item::new(seq, &body)));
         Ok(())
     }
 }
