@@ -408,6 +408,24 @@ async fn batches_shipped_across_an_hq_crash_are_stored_once_without_a_gap() {
         (r.get(0), r.get(1), r.get(2))
     };
     assert_eq!((n, distinct, max), (head, head, head));
+    // The projection follows the commit: the restarted HQ's own resume may
+    // hold the register, so its last batch's answer need not wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let p: i64 = c
+            .query_one("SELECT projected_seq FROM registers", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if p == head {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "projected {p} of {head}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let projected: i64 = c
         .query_one("SELECT count(*) FROM attempts", &[])
         .await
