@@ -111,7 +111,7 @@ pub fn router(state: AppState) -> Router {
             post(ship::receive).layer(body(JOURNAL_BODY_MAX, "batch_too_large")),
         )
         .route("/api/register/events/ack", post(stream::ack).layer(small()))
-        .merge(view::routes(&state).layer(small()))
+        .merge(view::routes(&state, small()))
         .layer(axum::middleware::from_fn_with_state(
             state.request_timeout,
             limits::time_limit,

@@ -236,3 +236,62 @@ async fn the_database_away_is_a_503_page_in_the_view_and_json_in_the_api() {
         .contains("send it again"));
     assert_eq!(got.2, "1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_path_and_a_form_too_large_are_pages_and_the_api_stays_json() {
+    let Some(hq) = Hq::start().await else {
+        return;
+    };
+    let ja = [("accept-language", "ja")];
+    // A mistyped address: a page that does not echo it.
+    let got = fetch(&hq.base, "/stores-typo/<b>x</b>", &ja).await;
+    assert_page(
+        "unknown path",
+        &got,
+        404,
+        "ja",
+        "ページが見つかりません",
+        &["stores-typo", "<b>x"],
+    );
+    // A register's or elepay's wrong address stays JSON.
+    for path in ["/api/register/nope", "/elepay/other"] {
+        let got = fetch(&hq.base, path, &ja).await;
+        assert_eq!(got.0, 404, "{path}");
+        assert!(got.1.starts_with("application/json"), "{path}: {got:?}");
+        let body: serde_json::Value = serde_json::from_str(&got.3).unwrap();
+        assert_eq!(body["error"], format!("not found: {path}"));
+    }
+    // A login form over the view's body limit, declared or not.
+    let big = "x".repeat(easyqr_hq::limits::SMALL_BODY_MAX + 1);
+    for chunked in [false, true] {
+        let body = if chunked {
+            let chunks = futures_util::stream::iter([big.clone()].map(Ok::<_, std::io::Error>));
+            reqwest::Body::wrap_stream(chunks)
+        } else {
+            reqwest::Body::from(big.clone())
+        };
+        let r = http()
+            .post(format!("{}/login", hq.base))
+            .header("accept-language", "en")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        let got = (
+            r.status().as_u16(),
+            ct,
+            String::new(),
+            r.text().await.unwrap(),
+        );
+        assert_page(
+            &format!("413 chunked={chunked}"),
+            &got,
+            413,
+            "en",
+            "What was sent is too large",
+            &["body_too_large", "{"],
+        );
+    }
+}

@@ -5,19 +5,21 @@
 //! webhook keep their JSON.
 
 use axum::extract::Request;
-use axum::http::{header, StatusCode};
+use axum::http::{header, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use super::html::page;
 use super::{lang, Lang};
+use crate::error::HqError;
 
 /// (title, hint) of a status's page.
 fn words(status: StatusCode) -> (&'static str, &'static str) {
     match status.as_u16() {
         403 => ("error_403", "error_403_hint"),
         404 => ("error_404", "error_404_hint"),
+        413 => ("error_413", "error_413_hint"),
         503 => ("error_503", "error_503_hint"),
         400..=499 => ("error_400", "error_400_hint"),
         _ => ("error_500", "error_500_hint"),
@@ -37,12 +39,26 @@ pub fn error_page(l: Lang, status: StatusCode) -> Response {
     (status, Html(page(l, None, l.t(title), body).into_string())).into_response()
 }
 
+/// Paths of machines (registers, elepay): their errors stay JSON.
+fn for_machines(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/elepay/")
+}
+
+/// A path no route has: 404, as JSON here and as a page by [`as_page`].
+pub async fn no_such_path(uri: Uri) -> HqError {
+    HqError::NotFound(uri.path().to_owned())
+}
+
 /// Replaces an error answer that is not already a page (the login form
 /// answers 401 and 429 with itself) by [`error_page`], keeping
 /// `Retry-After`.
 pub async fn as_page(req: Request, next: Next) -> Response {
     let l = lang(req.headers());
+    let machine = for_machines(req.uri().path());
     let r = next.run(req).await;
+    if machine {
+        return r;
+    }
     let status = r.status();
     let is_page = r
         .headers()

@@ -105,6 +105,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("error_403_hint", "ページを再読み込みしてから、もう一度お試しください。", "Reload the page and try again."),
     ("error_404", "ページが見つかりません", "Page not found"),
     ("error_404_hint", "この店舗・レジ・シフトは存在しないか、このアカウントでは表示できません。", "This store, register or shift does not exist, or this account may not see it."),
+    ("error_413", "送信した内容が大きすぎます", "What was sent is too large"),
+    ("error_413_hint", "入力を短くして、もう一度お試しください。", "Shorten what was entered and try again."),
     ("error_503", "本部のデータベースに接続できません", "The head office cannot reach its database"),
     ("error_503_hint", "しばらくしてから再読み込みしてください。", "Reload the page in a moment."),
     ("error_500", "本部でエラーが発生しました", "The head office hit an error"),

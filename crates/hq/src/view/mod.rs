@@ -112,8 +112,11 @@ async fn set_lang(
     ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
 }
 
-/// The view's routes; `state` configures the headers layer.
-pub fn routes(state: &AppState) -> Router<AppState> {
+/// The view's routes, with `body_limit` inside the error pages (a form
+/// too large is a page too); `state` configures the headers layer. The
+/// fallback is here, so an unknown path is a page as well (under `/api/`
+/// and `/elepay/` JSON, see [`errors::as_page`]).
+pub fn routes(state: &AppState, body_limit: crate::limits::BodyLimitLayer) -> Router<AppState> {
     Router::new()
         .route("/login", get(login::login_page).post(login::login))
         .route("/logout", post(login::logout))
@@ -137,6 +140,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 )
             }),
         )
+        .fallback(errors::no_such_path)
+        .layer(body_limit)
         // Inside the headers: an error page gets them too.
         .layer(axum::middleware::from_fn(errors::as_page))
         .layer(axum::middleware::map_response_with_state(
