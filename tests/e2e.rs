@@ -34,6 +34,12 @@ async fn charge_by_keyboard_show_the_qr_pay_and_both_windows_say_paid() {
             assert_eq!(attempt["amount"], 1280);
             let code_url = attempt["codeUrl"].as_str().unwrap().to_owned();
             header_says_who_which_shift_and_the_time(&mut app, "佐藤").await;
+            // The cashier's panel draws the live code's QR and countdown, as
+            // Rust's `showsCode` says.
+            let live = "const q = (s) => document.querySelector(s);
+                return [q('#pay-qr').hidden, q('#pay-countdown-box').hidden,
+                        q('#pay-qr-box').classList.contains('spent')];";
+            assert_eq!(app.js(live).await, json!([false, false, false]));
 
             // The customer display shows the QR; decoded from the screen it is
             // exactly the codeUrl elepay returned.
@@ -83,6 +89,8 @@ async fn charge_by_keyboard_show_the_qr_pay_and_both_windows_say_paid() {
                 .js("return getComputedStyle(document.querySelector('.outcome .check'), '::after').content;")
                 .await;
             assert_eq!(tick, json!("\"\""), "the paid tick is drawn");
+            let spent = app.js(live).await;
+            assert_eq!((&spent[1], &spent[2]), (&json!(true), &json!(true)));
             app.shot("paid").await;
             let a = newest_attempt(&mut app).await;
             assert_eq!(a["state"], "captured");

@@ -173,6 +173,10 @@ fn screens_draw_what_rust_decided() {
         "whether a code may be cancelled is Rust's (`cancellable`)"
     );
     assert!(
+        !payments.contains("=== 'pending'") && !payments.contains("!== 'pending'"),
+        "whether a code is live (its QR, its countdown) is Rust's (`showsCode`)"
+    );
+    assert!(
         !payments.contains("'burned', 'rejected'"),
         "which states are final is Rust's (`final`)"
     );

@@ -24,7 +24,8 @@ let onPendingCount = () => {};
 let onSettled = () => {};
 
 const statusOf = (e) => (e.cancelling ? 'cancelling' : STATUS[e.attempt.state] ?? 'creating');
-// Whether an attempt may still change is Rust's (`final`, AttemptState::is_final).
+// Whether an attempt may still change is Rust's (`final`, AttemptState::is_final), as is
+// whether its code is live (`showsCode`: the QR and the countdown are drawn from it).
 const isFinal = (e) => Boolean(e.attempt.final);
 const remaining = (e) => (e.remainingMs == null ? null : e.remainingMs - (performance.now() - e.syncedAt));
 
@@ -49,7 +50,7 @@ function track(attempt, { remainingMs, note, qrSvg, label } = {}) {
   const before = isNew ? null : e.attempt.state;
   if (isNew || supersedes(e.attempt, attempt)) e.attempt = attempt;
   if (qrSvg) e.qrSvg = qrSvg;
-  if (remainingMs != null && e.attempt.state === 'pending') {
+  if (remainingMs != null && e.attempt.showsCode) {
     e.remainingMs = remainingMs;
     e.syncedAt = performance.now();
   }
@@ -224,8 +225,8 @@ function renderActive(e) {
   qr.setAttribute('aria-label', t('pay.qrAlt', { orderNo: a.orderNo }));
   qr.hidden = !svg;
   $('#pay-qr-missing').hidden = Boolean(svg);
-  $('#pay-qr-missing').textContent = t(a.state === 'pending' ? 'pay.qrMissing' : 'pay.qrNone');
-  $('#pay-qr-box').classList.toggle('spent', a.state !== 'pending');
+  $('#pay-qr-missing').textContent = t(a.showsCode ? 'pay.qrMissing' : 'pay.qrNone');
+  $('#pay-qr-box').classList.toggle('spent', !a.showsCode);
 
   $('#pay-outcome').replaceChildren(outcomeBox(e) ?? '');
   renderCountdown(e);
@@ -237,7 +238,7 @@ function renderActive(e) {
   $('#pay-retry').hidden = !a.retryable;
   $('#pay-retry').disabled = Boolean(e.busy);
   $('#pay-new').hidden = !final;
-  $('#pay-phone').hidden = !(appMode === 'demo' && a.state === 'pending');
+  $('#pay-phone').hidden = !(appMode === 'demo' && a.showsCode);
 
   $('#pay-timeline').replaceChildren(...e.timeline.map((x) => el('li', {},
     el('time', {}, hhmmss(x.at)),
@@ -249,7 +250,7 @@ function renderActive(e) {
 
 function renderCountdown(e) {
   const box = $('#pay-countdown-box');
-  box.hidden = e.attempt.state !== 'pending';
+  box.hidden = !e.attempt.showsCode;
   const ms = remaining(e);
   $('#pay-countdown').textContent = mmss(ms);
   const confirming = ms != null && ms <= 0;
@@ -274,7 +275,7 @@ function renderOthers() {
     el('span', { class: 'other-order' }, e.attempt.orderNo),
     el('span', { class: 'other-amount' }, yen(e.attempt.amount)),
     // While pending the ticking countdown says enough; other states get their pill.
-    e.attempt.state === 'pending'
+    e.attempt.showsCode
       ? el('span', { class: 'other-time' }, mmss(remaining(e)))
       : el('span', { class: `pill pill-${status}` }, t(`pay.state.${status}`))));
   }));
@@ -291,10 +292,10 @@ export function render() {
 
 function tick() {
   const active = entries.get(activeId);
-  if (active?.attempt.state === 'pending') renderCountdown(active);
+  if (active?.attempt.showsCode) renderCountdown(active);
   document.querySelectorAll('#pay-others-list .other').forEach((btn) => {
     const e = entries.get(Number(btn.dataset.id));
-    if (e?.attempt.state === 'pending') btn.querySelector('.other-time').textContent = mmss(remaining(e));
+    if (e?.attempt.showsCode) btn.querySelector('.other-time').textContent = mmss(remaining(e));
   });
 }
 

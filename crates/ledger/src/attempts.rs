@@ -39,7 +39,8 @@ pub struct Attempt {
 }
 
 /// An attempt's state on the wire, with whether it may still change
-/// ([`AttemptState::is_final`]), whether the cashier may cancel it
+/// ([`AttemptState::is_final`]), whether its code is live
+/// ([`AttemptState::shows_code`]), whether the cashier may cancel it
 /// ([`AttemptState::allows_cancel`]) and whether its sale may be tried
 /// again ([`AttemptState::allows_retry`]), so no screen decides these.
 mod state_wire {
@@ -48,10 +49,12 @@ mod state_wire {
     use crate::AttemptState;
 
     #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
     struct Wire {
         state: AttemptState,
         #[serde(rename = "final")]
         is_final: bool,
+        shows_code: bool,
         cancellable: bool,
         retryable: bool,
     }
@@ -60,6 +63,7 @@ mod state_wire {
         Wire {
             state: *state,
             is_final: state.is_final(),
+            shows_code: state.shows_code(),
             cancellable: state.allows_cancel(),
             retryable: state.allows_retry(),
         }
@@ -521,9 +525,10 @@ impl Ledger {
 mod wire_tests {
     use super::*;
 
-    /// Each attempt on the wire says whether its sale may be tried again
-    /// and whether it may be cancelled: the screens show "Try again" and
-    /// "Cancel" from these, never from a rule of their own.
+    /// Each attempt on the wire says whether its sale may be tried again,
+    /// whether it may be cancelled and whether its code is live: the
+    /// screens show "Try again", "Cancel", the QR and the countdown from
+    /// these, never from a rule of their own.
     #[test]
     fn every_attempt_carries_retryable_per_state() {
         use AttemptState::*;
@@ -563,6 +568,7 @@ mod wire_tests {
             let settled = !matches!(state, Reserved | Creating | Pending);
             assert_eq!(json["final"], settled, "{state}");
             assert_eq!(json["cancellable"], state == Pending, "{state}");
+            assert_eq!(json["showsCode"], state == Pending, "{state}");
         }
     }
 }

@@ -62,6 +62,12 @@ impl AttemptState {
         )
     }
 
+    /// The code is live: the customer may scan and pay it, so its QR and
+    /// its countdown are shown (the cashier's screen draws them from this).
+    pub fn shows_code(self) -> bool {
+        self == AttemptState::Pending
+    }
+
     /// The code is being shown and the cashier may close it (Esc/Cancel).
     pub fn allows_cancel(self) -> bool {
         self == AttemptState::Pending
